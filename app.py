@@ -1,0 +1,152 @@
+"""Entry point: read settings once, wire the parts together, and serve Slack.
+
+`python app.py` loads `.env`, migrates the database, and runs Socket Mode when
+SLACK_APP_TOKEN is set, otherwise HTTP on PORT (Slack requests at POST /slack/events).
+"""
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from dotenv import load_dotenv
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.app_factory import create_app, make_client
+from bot.http import Wsgi, make_wsgi
+from commands.pipeline import Pipeline, PipelineFileError, default_pipeline, load_pipeline
+from commands.services import Services
+from storage.db import database_answers, make_engine, make_session_factory
+from storage.migrate import upgrade_to_head
+
+logger = logging.getLogger("salesbot")
+
+README_HINT = "See the Configuration section of README.md."
+DEFAULT_DATABASE_URL = "sqlite:///salesbot.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: str
+    app_token: str | None = None
+    port: int = 3000
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_api_url: str | None = None
+    sales_managers: frozenset[str] = frozenset()
+    pipeline_file: str | None = None
+    log_level: str = "INFO"
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read settings from an environment mapping; an empty value counts as unset."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    def required(name: str) -> str:
+        value = get(name)
+        if value is None:
+            raise SettingsError(f"{name} is not set. {README_HINT}")
+        return value
+
+    port_text = get("PORT") or "3000"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"PORT must be a port number like 3000, not {port_text!r}. {README_HINT}")
+    api_url = get("SLACK_API_URL")
+    return Settings(
+        bot_token=required("SLACK_BOT_TOKEN"),
+        signing_secret=required("SLACK_SIGNING_SECRET"),
+        app_token=get("SLACK_APP_TOKEN"),
+        port=int(port_text),
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        slack_api_url=api_url if api_url is None or api_url.endswith("/") else api_url + "/",
+        sales_managers=frozenset(user.strip() for user in (get("SALES_MANAGERS") or "").split(",") if user.strip()),
+        pipeline_file=get("PIPELINE_FILE"),
+        log_level=(get("LOG_LEVEL") or "INFO").upper(),
+    )
+
+
+def read_pipeline(settings: Settings) -> Pipeline:
+    pipeline = load_pipeline(settings.pipeline_file) if settings.pipeline_file else default_pipeline()
+    for warning in pipeline.warnings:
+        logger.warning("pipeline: %s", warning)
+    return pipeline
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    services: Services
+    app: App
+    wsgi: Wsgi
+
+
+def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
+    """Migrate the database and wire storage, use cases and the Slack app together."""
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    services = Services(
+        sessions=make_session_factory(engine),
+        pipeline=pipeline or read_pipeline(settings),
+        env_managers=settings.sales_managers,
+    )
+    client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
+    app = create_app(services=services, signing_secret=settings.signing_secret, client=client)
+    wsgi = make_wsgi(app, healthy=lambda: database_answers(engine))
+    return Runtime(settings=settings, engine=engine, services=services, app=app, wsgi=wsgi)
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # bolt's middleware logs each request
+        pass
+
+
+def serve_http(runtime: Runtime) -> None:
+    server = make_server(
+        "0.0.0.0", runtime.settings.port, runtime.wsgi, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+    )
+    logger.info("serving Slack requests on http://0.0.0.0:%d/slack/events", runtime.settings.port)
+    server.serve_forever()
+
+
+def serve_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert runtime.settings.app_token is not None
+    logger.info("connecting to Slack in Socket Mode")
+    SocketModeHandler(runtime.app, runtime.settings.app_token).start()
+
+
+def main() -> int:
+    load_dotenv()
+    try:
+        settings = load_settings(os.environ)
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        runtime = build(settings)
+    except (SettingsError, PipelineFileError) as error:
+        print(f"salesbot: {error}", file=sys.stderr)
+        return 2
+    if settings.app_token:
+        serve_socket_mode(runtime)
+    else:
+        serve_http(runtime)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Build the bolt App from its dependencies; nothing here reads the environment."""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.listeners.actions import MoveButtons
+from bot.listeners.commands import SlashCommands
+from bot.listeners.events import HomeTab
+from bot.listeners.views import RejectionModal
+from commands.services import Services
+
+logger = logging.getLogger("salesbot.requests")
+
+RETRIES = 3
+
+
+def make_client(*, token: str, base_url: str | None = None) -> WebClient:
+    """A Web API client that retries rate limits (honouring Retry-After), 5xx and dropped connections."""
+    client = WebClient(token=token, base_url=base_url) if base_url else WebClient(token=token)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=RETRIES),
+        RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+        ServerErrorRetryHandler(max_retry_count=RETRIES),
+    ]
+    return client
+
+
+def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
+    app = App(signing_secret=signing_secret, client=client, process_before_response=False)
+    app.use(log_request)
+    app.error(log_error)
+    for listeners in (
+        SlashCommands(services),
+        MoveButtons(services),
+        RejectionModal(services),
+        HomeTab(services),
+    ):
+        listeners.register(app)
+    return app
+
+
+def log_request(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """One structured line per request: team, user, what was asked, how long the ack took, outcome."""
+    started = time.perf_counter()
+    response = next()
+    logger.info(
+        "request team=%s user=%s kind=%s what=%s status=%s ms=%.0f",
+        _team(body),
+        _user(body),
+        body.get("type") or ("slash_command" if "command" in body else "unknown"),
+        _what(body),
+        getattr(response, "status", "?"),
+        (time.perf_counter() - started) * 1000,
+    )
+    return response
+
+
+def log_error(error: Exception, body: dict[str, Any]) -> None:
+    logger.error("unhandled error team=%s user=%s what=%s", _team(body), _user(body), _what(body), exc_info=error)
+
+
+def _team(body: dict[str, Any]) -> str:
+    team = body.get("team")
+    return str(body.get("team_id") or (team.get("id") if isinstance(team, dict) else None) or "-")
+
+
+def _user(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    return str(body.get("user_id") or (user.get("id") if isinstance(user, dict) else None) or "-")
+
+
+def _what(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return str(body["command"])
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return str(actions[0].get("action_id"))
+    view = body.get("view")
+    if isinstance(view, dict):
+        return str(view.get("callback_id"))
+    event = body.get("event")
+    if isinstance(event, dict):
+        return str(event.get("type"))
+    return "-"

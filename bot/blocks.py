@@ -1,0 +1,428 @@
+"""Pure renderers: use-case results in, Block Kit messages and views out. All user text is escaped."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.mrkdwn import (
+    MESSAGE_BLOCK_LIMIT,
+    VIEW_BLOCK_LIMIT,
+    amount,
+    clip,
+    context,
+    date,
+    divider,
+    duration,
+    escape,
+    header,
+    link,
+    mention,
+    packed_sections,
+    plain,
+    section,
+)
+from commands.errors import CommandError
+from commands.moves import AlreadyDecided
+from commands.parsing import format_deal_id
+from commands.pipeline import Pipeline, Stage
+from commands.results import (
+    Board,
+    DealDetail,
+    DealList,
+    DealSummary,
+    Decision,
+    EvidenceAsked,
+    HistoryEntry,
+    ManagerChanged,
+    ManagerList,
+    MarkedLost,
+    MovedBack,
+    MoveRequested,
+    MoveSummary,
+)
+
+APPROVE_ACTION = "move_approve"
+REJECT_ACTION = "move_reject"
+ASK_EVIDENCE_ACTION = "move_ask_evidence"
+REJECT_VIEW = "move_reject_reason"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def deal_title(deal: DealSummary) -> str:
+    return f"{format_deal_id(deal.number)} · {escape(deal.name)}"
+
+
+def deal_card(deal: DealSummary, *, evidence_missing: Stage | None = None) -> Message:
+    """The deal's own message in the channel; its thread carries every later event."""
+    facts = [
+        f"*Stage:* {escape(deal.stage.name)}",
+        f"*Owner:* {mention(deal.owner_id)}",
+        f"*Value:* {amount(deal.value_cents)}",
+        f"*Company:* {escape(deal.company) if deal.company else '—'}",
+    ]
+    if deal.is_lost:
+        facts.insert(0, f":x: *Lost:* {escape(deal.lost_reason or '')}")
+    blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(facts))]
+    if evidence_missing is not None:
+        blocks.append(
+            context(
+                f":warning: No evidence yet that the buyer reached *{escape(evidence_missing.name)}*. "
+                f"{escape(evidence_missing.evidence_prompt)}"
+            )
+        )
+    if not deal.is_lost:
+        blocks.append(
+            context(
+                f"Move it with `/advance {format_deal_id(deal.number)} evidence:<link>` · "
+                "every move is posted in this thread"
+            )
+        )
+    return Message(text=f"{deal_title(deal)}: {escape(deal.stage.name)}", blocks=blocks)
+
+
+def created_confirmation(deal: DealSummary) -> Message:
+    return Message(
+        text=f"Created {deal_title(deal)} at *{escape(deal.stage.name)}*. Its card is posted in this "
+        f"channel; every move will show in the card's thread."
+    )
+
+
+def move_request(requested: MoveRequested) -> Message:
+    """The pending move in the deal's thread, with the managers' buttons."""
+    move, deal = requested.move, requested.deal
+    blocks = _move_body(move, deal)
+    target = move.to_stage
+    if requested.managers_to_ask:
+        askers = " ".join(mention(user) for user in requested.managers_to_ask)
+        blocks.append(section(f"{askers} {escape(target.evidence_prompt)}"))
+    else:
+        blocks.append(
+            section(
+                f"{escape(target.evidence_prompt)}\n:warning: No other manager is set up to decide this. "
+                "Add one with `/pipeline managers add @someone`."
+            )
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"move-{move.id}",
+            "elements": [
+                _button("Approve", APPROVE_ACTION, move.id, style="primary"),
+                _button("Reject", REJECT_ACTION, move.id, style="danger"),
+                _button("Ask for evidence", ASK_EVIDENCE_ACTION, move.id),
+            ],
+        }
+    )
+    return Message(text=_move_text(move, deal), blocks=blocks)
+
+
+def move_outcome(move: MoveSummary, deal: DealSummary) -> Message:
+    """The thread message of a move once it is decided: the same facts, the outcome, no buttons."""
+    blocks = _move_body(move, deal)
+    blocks.append(section(_outcome_line(move)))
+    return Message(text=f"{_move_text(move, deal)} {_outcome_line(move)}", blocks=blocks)
+
+
+def move_confirmation(requested: MoveRequested) -> Message:
+    move = requested.move
+    return Message(
+        text=f"Asked to move {deal_title(requested.deal)} to *{escape(move.to_stage.name)}* "
+        f"with {len(move.evidence)} evidence link{'s' if len(move.evidence) != 1 else ''}. "
+        "A manager will decide in the deal's thread."
+    )
+
+
+def decision_reply(decision: Decision) -> Message:
+    move, deal = decision.move, decision.deal
+    if move.status == "approved":
+        text = (
+            f"{mention(move.requested_by)} {mention(move.decided_by or '')} approved your move: "
+            f"{deal_title(deal)} is now at *{escape(deal.stage.name)}*."
+        )
+    else:
+        text = (
+            f"{mention(move.requested_by)} {mention(move.decided_by or '')} rejected the move to "
+            f"*{escape(move.to_stage.name)}*: {escape(move.decision_reason or '')}"
+        )
+    return Message(text=text, blocks=[section(text)])
+
+
+def evidence_request(asked: EvidenceAsked) -> Message:
+    prompt = asked.move.to_stage.evidence_prompt
+    prompt = prompt[:1].lower() + prompt[1:]
+    text = f"{mention(asked.move.requested_by)}, {escape(prompt)} (asked by {mention(asked.asked_by)})"
+    return Message(text=text, blocks=[section(text)])
+
+
+def evidence_asked_confirmation(asked: EvidenceAsked) -> str:
+    return f"Asked {mention(asked.move.requested_by)} for evidence in the thread of {deal_title(asked.deal)}."
+
+
+def lost_reply(lost: MarkedLost) -> Message:
+    text = f":x: {mention(lost.marked_by)} marked {deal_title(lost.deal)} lost: {escape(lost.deal.lost_reason or '')}"
+    if lost.cancelled_move is not None:
+        text += f"\nThe pending move to *{escape(lost.cancelled_move.to_stage.name)}* is cancelled."
+    return Message(text=text, blocks=[section(text)])
+
+
+def lost_confirmation(lost: MarkedLost) -> Message:
+    return Message(text=f"Marked {deal_title(lost.deal)} lost. The deal's thread says so too.")
+
+
+def moved_back_reply(moved: MovedBack) -> Message:
+    text = (
+        f":arrow_left: {mention(moved.moved_by)} moved {deal_title(moved.deal)} back from "
+        f"*{escape(moved.from_stage.name)}* to *{escape(moved.deal.stage.name)}*: {escape(moved.note)}"
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def moved_back_confirmation(moved: MovedBack) -> Message:
+    return Message(text=f"Moved {deal_title(moved.deal)} back to *{escape(moved.deal.stage.name)}*.")
+
+
+def already_decided(error: AlreadyDecided) -> str:
+    return f"Nothing changed: {_outcome_line(error.move)}"
+
+
+def refusal(error: CommandError) -> Message:
+    text = f":no_entry_sign: {escape(error.message)}"
+    if error.usage:
+        text += f"\n*Usage:* {escape(error.usage)}"
+    return Message(text=text, blocks=[section(text)])
+
+
+def deal_detail(detail: DealDetail) -> Message:
+    deal = detail.deal
+    facts = [
+        f"Stage: {escape(deal.stage.name)}",
+        f"*Owner:* {mention(deal.owner_id)}",
+        f"*Value:* {amount(deal.value_cents)}",
+        f"*Company:* {escape(deal.company) if deal.company else '—'}",
+        f"*In this stage for:* {duration(detail.time_in_stage)}",
+    ]
+    if deal.is_lost:
+        facts.insert(1, f"*Lost:* {escape(deal.lost_reason or '')}")
+    if detail.pending is not None:
+        pending = detail.pending
+        facts.append(
+            f"*Pending move:* to {escape(pending.to_stage.name)}, asked by {mention(pending.requested_by)} "
+            f"{date(pending.requested_at)}"
+        )
+    blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(facts))]
+    blocks.append(divider())
+    blocks.append(section("*History*"))
+    history = [_history_line(entry) for entry in detail.history]
+    blocks.extend(packed_sections(history, max_blocks=MESSAGE_BLOCK_LIMIT - len(blocks), more="and {n} more events"))
+    return Message(text=f"{deal_title(deal)} — Stage: {escape(deal.stage.name)}", blocks=blocks)
+
+
+def deal_list(listing: DealList) -> Message:
+    whose = "Your open deals" if listing.scope == "mine" else "Open deals"
+    where = f" at {escape(listing.stage.name)}" if listing.stage else ""
+    title = f"*{whose}{where}* ({listing.total})"
+    if not listing.deals:
+        hint = "Create one with `/deal new <name> value:<amount> company:<name>`."
+        return Message(text=f"{title}\nNone. {hint}", blocks=[section(f"{title}\nNone. {hint}")])
+    lines = [
+        f"*{format_deal_id(deal.number)}* {escape(clip(deal.name, 200))} · {escape(deal.stage.name)} · "
+        f"{amount(deal.value_cents)} · {mention(deal.owner_id)}"
+        for deal in listing.deals
+    ]
+    hidden = listing.total - len(listing.deals)
+    blocks = [section(title), *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2)]
+    if hidden > 0:
+        blocks.append(context(f"and {hidden} more; narrow the list with `stage:<key>`"))
+    return Message(text=title, blocks=blocks)
+
+
+def board(result: Board) -> Message:
+    lines = [
+        f"*{escape(row.stage.name)}*{' (won)' if row.stage.won else ''}: {row.deals} deal"
+        f"{'s' if row.deals != 1 else ''} · {amount(row.value_cents)}"
+        for row in result.rows
+    ]
+    summary = f"{result.open_deals} open deals worth {amount(result.open_value_cents)} · {result.lost} lost"
+    blocks = [header("Pipeline"), *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2), context(summary)]
+    return Message(text=f"Pipeline: {summary}", blocks=blocks)
+
+
+def stages(pipeline: Pipeline) -> Message:
+    lines = []
+    for number, stage in enumerate(pipeline.stages, start=1):
+        criteria = "\n".join(f"    • {escape(item)}" for item in stage.exit_criteria)
+        lines.append(
+            f"*{number}. {escape(stage.name)}*{' (won)' if stage.won else ''} `{stage.key}`\n"
+            f"  Reached when the buyer:\n{criteria}\n  _{escape(stage.evidence_prompt)}_"
+        )
+    blocks = [
+        header("Stages"),
+        context("A stage is named for what the buyer has done. Each needs evidence of the buyer's action."),
+        *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2),
+    ]
+    return Message(text="The pipeline's stages and their exit criteria", blocks=blocks)
+
+
+def managers(listing: ManagerList) -> Message:
+    if not listing.all:
+        text = "No managers yet. Add one with `/pipeline managers add @someone`."
+    else:
+        text = "*Managers:* " + ", ".join(mention(user) for user in listing.all)
+        if listing.from_settings:
+            text += "\n_From SALES_MANAGERS:_ " + ", ".join(mention(user) for user in listing.from_settings)
+    return Message(text=text, blocks=[section(text)])
+
+
+def manager_changed(change: ManagerChanged) -> Message:
+    who = mention(change.user_id)
+    if change.action == "add":
+        head = f"{who} is now a manager." if change.changed else f"{who} was already a manager."
+    else:
+        head = f"{who} is no longer a manager." if change.changed else f"{who} was not a manager."
+    listing = managers(change.managers)
+    return Message(text=f"{head}\n{listing.text}", blocks=[section(head), *listing.blocks])
+
+
+def help_message(usage: str) -> Message:
+    return Message(text=escape(usage), blocks=[section(escape(usage))])
+
+
+METHOD = (
+    "*How this pipeline works*\n"
+    "• Every stage is named for what the *buyer* has done, never for what we did.\n"
+    "• A deal moves only with evidence of the buyer's action: a link to their reply, the accepted invite, "
+    "the signed contract.\n"
+    "• A manager approves or rejects every move in the deal's thread, and can ask to see the evidence.\n"
+    "• Moving back needs a note; marking lost needs a reason. Nothing is ever erased."
+)
+
+
+def guide(*usages: str) -> Message:
+    """`/pipeline help`: the method in a few lines, then every command's usage."""
+    return Message(
+        text="How to run the pipeline from Slack",
+        blocks=[section(METHOD), *(section(escape(usage)) for usage in usages)],
+    )
+
+
+def reject_modal(move: MoveSummary, *, channel_id: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": json.dumps({"move_id": move.id, "channel_id": channel_id}),
+        "title": plain("Reject move", 24),
+        "submit": plain("Reject", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(
+                f"Reject moving *{format_deal_id(move.deal_number)}* to *{escape(move.to_stage.name)}*? "
+                "The reason is posted in the deal's thread."
+            ),
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": plain("Reason", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 2000,
+                    "placeholder": plain("What evidence of the buyer's action is missing?", 150),
+                },
+            },
+        ],
+    }
+
+
+def home_view(mine: DealList, waiting: tuple[MoveSummary, ...]) -> dict[str, Any]:
+    blocks: list[Block] = [header("Your pipeline"), *deal_list(mine).blocks[: VIEW_BLOCK_LIMIT // 2]]
+    if waiting:
+        blocks.append(divider())
+        blocks.append(section(f"*Moves waiting for a manager* ({len(waiting)})"))
+        lines = [
+            f"*{format_deal_id(move.deal_number)}* → {escape(move.to_stage.name)}, "
+            f"asked by {mention(move.requested_by)} {date(move.requested_at)}"
+            for move in waiting
+        ]
+        blocks.extend(packed_sections(lines, max_blocks=VIEW_BLOCK_LIMIT - len(blocks)))
+    return {"type": "home", "blocks": blocks}
+
+
+def _button(text: str, action_id: str, move_id: int, *, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": str(move_id)}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _move_text(move: MoveSummary, deal: DealSummary) -> str:
+    return (
+        f"{mention(move.requested_by)} asks to move {deal_title(deal)} from "
+        f"{escape(move.from_stage.name)} to {escape(move.to_stage.name)}."
+    )
+
+
+def _move_body(move: MoveSummary, deal: DealSummary) -> list[Block]:
+    blocks: list[Block] = [
+        section(
+            f"{mention(move.requested_by)} asks to move *{deal_title(deal)}* from "
+            f"*{escape(move.from_stage.name)}* → *{escape(move.to_stage.name)}*"
+        )
+    ]
+    for entry in move.evidence_by_stage:
+        checklist = "\n".join(f"☐ {escape(item)}" for item in entry.stage.exit_criteria)
+        links = "\n".join(f"• {link(item)}" for item in entry.evidence) or "• (none)"
+        blocks.append(section(f"*{escape(entry.stage.name)}*: the buyer…\n{checklist}\n*Evidence*\n{links}"))
+    if move.note:
+        blocks.append(context(f"Note: {escape(move.note)}"))
+    return blocks[: MESSAGE_BLOCK_LIMIT - 3]
+
+
+def _outcome_line(move: MoveSummary) -> str:
+    when = date(move.decided_at) if move.decided_at else ""
+    who = mention(move.decided_by) if move.decided_by else "someone"
+    if move.status == "approved":
+        return f":white_check_mark: Approved by {who} {when}"
+    if move.status == "rejected":
+        return f":x: Rejected by {who} {when}: {escape(move.decision_reason or '')}"
+    if move.status == "cancelled":
+        return f":heavy_multiplication_x: Cancelled {when}: {escape(move.decision_reason or '')}"
+    return ":hourglass: Waiting for a manager"
+
+
+_EVENT_VERBS = {
+    "created": "created it at",
+    "requested": "asked to move it",
+    "approved": "approved the move",
+    "rejected": "rejected the move",
+    "evidence_asked": "asked for evidence for the move",
+    "lost": "marked it lost at",
+    "moved_back": "moved it back",
+    "edited": "edited it",
+}
+
+
+def _history_line(entry: HistoryEntry) -> str:
+    verb = _EVENT_VERBS.get(entry.kind, entry.kind)
+    stages = ""
+    if entry.from_stage and entry.to_stage:
+        stages = f" {escape(entry.from_stage.name)} → {escape(entry.to_stage.name)}"
+    elif entry.to_stage:
+        stages = f" {escape(entry.to_stage.name)}"
+    elif entry.from_stage:
+        stages = f" {escape(entry.from_stage.name)}"
+    line = f"{date(entry.at)} {mention(entry.actor_id)} {verb}{stages}"
+    if entry.evidence:
+        line += "\n    evidence: " + ", ".join(link(item) for item in entry.evidence)
+    if entry.note:
+        line += f"\n    note: {escape(entry.note)}"
+    return line

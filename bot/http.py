@@ -1,0 +1,38 @@
+"""The HTTP face of the app: a WSGI callable for Slack's requests and a health check."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+SLACK_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def make_wsgi(app: App, *, healthy: Callable[[], bool]) -> Wsgi:
+    """Route `POST /slack/events` to bolt (which verifies signatures) and `GET /healthz` to `healthy`."""
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        if path == HEALTH_PATH and method == "GET":
+            ok = healthy()
+            body = b"ok\n" if ok else b"database unavailable\n"
+            start_response("200 OK" if ok else "503 Service Unavailable", _text_headers(body))
+            return [body]
+        if path == SLACK_PATH and method == "POST":
+            return slack(environ, start_response)
+        body = b"not found\n"
+        start_response("404 Not Found", _text_headers(body))
+        return [body]
+
+    return wsgi
+
+
+def _text_headers(body: bytes) -> list[tuple[str, str]]:
+    return [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]

@@ -1,0 +1,143 @@
+"""Slash commands: parse, run one use case, ack with what the user sees, then post to threads."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import blocks
+from bot.blocks import Message
+from bot.threads import DealThreads
+from commands.board import pipeline_board
+from commands.deals import create_deal, list_deals, mark_lost, show_deal
+from commands.errors import CommandError
+from commands.managers import change_manager, list_managers
+from commands.moves import request_move
+from commands.parsing import (
+    ADVANCE_USAGE,
+    DEAL_USAGE,
+    PIPELINE_USAGE,
+    ChangeManager,
+    DealHelp,
+    ListDeals,
+    ListManagers,
+    MarkLost,
+    NewDeal,
+    PipelineBoard,
+    PipelineHelp,
+    PipelineStages,
+    ShowDeal,
+    parse_advance,
+    parse_deal,
+    parse_pipeline,
+)
+from commands.results import MovedBack
+from commands.services import Actor, Services
+
+logger = logging.getLogger(__name__)
+
+FollowUp = Callable[[DealThreads], None]
+
+DATABASE_DOWN = "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the user sees at once (the ack), and the thread work to do after it."""
+
+    message: Message
+    follow_up: FollowUp | None = None
+
+
+class SlashCommands:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def register(self, app: App) -> None:
+        app.command("/deal")(self.deal)
+        app.command("/advance")(self.advance)
+        app.command("/pipeline")(self.pipeline)
+
+    def deal(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
+        self._answer(ack, command, client, lambda actor: self._deal(actor, command))
+
+    def advance(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
+        self._answer(ack, command, client, lambda actor: self._advance(actor, command))
+
+    def pipeline(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
+        self._answer(ack, command, client, lambda actor: self._pipeline(actor, command))
+
+    def _answer(self, ack: Ack, command: dict[str, str], client: WebClient, run: Callable[[Actor], Reply]) -> None:
+        actor = Actor(team_id=command["team_id"], user_id=command["user_id"])
+        try:
+            reply = run(actor)
+        except CommandError as error:
+            refusal = blocks.refusal(error)
+            ack(text=refusal.text, blocks=refusal.blocks)
+            return
+        except SQLAlchemyError:
+            logger.exception("database error on %s", command.get("command"))
+            ack(text=DATABASE_DOWN)
+            return
+        ack(text=reply.message.text, blocks=reply.message.blocks or None)
+        if reply.follow_up is not None:
+            reply.follow_up(DealThreads(self._services, client, actor.team_id))
+
+    def _deal(self, actor: Actor, command: dict[str, str]) -> Reply:
+        services = self._services
+        match parse_deal(command.get("text", "")):
+            case NewDeal() as new:
+                deal = create_deal(services, actor, channel_id=command["channel_id"], command=new)
+                missing = None if new.evidence else deal.stage
+                return Reply(
+                    blocks.created_confirmation(deal),
+                    lambda threads: threads.post_card(deal, evidence_missing=missing) and None,
+                )
+            case ShowDeal(deal_number=number):
+                return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
+            case ListDeals() as listing:
+                return Reply(blocks.deal_list(list_deals(services, actor, listing)))
+            case MarkLost() as lost_command:
+                lost = mark_lost(services, actor, lost_command)
+
+                def post_lost(threads: DealThreads) -> None:
+                    if lost.cancelled_move is not None:
+                        threads.show_outcome(lost.cancelled_move, lost.deal)
+                    threads.reply(lost.deal, blocks.lost_reply(lost))
+                    threads.refresh_card(lost.deal)
+
+                return Reply(blocks.lost_confirmation(lost), post_lost)
+            case DealHelp():
+                return Reply(blocks.help_message(DEAL_USAGE))
+        raise AssertionError("parse_deal returned an unknown command")
+
+    def _advance(self, actor: Actor, command: dict[str, str]) -> Reply:
+        result = request_move(self._services, actor, parse_advance(command.get("text", "")))
+        if isinstance(result, MovedBack):
+            moved = result
+
+            def post_moved_back(threads: DealThreads) -> None:
+                threads.reply(moved.deal, blocks.moved_back_reply(moved))
+                threads.refresh_card(moved.deal)
+
+            return Reply(blocks.moved_back_confirmation(moved), post_moved_back)
+        requested = result
+        return Reply(blocks.move_confirmation(requested), lambda threads: threads.post_move(requested))
+
+    def _pipeline(self, actor: Actor, command: dict[str, str]) -> Reply:
+        services = self._services
+        match parse_pipeline(command.get("text", "")):
+            case PipelineBoard():
+                return Reply(blocks.board(pipeline_board(services, actor)))
+            case PipelineStages():
+                return Reply(blocks.stages(services.pipeline))
+            case PipelineHelp():
+                return Reply(blocks.guide(DEAL_USAGE, ADVANCE_USAGE, PIPELINE_USAGE))
+            case ListManagers():
+                return Reply(blocks.managers(list_managers(services, actor)))
+            case ChangeManager() as change:
+                return Reply(blocks.manager_changed(change_manager(services, actor, change)))
+        raise CommandError("Digests and schedules are not available yet.", usage="`/pipeline help` lists what works.")

@@ -1,0 +1,164 @@
+"""Use cases for deals: create, show, list, mark lost, remember the deal's Slack thread."""
+
+from sqlmodel import Session
+
+from commands.errors import CommandError
+from commands.managers import is_manager
+from commands.parsing import ListDeals, MarkLost, NewDeal, format_deal_id
+from commands.results import (
+    DealDetail,
+    DealList,
+    DealSummary,
+    HistoryEntry,
+    MarkedLost,
+    MoveSummary,
+    evidence_to_json,
+)
+from commands.services import Actor, Services
+from storage import queries
+from storage.models import Deal, DealEvent
+
+LIST_LIMIT = 40
+
+
+def create_deal(services: Services, actor: Actor, *, channel_id: str, command: NewDeal) -> DealSummary:
+    """Store a new deal at the first stage, owned by the caller, numbered deal-<n> in its workspace."""
+    now = services.clock()
+    first = services.pipeline.first()
+    with services.sessions.begin() as session:
+        deal = Deal(
+            team_id=actor.team_id,
+            number=queries.next_deal_number(session, team_id=actor.team_id),
+            name=command.name,
+            owner_id=actor.user_id,
+            value_cents=command.value_cents,
+            company=command.company,
+            stage_key=first.key,
+            channel_id=channel_id,
+            created_at=now,
+            stage_entered_at=now,
+        )
+        session.add(deal)
+        session.flush()
+        assert deal.id is not None
+        session.add(
+            DealEvent(
+                team_id=actor.team_id,
+                deal_id=deal.id,
+                kind="created",
+                actor_id=actor.user_id,
+                at=now,
+                to_stage=first.key,
+                evidence=evidence_to_json(command.evidence),
+            )
+        )
+        return DealSummary.of(deal, services.pipeline)
+
+
+def show_deal(services: Services, actor: Actor, *, number: int) -> DealDetail:
+    with services.sessions() as session:
+        deal = find_deal(session, actor, number)
+        assert deal.id is not None
+        pending = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
+        events = queries.deal_events(session, team_id=actor.team_id, deal_id=deal.id)
+        return DealDetail(
+            deal=DealSummary.of(deal, services.pipeline),
+            pending=MoveSummary.of(pending, deal.number, services.pipeline) if pending else None,
+            history=tuple(HistoryEntry.of(event, services.pipeline) for event in events),
+            time_in_stage=services.clock() - deal.stage_entered_at,
+        )
+
+
+def list_deals(services: Services, actor: Actor, command: ListDeals) -> DealList:
+    stage = None
+    if command.stage_key is not None:
+        stage = services.pipeline.find(command.stage_key)
+        if stage is None:
+            raise CommandError(
+                f"There is no stage '{command.stage_key}'. The stages are: {', '.join(services.pipeline.keys)}.",
+                usage="`/deal list [mine|all] [stage:<key>]`, e.g. `/deal list all stage:product-evaluated`",
+            )
+    owner = actor.user_id if command.scope == "mine" else None
+    stage_key = stage.key if stage else None
+    with services.sessions() as session:
+        deals = queries.list_deals(
+            session, team_id=actor.team_id, owner_id=owner, stage_key=stage_key, limit=LIST_LIMIT
+        )
+        total = queries.count_deals(session, team_id=actor.team_id, owner_id=owner, stage_key=stage_key)
+        return DealList(
+            scope=command.scope,
+            stage=stage,
+            deals=tuple(DealSummary.of(deal, services.pipeline) for deal in deals),
+            total=total,
+        )
+
+
+def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost:
+    """Close the deal as lost with its reason; a pending move on it is cancelled."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        deal = find_deal(session, actor, command.deal_number, for_update=True)
+        assert deal.id is not None
+        require_owner_or_manager(session, services, actor, deal, doing="mark it lost")
+        if deal.status == "lost":
+            raise CommandError(f"{format_deal_id(deal.number)} is already lost ({deal.lost_reason}).")
+        cancelled = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
+        if cancelled is not None:
+            assert cancelled.id is not None
+            queries.claim_decision(
+                session,
+                team_id=actor.team_id,
+                move_id=cancelled.id,
+                status="cancelled",
+                decided_by=actor.user_id,
+                decided_at=now,
+                reason="The deal was marked lost.",
+            )
+            session.refresh(cancelled)
+        deal.status = "lost"
+        deal.lost_reason = command.reason
+        session.add(deal)
+        session.add(
+            DealEvent(
+                team_id=actor.team_id,
+                deal_id=deal.id,
+                kind="lost",
+                actor_id=actor.user_id,
+                at=now,
+                from_stage=deal.stage_key,
+                note=command.reason,
+                move_id=cancelled.id if cancelled else None,
+            )
+        )
+        session.flush()
+        return MarkedLost(
+            deal=DealSummary.of(deal, services.pipeline),
+            marked_by=actor.user_id,
+            cancelled_move=MoveSummary.of(cancelled, deal.number, services.pipeline) if cancelled else None,
+        )
+
+
+def record_deal_thread(services: Services, *, team_id: str, number: int, thread_ts: str) -> None:
+    """Remember the card message that is the deal's thread (Slack metadata, not a deal change)."""
+    with services.sessions.begin() as session:
+        deal = queries.get_deal(session, team_id=team_id, number=number)
+        if deal is not None and deal.thread_ts is None:
+            deal.thread_ts = thread_ts
+            session.add(deal)
+
+
+def find_deal(session: Session, actor: Actor, number: int, *, for_update: bool = False) -> Deal:
+    deal = queries.get_deal(session, team_id=actor.team_id, number=number, for_update=for_update)
+    if deal is None:
+        raise CommandError(
+            f"There is no {format_deal_id(number)} in this workspace. `/deal list all` shows the open deals."
+        )
+    return deal
+
+
+def require_owner_or_manager(session: Session, services: Services, actor: Actor, deal: Deal, *, doing: str) -> None:
+    if actor.user_id == deal.owner_id:
+        return
+    if is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
+        return
+    raise CommandError(f"Only the owner of {format_deal_id(deal.number)} or a sales manager can {doing}.")

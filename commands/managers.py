@@ -1,0 +1,63 @@
+"""Who counts as a manager, and adding or removing managers from Slack."""
+
+from sqlmodel import Session
+
+from commands.errors import CommandError
+from commands.parsing import ChangeManager
+from commands.results import ManagerChanged, ManagerList
+from commands.services import Actor, Services
+from storage import queries
+
+
+def is_manager(session: Session, services: Services, *, team_id: str, user_id: str) -> bool:
+    return user_id in services.env_managers or user_id in queries.active_managers(session, team_id=team_id)
+
+
+def require_manager(session: Session, services: Services, actor: Actor, *, doing: str) -> None:
+    if not is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
+        raise CommandError(
+            f"Only a sales manager can {doing}. "
+            "Managers are set in SALES_MANAGERS or added with `/pipeline managers add @someone`."
+        )
+
+
+def list_managers(services: Services, actor: Actor) -> ManagerList:
+    with services.sessions() as session:
+        return _manager_list(session, services, actor.team_id)
+
+
+def change_manager(services: Services, actor: Actor, command: ChangeManager) -> ManagerChanged:
+    """Add or remove a manager. Anyone may add the first manager; after that only managers may."""
+    with services.sessions.begin() as session:
+        current = _manager_list(session, services, actor.team_id)
+        if current.all:
+            require_manager(session, services, actor, doing="change who the managers are")
+        if command.action == "remove" and command.user_id in services.env_managers:
+            raise CommandError(
+                "That person is a manager through the SALES_MANAGERS setting. Remove them there and restart the app."
+            )
+        now_manager = command.user_id in current.all
+        wanted = command.action == "add"
+        if now_manager != wanted:
+            queries.set_manager(
+                session,
+                team_id=actor.team_id,
+                user_id=command.user_id,
+                active=wanted,
+                changed_by=actor.user_id,
+                changed_at=services.clock(),
+            )
+            session.flush()
+        return ManagerChanged(
+            user_id=command.user_id,
+            action=command.action,
+            changed=now_manager != wanted,
+            managers=_manager_list(session, services, actor.team_id),
+        )
+
+
+def _manager_list(session: Session, services: Services, team_id: str) -> ManagerList:
+    return ManagerList(
+        from_settings=tuple(sorted(services.env_managers)),
+        added=tuple(sorted(queries.active_managers(session, team_id=team_id) - services.env_managers)),
+    )

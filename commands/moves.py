@@ -1,0 +1,306 @@
+"""Use cases for moving deals: request a move with evidence, decide it, ask for evidence.
+
+A rep's request never moves a deal: it is stored as pending, and a manager other than the
+requester approves or rejects it. Moving backwards needs a note instead of approval.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from commands.deals import find_deal, require_owner_or_manager
+from commands.errors import CommandError
+from commands.managers import require_manager
+from commands.parsing import Advance, format_deal_id
+from commands.pipeline import Stage
+from commands.results import (
+    DealSummary,
+    Decision,
+    EvidenceAsked,
+    MovedBack,
+    MoveRequested,
+    MoveSummary,
+    evidence_to_json,
+)
+from commands.services import Actor, Services
+from storage import queries
+from storage.models import Deal, DealEvent, MoveRequest
+
+
+class AlreadyDecided(CommandError):
+    """A second decision on a move; carries the first one so the reply can say who made it."""
+
+    def __init__(self, move: MoveSummary) -> None:
+        super().__init__(f"This move was already {move.status}.")
+        self.move = move
+
+
+def request_move(services: Services, actor: Actor, command: Advance) -> MoveRequested | MovedBack:
+    try:
+        return _request_move(services, actor, command)
+    except IntegrityError:
+        # Another request for the same deal was stored between our check and our insert.
+        raise CommandError(
+            f"{format_deal_id(command.deal_number)} already has a move waiting for a manager. "
+            "It must be approved or rejected before another one is asked for."
+        ) from None
+
+
+def _request_move(services: Services, actor: Actor, command: Advance) -> MoveRequested | MovedBack:
+    pipeline = services.pipeline
+    now = services.clock()
+    with services.sessions.begin() as session:
+        deal = find_deal(session, actor, command.deal_number, for_update=True)
+        assert deal.id is not None
+        require_owner_or_manager(session, services, actor, deal, doing="move it")
+        _require_open(deal)
+        current = pipeline.find(deal.stage_key)
+        if current is None:
+            raise CommandError(
+                f"{format_deal_id(deal.number)} is at '{deal.stage_key}', a stage that is no longer in the "
+                "pipeline. A manager can move it with `to:<key>` and a note."
+            )
+        target = _target_stage(services, deal, current, command)
+        _require_no_pending(session, deal)
+        if pipeline.index(target.key) < pipeline.index(current.key):
+            return _move_back(session, services, actor, deal, target, command.note, now)
+        entered = pipeline.between(current.key, target.key)
+        _require_evidence(deal, current, entered, command)
+        move = MoveRequest(
+            team_id=actor.team_id,
+            deal_id=deal.id,
+            requested_by=actor.user_id,
+            requested_at=now,
+            from_stage=current.key,
+            to_stage=target.key,
+            evidence=evidence_to_json(command.evidence),
+            note=command.note,
+        )
+        session.add(move)
+        session.flush()
+        session.add(
+            DealEvent(
+                team_id=actor.team_id,
+                deal_id=deal.id,
+                kind="requested",
+                actor_id=actor.user_id,
+                at=now,
+                from_stage=current.key,
+                to_stage=target.key,
+                evidence=move.evidence,
+                note=command.note,
+                move_id=move.id,
+            )
+        )
+        managers = _managers_to_ask(session, services, actor)
+        return MoveRequested(
+            deal=DealSummary.of(deal, pipeline),
+            move=MoveSummary.of(move, deal.number, pipeline),
+            managers_to_ask=managers,
+        )
+
+
+def decide_move(
+    services: Services, actor: Actor, *, move_id: int, approve: bool, reason: str | None = None
+) -> Decision:
+    """Approve or reject a pending move, once: a second decision raises AlreadyDecided."""
+    if not approve and not (reason and reason.strip()):
+        raise CommandError("A rejection needs a reason, so the rep knows what evidence is missing.")
+    now = services.clock()
+    with services.sessions.begin() as session:
+        move, deal = _load_move(session, actor, move_id)
+        _require_may_decide(session, services, actor, move, deal)
+        status = "approved" if approve else "rejected"
+        claimed = queries.claim_decision(
+            session,
+            team_id=actor.team_id,
+            move_id=move_id,
+            status=status,
+            decided_by=actor.user_id,
+            decided_at=now,
+            reason=reason.strip() if reason else None,
+        )
+        session.refresh(move)
+        if not claimed:
+            raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
+        if approve:
+            session.refresh(deal, with_for_update=True)
+            deal.stage_key = move.to_stage
+            deal.stage_entered_at = now
+            session.add(deal)
+        session.add(
+            DealEvent(
+                team_id=actor.team_id,
+                deal_id=move.deal_id,
+                kind=status,
+                actor_id=actor.user_id,
+                at=now,
+                from_stage=move.from_stage,
+                to_stage=move.to_stage,
+                evidence=move.evidence if approve else [],
+                note=move.decision_reason,
+                move_id=move.id,
+            )
+        )
+        session.flush()
+        return Decision(
+            deal=DealSummary.of(deal, services.pipeline),
+            move=MoveSummary.of(move, deal.number, services.pipeline),
+        )
+
+
+def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveSummary:
+    """Refuse early (before a rejection modal opens) when this actor could not decide the move."""
+    with services.sessions() as session:
+        move, deal = _load_move(session, actor, move_id)
+        _require_may_decide(session, services, actor, move, deal)
+        return MoveSummary.of(move, deal.number, services.pipeline)
+
+
+def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> EvidenceAsked:
+    now = services.clock()
+    with services.sessions.begin() as session:
+        move, deal = _load_move(session, actor, move_id)
+        _require_may_decide(session, services, actor, move, deal)
+        session.add(
+            DealEvent(
+                team_id=actor.team_id,
+                deal_id=move.deal_id,
+                kind="evidence_asked",
+                actor_id=actor.user_id,
+                at=now,
+                from_stage=move.from_stage,
+                to_stage=move.to_stage,
+                move_id=move.id,
+            )
+        )
+        return EvidenceAsked(
+            deal=DealSummary.of(deal, services.pipeline),
+            move=MoveSummary.of(move, deal.number, services.pipeline),
+            asked_by=actor.user_id,
+        )
+
+
+def record_move_message(services: Services, *, team_id: str, move_id: int, message_ts: str) -> None:
+    """Remember the thread message that shows the move (Slack metadata, not a deal change)."""
+    with services.sessions.begin() as session:
+        move = queries.get_move(session, team_id=team_id, move_id=move_id)
+        if move is not None and move.message_ts is None:
+            move.message_ts = message_ts
+            session.add(move)
+
+
+def _target_stage(services: Services, deal: Deal, current: Stage, command: Advance) -> Stage:
+    pipeline = services.pipeline
+    deal_id = format_deal_id(deal.number)
+    if command.to_key is None:
+        following = pipeline.next_after(current.key)
+        if following is None:
+            raise CommandError(f"{deal_id} is at the last stage, {current.name}. There is no next stage.")
+        return following
+    target = pipeline.find(command.to_key)
+    if target is None:
+        raise CommandError(
+            f"There is no stage '{command.to_key}'. The stages are: {', '.join(pipeline.keys)}.",
+            usage="`/pipeline stages` lists them with their exit criteria.",
+        )
+    if target.key == current.key:
+        raise CommandError(f"{deal_id} is already at {current.name}.")
+    if pipeline.index(target.key) < pipeline.index(current.key) and not command.note:
+        raise CommandError(
+            f"Moving {deal_id} back from {current.name} to {target.name} needs a note that says why.",
+            usage=f"`/advance {deal_id} to:{target.key} note:<why it goes back>`",
+        )
+    return target
+
+
+def _require_evidence(deal: Deal, current: Stage, entered: tuple[Stage, ...], command: Advance) -> None:
+    deal_id = format_deal_id(deal.number)
+    target = entered[-1]
+    if not command.evidence:
+        criteria = "; ".join(target.exit_criteria)
+        raise CommandError(
+            f"Moving {deal_id} to {target.name} needs evidence of what the buyer did: {criteria}. "
+            f"{target.evidence_prompt} Attach it as a link.",
+            usage=f"`/advance {deal_id} evidence:<link to the buyer's email, invite or document>`",
+        )
+    if len(command.evidence) < len(entered):
+        skipped = ", ".join(stage.name for stage in entered[:-1])
+        wanted = "; ".join(f"{stage.name}: {stage.evidence_prompt}" for stage in entered)
+        raise CommandError(
+            f"Moving {deal_id} from {current.name} to {target.name} skips {skipped}. "
+            f"A skip needs one evidence link for each stage it enters, in order ({len(entered)} links, "
+            f"{len(command.evidence)} given). {wanted}",
+            usage=f"`/advance {deal_id} to:{target.key} "
+            + " ".join(f"evidence:<{stage.key} link>" for stage in entered)
+            + "`",
+        )
+
+
+def _require_open(deal: Deal) -> None:
+    if deal.status == "lost":
+        raise CommandError(f"{format_deal_id(deal.number)} was lost ({deal.lost_reason}). A lost deal does not move.")
+
+
+def _require_no_pending(session: Session, deal: Deal) -> None:
+    assert deal.id is not None
+    pending = queries.pending_move(session, team_id=deal.team_id, deal_id=deal.id)
+    if pending is not None:
+        raise CommandError(
+            f"{format_deal_id(deal.number)} already has a move to {pending.to_stage} waiting for a manager. "
+            "It must be approved or rejected before another one is asked for."
+        )
+
+
+def _move_back(
+    session: Session,
+    services: Services,
+    actor: Actor,
+    deal: Deal,
+    target: Stage,
+    note: str | None,
+    now: datetime,
+) -> MovedBack:
+    assert deal.id is not None and note
+    from_stage = services.pipeline.stage(deal.stage_key)
+    deal.stage_key = target.key
+    deal.stage_entered_at = now
+    session.add(deal)
+    session.add(
+        DealEvent(
+            team_id=actor.team_id,
+            deal_id=deal.id,
+            kind="moved_back",
+            actor_id=actor.user_id,
+            at=now,
+            from_stage=from_stage.key,
+            to_stage=target.key,
+            note=note,
+        )
+    )
+    session.flush()
+    return MovedBack(
+        deal=DealSummary.of(deal, services.pipeline), from_stage=from_stage, moved_by=actor.user_id, note=note
+    )
+
+
+def _load_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveRequest, Deal]:
+    move = queries.get_move(session, team_id=actor.team_id, move_id=move_id)
+    deal = queries.get_deal_by_id(session, team_id=actor.team_id, deal_id=move.deal_id) if move else None
+    if move is None or deal is None:
+        raise CommandError("That move does not exist in this workspace.")
+    return move, deal
+
+
+def _require_may_decide(session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal) -> None:
+    require_manager(session, services, actor, doing="approve, reject or question a move")
+    if move.status != "pending":
+        raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
+    if move.requested_by == actor.user_id:
+        raise CommandError("You asked for this move, so another manager has to decide it.")
+
+
+def _managers_to_ask(session: Session, services: Services, actor: Actor) -> tuple[str, ...]:
+    managers = services.env_managers | queries.active_managers(session, team_id=actor.team_id)
+    return tuple(sorted(managers - {actor.user_id}))

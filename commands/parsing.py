@@ -1,0 +1,742 @@
+"""Turn the text typed after a slash command into typed command objects.
+
+Slack sends that text entity-escaped (`&amp;`, `&lt;`, `&gt;`) and, with `should_escape: true`, wraps
+links and mentions as `<https://x|label>` and `<@U123|name>`. The CLI, tests and a manifest without
+`should_escape` send the text as typed. Both forms are accepted. Free text is returned unescaped:
+renderers escape it again.
+"""
+
+import datetime
+import difflib
+import re
+import unicodedata
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Literal, TypeAlias
+from urllib.parse import urlsplit
+
+from commands.errors import CommandError
+
+# --- Command objects ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    url: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class NewDeal:
+    name: str
+    value_cents: int | None
+    company: str | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class ShowDeal:
+    deal_number: int
+
+
+@dataclass(frozen=True)
+class ListDeals:
+    scope: Literal["mine", "all"]
+    stage_key: str | None
+
+
+@dataclass(frozen=True)
+class MarkLost:
+    deal_number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DealHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class Advance:
+    deal_number: int
+    evidence: tuple[Evidence, ...]
+    to_key: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class PipelineBoard:
+    pass
+
+
+@dataclass(frozen=True)
+class PipelineStages:
+    pass
+
+
+@dataclass(frozen=True)
+class PipelineHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class ListManagers:
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeManager:
+    action: Literal["add", "remove"]
+    user_id: str
+
+
+@dataclass(frozen=True)
+class PostDigest:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowSchedule:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleOff:
+    pass
+
+
+@dataclass(frozen=True)
+class SetSchedule:
+    frequency: Literal["weekly", "daily"]
+    weekday: str | None
+    at: datetime.time
+    tz: str | None
+
+
+DealCommand: TypeAlias = NewDeal | ShowDeal | ListDeals | MarkLost | DealHelp
+PipelineCommand: TypeAlias = (
+    PipelineBoard
+    | PipelineStages
+    | PipelineHelp
+    | ListManagers
+    | ChangeManager
+    | PostDigest
+    | ShowSchedule
+    | ScheduleOff
+    | SetSchedule
+)
+
+# --- Usage texts ----------------------------------------------------------------------------------
+
+_DEAL_NEW_USAGE = (
+    "`/deal new <name> [value:<amount>] [company:<company>] [evidence:<link>]` adds a deal.\n"
+    "  Example: `/deal new Acme renewal value:$50k company:Acme Corp evidence:https://example.com/notes`"
+)
+_DEAL_SHOW_USAGE = "`/deal show <deal-id>` shows one deal.\n  Example: `/deal show deal-42`"
+_DEAL_LIST_USAGE = (
+    "`/deal list [mine|all] [stage:<stage>]` lists your deals, or everyone's with all.\n"
+    "  Example: `/deal list all stage:proposal`"
+)
+_DEAL_LOST_USAGE = (
+    "`/deal lost <deal-id> reason:<why>` marks a deal lost.\n"
+    "  Example: `/deal lost deal-42 reason:chose a competitor`"
+)
+DEAL_USAGE = "\n".join(
+    (
+        "How to use `/deal`:",
+        _DEAL_NEW_USAGE,
+        _DEAL_SHOW_USAGE,
+        _DEAL_LIST_USAGE,
+        _DEAL_LOST_USAGE,
+        "`/deal help` shows this.",
+    )
+)
+
+ADVANCE_USAGE = "\n".join(
+    (
+        "How to use `/advance`:",
+        "`/advance <deal-id> evidence:<link> [evidence:<link>…] [to:<stage>] [note:<text>]`"
+        " moves a deal to its next stage (or to the stage you name), with links to the evidence"
+        " that stage's exit criteria ask for.",
+        "  Example: `/advance deal-42 evidence:https://example.com/signed-po.pdf note:PO signed by the CFO`",
+        "  Example: `/advance 42 evidence:https://example.com/a evidence:https://example.com/b"
+        " to:negotiation`",
+    )
+)
+
+_MANAGERS_USAGE = (
+    "`/pipeline managers` lists the pipeline managers.\n"
+    "`/pipeline managers add @person` and `/pipeline managers remove @person` change them"
+    " (pick the person from Slack's @-mention menu).\n"
+    "  Example: `/pipeline managers add @Dana`"
+)
+_SCHEDULE_USAGE = (
+    "`/pipeline schedule` shows when the digest is posted; `/pipeline schedule off` stops it.\n"
+    "`/pipeline schedule weekly <mon…sun> <HH:MM> [tz:<zone>]` posts it once a week.\n"
+    "`/pipeline schedule daily <HH:MM> [tz:<zone>]` posts it every day.\n"
+    "  Example: `/pipeline schedule weekly mon 09:00 tz:Europe/Berlin`"
+)
+PIPELINE_USAGE = "\n".join(
+    (
+        "How to use `/pipeline`:",
+        "`/pipeline` shows the board.",
+        "`/pipeline stages` shows the stages and what each one needs to move on.",
+        _MANAGERS_USAGE,
+        "`/pipeline digest` posts the digest now.",
+        _SCHEDULE_USAGE,
+        "`/pipeline help` shows this.",
+    )
+)
+
+# --- Formatting -----------------------------------------------------------------------------------
+
+
+def format_deal_id(n: int) -> str:
+    return f"deal-{n}"
+
+
+def format_amount(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, fraction = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}" + (f".{fraction:02d}" if fraction else "")
+
+
+# --- Entry points ---------------------------------------------------------------------------------
+
+
+def parse_deal(text: str) -> DealCommand:
+    tokens = _tokenize(text)
+    if not tokens or tokens[0].lower() == "help":
+        return DealHelp()
+    subcommand, rest = tokens[0].lower(), tokens[1:]
+    parser = _DEAL_PARSERS.get(subcommand)
+    if parser is None:
+        raise _unknown_deal_subcommand(tokens[0])
+    return parser(rest)
+
+
+def parse_advance(text: str) -> Advance:
+    tokens = _tokenize(text)
+    usage = ADVANCE_USAGE
+    if tokens and tokens[0].lower() == "help":
+        raise CommandError("/advance moves a deal to its next stage once you show the evidence.", usage)
+    positional, options = _split_options(tokens, frozenset({"evidence", "to", "note"}), usage)
+    if not positional:
+        raise CommandError("Start with the deal's id, like /advance deal-42 evidence:https://…", usage)
+    deal_number = _parse_deal_number(positional[0], usage)
+    if len(positional) > 1:
+        raise _stray_words_in_advance(positional[1:], usage)
+    return Advance(
+        deal_number=deal_number,
+        evidence=_evidence_option(options, usage),
+        to_key=_stage_option(options, "to", usage),
+        note=_text_option(options, "note", usage),
+    )
+
+
+def parse_pipeline(text: str) -> PipelineCommand:
+    tokens = _tokenize(text)
+    if not tokens:
+        return PipelineBoard()
+    subcommand, rest = tokens[0].lower(), tokens[1:]
+    if subcommand == "help":
+        return PipelineHelp()
+    if subcommand == "managers":
+        return _parse_managers(rest)
+    if subcommand == "schedule":
+        return _parse_schedule(rest)
+    no_argument_commands: dict[str, PipelineCommand] = {"stages": PipelineStages(), "digest": PostDigest()}
+    if subcommand in no_argument_commands:
+        _refuse_extra_words(rest, f"/pipeline {subcommand}", PIPELINE_USAGE)
+        return no_argument_commands[subcommand]
+    raise _unknown_word(
+        tokens[0], "/pipeline", ("stages", "managers", "digest", "schedule", "help"), PIPELINE_USAGE
+    )
+
+
+# --- /deal subcommands ----------------------------------------------------------------------------
+
+
+def _parse_new(words: list[str]) -> NewDeal:
+    usage = _DEAL_NEW_USAGE
+    positional, options = _split_options(words, frozenset({"value", "company", "evidence"}), usage)
+    name = _free_text(positional)
+    if not name:
+        raise CommandError("Give the deal a name, like /deal new Acme renewal.", usage)
+    value = _one_word_option(options, "value", usage)
+    return NewDeal(
+        name=name,
+        value_cents=None if value is None else _parse_amount(value, usage),
+        company=_text_option(options, "company", usage),
+        evidence=_evidence_option(options, usage),
+    )
+
+
+def _parse_show(words: list[str]) -> ShowDeal:
+    usage = _DEAL_SHOW_USAGE
+    if not words:
+        raise CommandError("Say which deal to show, like /deal show deal-42.", usage)
+    deal_number = _parse_deal_number(words[0], usage)
+    _refuse_extra_words(words[1:], "/deal show <deal-id>", usage)
+    return ShowDeal(deal_number=deal_number)
+
+
+def _parse_list(words: list[str]) -> ListDeals:
+    usage = _DEAL_LIST_USAGE
+    positional, options = _split_options(words, frozenset({"stage"}), usage)
+    scope: Literal["mine", "all"] = "mine"
+    if positional:
+        scope = _parse_scope(positional[0], usage)
+        _refuse_extra_words(positional[1:], f"/deal list {scope}", usage)
+    return ListDeals(scope=scope, stage_key=_stage_option(options, "stage", usage))
+
+
+def _parse_scope(word: str, usage: str) -> Literal["mine", "all"]:
+    lowered = word.lower()
+    if lowered == "mine":
+        return "mine"
+    if lowered == "all":
+        return "all"
+    raise CommandError(
+        f"'{_shown(word)}' is not a list to show. Use mine or all, like /deal list all.", usage
+    )
+
+
+def _parse_lost(words: list[str]) -> MarkLost:
+    usage = _DEAL_LOST_USAGE
+    positional, options = _split_options(words, frozenset({"reason"}), usage)
+    if not positional:
+        raise CommandError(
+            "Say which deal was lost, like /deal lost deal-42 reason:chose a competitor.", usage
+        )
+    deal_number = _parse_deal_number(positional[0], usage)
+    reason = _text_option(options, "reason", usage)
+    if reason is None or len(positional) > 1:
+        raise CommandError(
+            "Say why the deal was lost after reason:, like /deal lost deal-42 reason:chose a competitor.",
+            usage,
+        )
+    return MarkLost(deal_number=deal_number, reason=reason)
+
+
+_DEAL_PARSERS: dict[str, Callable[[list[str]], DealCommand]] = {
+    "new": _parse_new,
+    "show": _parse_show,
+    "list": _parse_list,
+    "lost": _parse_lost,
+}
+
+
+def _unknown_deal_subcommand(word: str) -> CommandError:
+    if _DEAL_ID.fullmatch(word):
+        return CommandError(f"To see a deal, use /deal show {_shown(word)}.", DEAL_USAGE)
+    return _unknown_word(word, "/deal", ("new", "show", "list", "lost", "help"), DEAL_USAGE)
+
+
+def _stray_words_in_advance(words: Sequence[str], usage: str) -> CommandError:
+    stray = _free_text(words)
+    if any(_looks_like_link(word) for word in words):
+        return CommandError(
+            f"Put evidence: before each link, like {_EVIDENCE_EXAMPLE} (got '{_shown(stray)}').",
+            usage,
+        )
+    return CommandError(
+        f"'{_shown(stray)}' is not part of /advance. Put remarks after note:, like note:CFO signed.", usage
+    )
+
+
+def _looks_like_link(word: str) -> bool:
+    return word.startswith("<") or "://" in word
+
+
+# --- /pipeline subcommands ------------------------------------------------------------------------
+
+
+def _parse_managers(words: list[str]) -> ListManagers | ChangeManager:
+    usage = _MANAGERS_USAGE
+    if not words:
+        return ListManagers()
+    verb = words[0].lower()
+    if verb not in ("add", "remove"):
+        raise _unknown_word(words[0], "/pipeline managers", ("add", "remove"), usage)
+    action: Literal["add", "remove"] = "add" if verb == "add" else "remove"
+    if len(words) == 1:
+        raise CommandError(
+            f"Say who, like /pipeline managers {action} @Dana (pick them from Slack's @-mention menu).", usage
+        )
+    if len(words) > 2:
+        raise CommandError(
+            f"{action.capitalize()} one person at a time, like /pipeline managers {action} @Dana.", usage
+        )
+    return ChangeManager(action=action, user_id=_parse_user(words[1], usage))
+
+
+def _parse_schedule(words: list[str]) -> PipelineCommand:
+    usage = _SCHEDULE_USAGE
+    if not words:
+        return ShowSchedule()
+    mode, rest = words[0].lower(), words[1:]
+    if mode == "off":
+        _refuse_extra_words(rest, "/pipeline schedule off", usage)
+        return ScheduleOff()
+    if mode == "weekly":
+        return _parse_weekly(rest)
+    if mode == "daily":
+        return _parse_daily(rest)
+    raise _unknown_word(words[0], "/pipeline schedule", ("off", "weekly", "daily"), usage)
+
+
+def _parse_weekly(words: list[str]) -> SetSchedule:
+    usage = _SCHEDULE_USAGE
+    positional, options = _split_options(words, frozenset({"tz"}), usage)
+    if len(positional) < 2:
+        raise CommandError("Say the day and the time, like /pipeline schedule weekly mon 09:00.", usage)
+    weekday = _parse_weekday(positional[0], usage)
+    at = _parse_time(positional[1], usage)
+    _refuse_extra_words(positional[2:], "/pipeline schedule weekly <day> <HH:MM>", usage)
+    return SetSchedule(frequency="weekly", weekday=weekday, at=at, tz=_zone_option(options, usage))
+
+
+def _parse_daily(words: list[str]) -> SetSchedule:
+    usage = _SCHEDULE_USAGE
+    positional, options = _split_options(words, frozenset({"tz"}), usage)
+    if not positional:
+        raise CommandError("Say the time, like /pipeline schedule daily 09:00.", usage)
+    at = _parse_time(positional[0], usage)
+    _refuse_extra_words(positional[1:], "/pipeline schedule daily <HH:MM>", usage)
+    return SetSchedule(frequency="daily", weekday=None, at=at, tz=_zone_option(options, usage))
+
+
+# --- Tokens and options ---------------------------------------------------------------------------
+
+# A Slack token (`<https://x|Signed contract PDF>`) stays one word even when its label has spaces.
+# A `<` that opens no such token is an ordinary character.
+_TOKEN = re.compile(r"(?:<[^\s<>][^<>\n]*>|<|[^\s<])+")
+_OPTION = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
+
+_OPTION_EXAMPLES = {
+    "value": "value:50k",
+    "company": "company:Acme Corp",
+    "evidence": "evidence:https://example.com/signed-po.pdf",
+    "to": "to:proposal",
+    "stage": "stage:proposal",
+    "note": "note:CFO signed",
+    "reason": "reason:chose a competitor",
+    "tz": "tz:Europe/Berlin",
+}
+
+_Options: TypeAlias = dict[str, list[list[str]]]
+
+
+def _tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _split_options(tokens: Sequence[str], keys: frozenset[str], usage: str) -> tuple[list[str], _Options]:
+    """Split into the words before the first option and each option's words, in order.
+
+    Only `keys` are options; any other `word:` is text. An option's words run until the next option.
+    """
+    positional: list[str] = []
+    options: _Options = {}
+    current = positional
+    for token in tokens:
+        match = _OPTION.fullmatch(token)
+        if match is None or match[1].lower() not in keys:
+            current.append(token)
+            continue
+        current = [match[2]] if match[2] else []
+        options.setdefault(match[1].lower(), []).append(current)
+    for key, occurrences in options.items():
+        if any(not words for words in occurrences):
+            raise _empty_option(key, usage)
+    return positional, options
+
+
+def _empty_option(key: str, usage: str) -> CommandError:
+    return CommandError(
+        f"{key}: is empty. Put the value right after it, like {_OPTION_EXAMPLES[key]}.", usage
+    )
+
+
+def _only_occurrence(options: _Options, key: str, usage: str) -> list[str] | None:
+    occurrences = options.get(key, [])
+    if len(occurrences) > 1:
+        raise CommandError(
+            f"{key}: is given more than once. Give it once, like {_OPTION_EXAMPLES[key]}.", usage
+        )
+    return occurrences[0] if occurrences else None
+
+
+def _single_word(key: str, words: list[str], usage: str) -> str:
+    if len(words) == 1:
+        return words[0]
+    hint = (
+        "For more than one link, repeat evidence: before each."
+        if key == "evidence"
+        else "Put other words before the options."
+    )
+    raise CommandError(
+        f"{key}: takes a single value, but got '{_shown(_free_text(words))}'. {hint}"
+        f" Example: {_OPTION_EXAMPLES[key]}",
+        usage,
+    )
+
+
+def _one_word_option(options: _Options, key: str, usage: str) -> str | None:
+    words = _only_occurrence(options, key, usage)
+    return None if words is None else _single_word(key, words, usage)
+
+
+def _text_option(options: _Options, key: str, usage: str) -> str | None:
+    words = _only_occurrence(options, key, usage)
+    if words is None:
+        return None
+    text = _free_text(words)
+    if not text:
+        raise _empty_option(key, usage)
+    return text
+
+
+def _stage_option(options: _Options, key: str, usage: str) -> str | None:
+    word = _one_word_option(options, key, usage)
+    if word is None:
+        return None
+    stage_key = _free_text([word]).lower()
+    if not stage_key:
+        raise _empty_option(key, usage)
+    return stage_key
+
+
+def _evidence_option(options: _Options, usage: str) -> tuple[Evidence, ...]:
+    unique: dict[str, Evidence] = {}
+    for words in options.get("evidence", []):
+        evidence = _parse_evidence(_single_word("evidence", words, usage), usage)
+        unique.setdefault(evidence.url, evidence)
+    return tuple(unique.values())
+
+
+def _zone_option(options: _Options, usage: str) -> str | None:
+    word = _one_word_option(options, "tz", usage)
+    return None if word is None else _parse_zone(word, usage)
+
+
+def _refuse_extra_words(words: Sequence[str], expected: str, usage: str) -> None:
+    if words:
+        raise CommandError(f"Unexpected '{_shown(_free_text(words))}' after {expected}.", usage)
+
+
+def _unknown_word(word: str, command: str, known: Sequence[str], usage: str) -> CommandError:
+    shown = _shown(_free_text([word]))
+    close = difflib.get_close_matches(word.lower(), known, n=1)
+    if close:
+        return CommandError(f"'{shown}' is not part of {command}. Did you mean {command} {close[0]}?", usage)
+    return CommandError(f"'{shown}' is not part of {command}. Use one of: {', '.join(known)}.", usage)
+
+
+# --- Free text ------------------------------------------------------------------------------------
+
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+# Slack-escaped links (`<https://x>`, `<https://x|label>`, `<mailto:a@b|a@b>`) and entities, decoded in
+# one pass so that `&amp;lt;` becomes `&lt;`, never `<`. Mentions (`<@U1>`, `<!channel>`) stay literal.
+_ESCAPED = re.compile(
+    r"<(?P<url>(?:[A-Za-z][A-Za-z0-9+.\-]*://|mailto:|tel:)[^|<>]*)(?:\|(?P<label>[^<>]*))?>"
+    r"|&(?P<entity>amp|lt|gt);"
+)
+_SCHEME_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|mailto:|tel:)")
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
+_SHOWN_LIMIT = 60
+
+
+def _decode_entities(text: str) -> str:
+    return _ENTITY.sub(lambda match: _ENTITIES[match[1]], text)
+
+
+def _readable_link(url: str, label: str | None) -> str:
+    """What the user typed: Slack turns a typed `acme.com` into `<http://acme.com|acme.com>`."""
+    if not label or label in (url, _SCHEME_PREFIX.sub("", url)):
+        return label or url
+    return f"{label} ({url})"
+
+
+def _decode_escaped(match: re.Match[str]) -> str:
+    if match["entity"]:
+        return _ENTITIES[match["entity"]]
+    label = match["label"]
+    return _readable_link(_decode_entities(match["url"]), None if label is None else _decode_entities(label))
+
+
+def _collapse(text: str) -> str:
+    """Drop control characters (the database refuses NUL) and collapse runs of whitespace."""
+    kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    return " ".join(kept.split())
+
+
+def _free_text(words: Sequence[str]) -> str:
+    return _collapse(_ESCAPED.sub(_decode_escaped, " ".join(words)))
+
+
+def _shown(text: str) -> str:
+    """A user's value, short enough to quote in a message."""
+    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 1] + "…"
+
+
+# --- Values ---------------------------------------------------------------------------------------
+
+_DEAL_ID = re.compile(r"(?:deal-|#)?([0-9]{1,10})", re.IGNORECASE)
+_MAX_DEAL_NUMBER = 2**31 - 1  # the id column is a 32-bit integer
+
+
+def _parse_deal_number(word: str, usage: str) -> int:
+    match = _DEAL_ID.fullmatch(word)
+    number = int(match[1]) if match else 0
+    if not 1 <= number <= _MAX_DEAL_NUMBER:
+        raise CommandError(
+            f"'{_shown(_free_text([word]))}' is not a deal id. Use the deal's id, like deal-42 (or just 42).",
+            usage,
+        )
+    return number
+
+
+_AMOUNT = re.compile(
+    r"[$€£]?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]+))?(?P<suffix>[kKmM])?"
+)
+_MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
+_MAX_CENTS = 10**13
+_MAX_AMOUNT_LENGTH = 40
+_AMOUNT_EXAMPLES = "Use a number like 50000, 50,000, $50,000.50, €5000, 12.5k or 1.2m."
+
+
+def _parse_amount(word: str, usage: str) -> int:
+    shown = _shown(_free_text([word]))
+    if word.lstrip("$€£").startswith(("-", "−")):
+        raise CommandError(f"A deal value can't be negative ('{shown}'). {_AMOUNT_EXAMPLES}", usage)
+    match = _AMOUNT.fullmatch(word) if len(word) <= _MAX_AMOUNT_LENGTH else None
+    if match is None:
+        raise CommandError(f"'{shown}' is not an amount. {_AMOUNT_EXAMPLES}", usage)
+    number = Decimal(f"{match['whole'].replace(',', '')}.{match['fraction'] or '0'}")
+    cents = number * _MULTIPLIERS[(match["suffix"] or "").lower()] * 100
+    if cents > _MAX_CENTS:
+        raise CommandError(
+            f"'{shown}' is too large; the most a deal can be worth is {format_amount(_MAX_CENTS)}."
+            f" {_AMOUNT_EXAMPLES}",
+            usage,
+        )
+    if cents != cents.to_integral_value():
+        raise CommandError(f"'{shown}' has a fraction of a cent. {_AMOUNT_EXAMPLES}", usage)
+    return int(cents)
+
+
+_MAX_URL_LENGTH = 2_000
+_HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+")
+_EVIDENCE_EXAMPLE = "evidence:https://example.com/signed-po.pdf"
+
+
+def _parse_evidence(word: str, usage: str) -> Evidence:
+    if word.startswith("<") and word.endswith(">") and len(word) > 2:
+        url, _, label = word[1:-1].partition("|")
+        url, label = _decode_entities(url), _collapse(_decode_entities(label))
+    else:
+        url, label = _decode_entities(word), ""
+    if len(url) > _MAX_URL_LENGTH:
+        raise CommandError(
+            f"The evidence link '{_shown(url)}' is {len(url):,} characters long; the most is"
+            f" {_MAX_URL_LENGTH:,}. Use a shorter link, like {_EVIDENCE_EXAMPLE}.",
+            usage,
+        )
+    if not _is_web_link(url):
+        raise CommandError(
+            f"'{_shown(url)}' is not a web link. Evidence must be a full http:// or https:// link,"
+            f" like {_EVIDENCE_EXAMPLE}.",
+            usage,
+        )
+    return Evidence(url=url, label=label if label and label != url else None)
+
+
+def _is_web_link(url: str) -> bool:
+    if any(ch.isspace() or unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    has_host = _HOST.fullmatch(host) is not None and any(ch.isalnum() for ch in host)
+    return parts.scheme.lower() in ("http", "https") and has_host
+
+
+_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_RAW_USER_ID = re.compile(r"[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{5,20}")
+
+
+def _parse_user(word: str, usage: str) -> str:
+    mention = _MENTION.fullmatch(word)
+    if mention:
+        return mention["id"]
+    if _RAW_USER_ID.fullmatch(word):
+        return word
+    raise CommandError(_not_a_person(word), usage)
+
+
+def _not_a_person(word: str) -> str:
+    shown = _shown(_free_text([word]))
+    if word.startswith("<!subteam"):
+        return f"'{shown}' is a user group. Pick one person from Slack's @-mention menu."
+    if word.startswith("<#"):
+        return f"'{shown}' is a channel. Pick a person from Slack's @-mention menu."
+    if word.startswith("@"):
+        return (
+            f"'{shown}' arrived as plain text, so the bot can't tell who it is. Type @ and pick the person"
+            " from Slack's @-mention menu, so it becomes a real mention."
+        )
+    return f"'{shown}' is not a person. Type @ and pick the person from Slack's @-mention menu."
+
+
+_TIME = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])")
+
+
+def _parse_time(word: str, usage: str) -> datetime.time:
+    match = _TIME.fullmatch(word)
+    if match is None:
+        raise CommandError(
+            f"'{_shown(_free_text([word]))}' is not a time. Use 24-hour HH:MM, like 09:30 or 17:00.", usage
+        )
+    return datetime.time(int(match["hour"]), int(match["minute"]))
+
+
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = {name: name[:3] for name in _DAY_NAMES} | {name[:3]: name[:3] for name in _DAY_NAMES}
+
+
+def _parse_weekday(word: str, usage: str) -> str:
+    weekday = _WEEKDAYS.get(word.lower())
+    if weekday is None:
+        raise CommandError(
+            f"'{_shown(_free_text([word]))}' is not a day. Use mon, tue, wed, thu, fri, sat or sun.", usage
+        )
+    return weekday
+
+
+_NOT_ZONES = frozenset({"localtime", "factory", "posixrules"})
+
+
+@cache
+def _zones_by_lowercase_name() -> dict[str, str]:
+    return {name.lower(): name for name in zoneinfo.available_timezones() if name.lower() not in _NOT_ZONES}
+
+
+def _parse_zone(word: str, usage: str) -> str:
+    """The zone's canonical spelling, so `europe/berlin` works and stores as `Europe/Berlin`."""
+    zone = _zones_by_lowercase_name().get(_free_text([word]).lower())
+    if zone is None:
+        raise CommandError(
+            f"'{_shown(_free_text([word]))}' is not a time zone. Use a zone name like tz:Europe/Berlin"
+            " or tz:America/New_York.",
+            usage,
+        )
+    return zone

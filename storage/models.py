@@ -1,0 +1,111 @@
+"""The tables. Every row carries the Slack workspace (`team_id`) it belongs to.
+
+Times are timezone-aware UTC datetimes (SQLModel's UTCDateTime stores them as UTC on
+both backends and hands them back aware).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+TEAM_ID_LENGTH = 32
+USER_ID_LENGTH = 32
+STAGE_KEY_LENGTH = 64
+
+
+class Deal(SQLModel, table=True):
+    """A deal's current state. Each change to it is also written as a `DealEvent`."""
+
+    __tablename__ = "deal"
+    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_deal_team_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    number: int
+    name: str = Field(sa_type=Text)
+    owner_id: str = Field(max_length=USER_ID_LENGTH)
+    value_cents: int | None = Field(default=None, sa_type=BigInteger)
+    company: str | None = Field(default=None, sa_type=Text)
+    stage_key: str = Field(max_length=STAGE_KEY_LENGTH)
+    status: str = Field(default="open", max_length=16)
+    lost_reason: str | None = Field(default=None, sa_type=Text)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    stage_entered_at: datetime
+
+
+class DealEvent(SQLModel, table=True):
+    """One append-only fact about a deal: who did what, when, with which evidence."""
+
+    __tablename__ = "deal_event"
+    __table_args__ = (Index("ix_deal_event_team_deal", "team_id", "deal_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    deal_id: int = Field(foreign_key="deal.id")
+    kind: str = Field(max_length=32)
+    actor_id: str = Field(max_length=USER_ID_LENGTH)
+    at: datetime
+    from_stage: str | None = Field(default=None, max_length=STAGE_KEY_LENGTH)
+    to_stage: str | None = Field(default=None, max_length=STAGE_KEY_LENGTH)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, sa_type=Text)
+    move_id: int | None = Field(default=None, foreign_key="move_request.id")
+
+
+class MoveRequest(SQLModel, table=True):
+    """A rep's request to move a deal forward, waiting for (or holding) a manager's decision.
+
+    At most one request per deal is pending: a partial unique index enforces it in the
+    database, so two racing requests cannot both be stored.
+    """
+
+    __tablename__ = "move_request"
+    __table_args__ = (
+        Index(
+            "uq_move_request_one_pending",
+            "deal_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    deal_id: int = Field(foreign_key="deal.id")
+    requested_by: str = Field(max_length=USER_ID_LENGTH)
+    requested_at: datetime
+    from_stage: str = Field(max_length=STAGE_KEY_LENGTH)
+    to_stage: str = Field(max_length=STAGE_KEY_LENGTH)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, sa_type=Text)
+    status: str = Field(default="pending", max_length=16)
+    decided_by: str | None = Field(default=None, max_length=USER_ID_LENGTH)
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class Manager(SQLModel, table=True):
+    """A manager added from Slack. Removal deactivates the row so the change stays on record."""
+
+    __tablename__ = "manager"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=USER_ID_LENGTH)
+    active: bool = True
+    changed_by: str = Field(max_length=USER_ID_LENGTH)
+    changed_at: datetime
+
+
+class DealSequence(SQLModel, table=True):
+    """The last deal number handed out in a workspace; bumped in the deal's own transaction."""
+
+    __tablename__ = "deal_sequence"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    last_number: int = 0

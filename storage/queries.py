@@ -1,0 +1,165 @@
+"""Keyword-only queries. Each takes the caller's session; the use case owns the transaction.
+
+Every query is scoped by `team_id`: one workspace never reads or writes another's rows.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storage.models import Deal, DealEvent, DealSequence, Manager, MoveRequest
+
+
+def next_deal_number(session: Session, *, team_id: str) -> int:
+    """Hand out the workspace's next deal number.
+
+    The increment is an UPDATE on the workspace's sequence row inside the caller's
+    transaction: concurrent callers queue on that row's lock, and a rolled-back
+    transaction gives its number back, so numbers stay unique and gap-free.
+    """
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(DealSequence).values(team_id=team_id, last_number=0).on_conflict_do_nothing())
+    return session.execute(
+        update(DealSequence)
+        .where(col(DealSequence.team_id) == team_id)
+        .values(last_number=DealSequence.last_number + 1)
+        .returning(DealSequence.last_number)
+    ).scalar_one()
+
+
+def get_deal(session: Session, *, team_id: str, number: int, for_update: bool = False) -> Deal | None:
+    statement = select(Deal).where(Deal.team_id == team_id, Deal.number == number)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.exec(statement).first()
+
+
+def get_deal_by_id(session: Session, *, team_id: str, deal_id: int) -> Deal | None:
+    return session.exec(select(Deal).where(Deal.team_id == team_id, Deal.id == deal_id)).first()
+
+
+def list_deals(
+    session: Session,
+    *,
+    team_id: str,
+    owner_id: str | None = None,
+    stage_key: str | None = None,
+    status: str | None = "open",
+    limit: int = 200,
+) -> Sequence[Deal]:
+    statement = select(Deal).where(Deal.team_id == team_id)
+    if owner_id is not None:
+        statement = statement.where(Deal.owner_id == owner_id)
+    if stage_key is not None:
+        statement = statement.where(Deal.stage_key == stage_key)
+    if status is not None:
+        statement = statement.where(Deal.status == status)
+    return session.exec(statement.order_by(col(Deal.number)).limit(limit)).all()
+
+
+def count_deals(session: Session, *, team_id: str, owner_id: str | None = None, stage_key: str | None = None) -> int:
+    statement = select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "open")
+    if owner_id is not None:
+        statement = statement.where(Deal.owner_id == owner_id)
+    if stage_key is not None:
+        statement = statement.where(Deal.stage_key == stage_key)
+    return session.exec(statement).one()
+
+
+def deal_events(session: Session, *, team_id: str, deal_id: int) -> Sequence[DealEvent]:
+    return session.exec(
+        select(DealEvent).where(DealEvent.team_id == team_id, DealEvent.deal_id == deal_id).order_by(col(DealEvent.id))
+    ).all()
+
+
+def pending_move(session: Session, *, team_id: str, deal_id: int) -> MoveRequest | None:
+    return session.exec(
+        select(MoveRequest).where(
+            MoveRequest.team_id == team_id,
+            MoveRequest.deal_id == deal_id,
+            MoveRequest.status == "pending",
+        )
+    ).first()
+
+
+def get_move(session: Session, *, team_id: str, move_id: int) -> MoveRequest | None:
+    return session.exec(select(MoveRequest).where(MoveRequest.team_id == team_id, MoveRequest.id == move_id)).first()
+
+
+def pending_moves(session: Session, *, team_id: str) -> Sequence[MoveRequest]:
+    return session.exec(
+        select(MoveRequest)
+        .where(MoveRequest.team_id == team_id, MoveRequest.status == "pending")
+        .order_by(col(MoveRequest.requested_at))
+    ).all()
+
+
+def claim_decision(
+    session: Session,
+    *,
+    team_id: str,
+    move_id: int,
+    status: str,
+    decided_by: str,
+    decided_at: datetime,
+    reason: str | None = None,
+) -> bool:
+    """Decide a pending move if nobody has yet; True when this call made the decision.
+
+    The `status = 'pending'` condition makes it safe under races: on PostgreSQL a second
+    concurrent UPDATE waits for the first's row lock, re-reads the row, and matches nothing.
+    """
+    result = session.execute(
+        update(MoveRequest)
+        .where(
+            col(MoveRequest.team_id) == team_id,
+            col(MoveRequest.id) == move_id,
+            col(MoveRequest.status) == "pending",
+        )
+        .values(status=status, decided_by=decided_by, decided_at=decided_at, decision_reason=reason)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def active_managers(session: Session, *, team_id: str) -> set[str]:
+    rows = session.exec(select(Manager.user_id).where(Manager.team_id == team_id, col(Manager.active).is_(True))).all()
+    return set(rows)
+
+
+def set_manager(
+    session: Session, *, team_id: str, user_id: str, active: bool, changed_by: str, changed_at: datetime
+) -> None:
+    manager = session.get(Manager, (team_id, user_id))
+    if manager is None:
+        manager = Manager(team_id=team_id, user_id=user_id, changed_by=changed_by, changed_at=changed_at)
+    manager.active = active
+    manager.changed_by = changed_by
+    manager.changed_at = changed_at
+    session.add(manager)
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    stage_key: str
+    deals: int
+    value_cents: int
+
+
+def open_stage_totals(session: Session, *, team_id: str) -> dict[str, StageTotal]:
+    rows = session.exec(
+        select(Deal.stage_key, func.count(), func.coalesce(func.sum(Deal.value_cents), 0))
+        .where(Deal.team_id == team_id, Deal.status == "open")
+        .group_by(Deal.stage_key)
+    ).all()
+    return {key: StageTotal(key, int(count), int(value)) for key, count, value in rows}
+
+
+def count_lost(session: Session, *, team_id: str) -> int:
+    return session.exec(
+        select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "lost")
+    ).one()

@@ -1,0 +1,128 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)."""
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIServer, make_server
+
+import pytest
+from sqlalchemy import Engine, text
+
+from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
+from commands.pipeline import default_pipeline
+from commands.services import Services
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_to_head
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, Response, SlackSender
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def reset_postgresql(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url = os.environ["TEST_DATABASE_URL"]
+        reset_postgresql(url)
+        return url
+    return f"sqlite:///{tmp_path / 'salesbot.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+
+
+MANAGER = "U_MGR"
+OTHER_MANAGER = "U_MGR2"
+REP = "U_REP"
+OTHER_REP = "U_REP2"
+
+
+@pytest.fixture
+def services(engine: Engine, clock: Clock) -> Services:
+    return Services(
+        sessions=make_session_factory(engine),
+        pipeline=default_pipeline(),
+        env_managers=frozenset({MANAGER, OTHER_MANAGER}),
+        clock=clock,
+    )
+
+
+class RunningBot:
+    """The real app (built by `app.build`) served over HTTP, talking to a fake Slack Web API."""
+
+    def __init__(self, runtime: Runtime, slack: FakeSlack, sender: SlackSender) -> None:
+        self.runtime = runtime
+        self.slack = slack
+        self.sender = sender
+
+    @property
+    def services(self) -> Services:
+        return self.runtime.services
+
+    def command(self, command: str, text: str, *, user: str = REP, **kw: object) -> Response:
+        return self.sender.command(command, text, user_id=user, **kw)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def serve(wsgi: Any) -> tuple[str, WSGIServer]:
+    server = make_server("127.0.0.1", 0, wsgi, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+@pytest.fixture
+def bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "DATABASE_URL": database_url,
+            "SLACK_API_URL": slack.base_url,
+            "SALES_MANAGERS": f"{MANAGER},{OTHER_MANAGER}",
+        }
+    )
+    runtime = build(settings)
+    url, server = serve(runtime.wsgi)
+    yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"))
+    server.shutdown()
+    runtime.engine.dispose()
+    assert slack.violations == [], "the bot sent something Slack would refuse"

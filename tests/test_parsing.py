@@ -1,0 +1,550 @@
+import datetime
+from collections.abc import Callable
+
+import pytest
+
+from commands.errors import CommandError
+from commands.parsing import (
+    ADVANCE_USAGE,
+    DEAL_USAGE,
+    PIPELINE_USAGE,
+    Advance,
+    ChangeManager,
+    DealHelp,
+    Evidence,
+    ListDeals,
+    ListManagers,
+    MarkLost,
+    NewDeal,
+    PipelineBoard,
+    PipelineHelp,
+    PipelineStages,
+    PostDigest,
+    ScheduleOff,
+    SetSchedule,
+    ShowDeal,
+    ShowSchedule,
+    format_amount,
+    format_deal_id,
+    parse_advance,
+    parse_deal,
+    parse_pipeline,
+)
+
+LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
+MAX_URL = "https://example.com/" + "a" * (2_000 - len("https://example.com/"))
+
+
+def refusal(parse: Callable[[str], object], text: str) -> CommandError:
+    with pytest.raises(CommandError) as caught:
+        parse(text)
+    assert caught.value.message
+    return caught.value
+
+
+def new_deal(
+    name: str,
+    value_cents: int | None = None,
+    company: str | None = None,
+    evidence: tuple[Evidence, ...] = (),
+) -> NewDeal:
+    return NewDeal(name=name, value_cents=value_cents, company=company, evidence=evidence)
+
+
+def advance(
+    deal_number: int = 42,
+    evidence: tuple[Evidence, ...] = (),
+    to_key: str | None = None,
+    note: str | None = None,
+) -> Advance:
+    return Advance(deal_number=deal_number, evidence=evidence, to_key=to_key, note=note)
+
+
+# --- /deal -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", DealHelp()),
+        ("   ", DealHelp()),
+        ("help", DealHelp()),
+        ("HELP", DealHelp()),
+        ("new Acme renewal", new_deal("Acme renewal")),
+        ("NEW   Acme \t renewal  ", new_deal("Acme renewal")),
+        ("new Acme: renewal", new_deal("Acme: renewal")),
+        ("new Acme &amp; Sons", new_deal("Acme & Sons")),
+        ("new Acme & Sons", new_deal("Acme & Sons")),
+        ("new &lt;!channel&gt; special", new_deal("<!channel> special")),
+        ("new <!channel> special", new_deal("<!channel> special")),
+        ("new Deal for <@U123ABC|dana>", new_deal("Deal for <@U123ABC|dana>")),
+        ("new a &amp;lt; b", new_deal("a &lt; b")),
+        ("new Acme note:renewal to:legal reason:x", new_deal("Acme note:renewal to:legal reason:x")),
+        ("new Acme see https://acme.com/x", new_deal("Acme see https://acme.com/x")),
+        ("new Acme see <https://acme.com/x>", new_deal("Acme see https://acme.com/x")),
+        ("new Acme <http://acme.com|acme.com>", new_deal("Acme acme.com")),
+        (
+            "new Acme <https://evil.example|Invoice   PDF>",
+            new_deal("Acme Invoice PDF (https://evil.example)"),
+        ),
+        ("new Acme value:50000", new_deal("Acme", value_cents=5_000_000)),
+        ("new Acme VALUE:50k", new_deal("Acme", value_cents=5_000_000)),
+        ("new Acme value: 50k", new_deal("Acme", value_cents=5_000_000)),
+        ("new Acme company:Acme Corp Ltd", new_deal("Acme", company="Acme Corp Ltd")),
+        ("new Acme company: AT&amp;T   Inc", new_deal("Acme", company="AT&T Inc")),
+        (
+            "new Acme company:Acme evidence:https://x.example",
+            new_deal("Acme", company="Acme", evidence=(Evidence("https://x.example"),)),
+        ),
+        (
+            "new Big deal value:$1.2m company:Globex Inc"
+            " evidence:<https://docs.example/po|Signed contract PDF>",
+            new_deal(
+                "Big deal",
+                value_cents=120_000_000,
+                company="Globex Inc",
+                evidence=(Evidence("https://docs.example/po", "Signed contract PDF"),),
+            ),
+        ),
+        (
+            "new Acme evidence:https://a.example evidence:<https://b.example> evidence:https://a.example",
+            new_deal("Acme", evidence=(Evidence("https://a.example"), Evidence("https://b.example"))),
+        ),
+        (
+            "new Acme evidence: <https://a.example|the  deck>",
+            new_deal("Acme", evidence=(Evidence("https://a.example", "the deck"),)),
+        ),
+        ("new Acme value:50k company:Acme", new_deal("Acme", value_cents=5_000_000, company="Acme")),
+        ("new Acme company:Acme value:50k", new_deal("Acme", value_cents=5_000_000, company="Acme")),
+        ("new Acme company:Acme https://acme.com", new_deal("Acme", company="Acme https://acme.com")),
+        ("new Acme\x00 deal", new_deal("Acme deal")),
+    ],
+)
+def test_parse_deal(text: str, expected: object) -> None:
+    assert parse_deal(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("show deal-42", ShowDeal(42)),
+        ("show DEAL-42", ShowDeal(42)),
+        ("show Deal-42", ShowDeal(42)),
+        ("show 42", ShowDeal(42)),
+        ("show #42", ShowDeal(42)),
+        ("Show  7 ", ShowDeal(7)),
+        ("show deal-007", ShowDeal(7)),
+        ("list", ListDeals("mine", None)),
+        ("list mine", ListDeals("mine", None)),
+        ("list ALL", ListDeals("all", None)),
+        ("list all stage:Proposal", ListDeals("all", "proposal")),
+        ("list stage: qualified", ListDeals("mine", "qualified")),
+        ("lost deal-42 reason:chose a competitor", MarkLost(42, "chose a competitor")),
+        ("lost 42 Reason:  budget   cut &amp; frozen ", MarkLost(42, "budget cut & frozen")),
+        ("lost #3 reason:see https://x.example", MarkLost(3, "see https://x.example")),
+    ],
+)
+def test_parse_deal_subcommands(text: str, expected: object) -> None:
+    assert parse_deal(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message_part", "usage_part"),
+    [
+        ("new", "name", "/deal new"),
+        ("new value:50k", "name", "/deal new"),
+        ("new Acme value:", "value: is empty", "/deal new"),
+        ("new Acme value: company:x", "value: is empty", "/deal new"),
+        ("new Acme company:", "company: is empty", "/deal new"),
+        ("new Acme company:\x00", "company: is empty", "/deal new"),
+        ("new Acme value:50k big", "value: takes a single value", "/deal new"),
+        ("new Acme value:5k value:6k", "value: is given more than once", "/deal new"),
+        ("new Acme company:A company:B", "company: is given more than once", "/deal new"),
+        ("new Acme evidence:https://a.example https://b.example", "repeat evidence:", "/deal new"),
+        ("new Acme evidence:ftp://x.example", "'ftp://x.example' is not a web link", "/deal new"),
+        ("show", "Say which deal", "/deal show"),
+        ("show foo", "'foo' is not a deal id. Use the deal's id, like deal-42 (or just 42).", "/deal show"),
+        ("show 42 43", "Unexpected '43'", "/deal show"),
+        ("show deal-0", "'deal-0' is not a deal id", "/deal show"),
+        ("show -1", "'-1' is not a deal id", "/deal show"),
+        ("show 4.2", "is not a deal id", "/deal show"),
+        ("show 99999999999", "is not a deal id", "/deal show"),
+        ("show deal 42", "'deal' is not a deal id", "/deal show"),
+        ("show &lt;42&gt;", "'<42>' is not a deal id", "/deal show"),
+        ("list everyone", "'everyone' is not a list", "/deal list"),
+        ("list all mine", "Unexpected 'mine'", "/deal list"),
+        ("list stage:a stage:b", "stage: is given more than once", "/deal list"),
+        ("list stage:a b", "stage: takes a single value", "/deal list"),
+        ("lost", "Say which deal", "/deal lost"),
+        ("lost reason:gone", "Say which deal", "/deal lost"),
+        ("lost 42", "reason:", "/deal lost"),
+        ("lost 42 went dark", "reason:", "/deal lost"),
+        ("lost 42 reason:", "reason: is empty", "/deal lost"),
+        ("lost 42 reason:a reason:b", "reason: is given more than once", "/deal lost"),
+        ("lost foo reason:x", "'foo' is not a deal id", "/deal lost"),
+        ("shwo 42", "Did you mean /deal show?", "/deal list"),
+        ("nwe Acme", "Did you mean /deal new?", "/deal lost"),
+        ("frobnicate", "'frobnicate' is not part of /deal", "/deal new"),
+        ("42", "/deal show 42", "/deal show"),
+    ],
+)
+def test_parse_deal_refusals(text: str, message_part: str, usage_part: str) -> None:
+    error = refusal(parse_deal, text)
+    assert message_part in error.message
+    assert error.usage is not None
+    assert usage_part in error.usage
+
+
+# --- Amounts ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "cents"),
+    [
+        ("0", 0),
+        ("50000", 5_000_000),
+        ("50,000", 5_000_000),
+        ("1,000,000", 100_000_000),
+        ("$50,000.50", 5_000_050),
+        ("50000.5", 5_000_050),
+        ("€5000", 500_000),
+        ("£5k", 500_000),
+        ("12.5k", 1_250_000),
+        ("12.5K", 1_250_000),
+        ("1.2m", 120_000_000),
+        ("1.2M", 120_000_000),
+        ("1.23456k", 123_456),
+        ("100000000000", 10**13),
+    ],
+)
+def test_amounts(amount: str, cents: int) -> None:
+    assert parse_deal(f"new Acme value:{amount}") == new_deal("Acme", value_cents=cents)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message_part"),
+    [
+        ("-5", "can't be negative"),
+        ("$-5", "can't be negative"),
+        ("−5", "can't be negative"),
+        ("abc", "'abc' is not an amount"),
+        ("5,0000", "is not an amount"),
+        ("5.000,50", "is not an amount"),
+        ("1e6", "is not an amount"),
+        ("5kk", "is not an amount"),
+        ("$", "is not an amount"),
+        ("٤٢", "is not an amount"),
+        ("1.001", "fraction of a cent"),
+        ("100000000000.01", "too large"),
+        ("10000000m", "too large"),
+        ("9" * 39, "too large"),
+        ("9" * 500, "is not an amount"),
+    ],
+)
+def test_amount_refusals(amount: str, message_part: str) -> None:
+    error = refusal(parse_deal, f"new Acme value:{amount}")
+    assert message_part in error.message
+    assert "12.5k" in error.message  # shows valid examples
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(0, "0"), (5, "0.05"), (5_000_000, "50,000"), (5_000_050, "50,000.50"), (123_456_789, "1,234,567.89")],
+)
+def test_format_amount(cents: int, text: str) -> None:
+    assert format_amount(cents) == text
+
+
+def test_format_amount_round_trips_through_the_parser() -> None:
+    assert parse_deal(f"new Acme value:{format_amount(5_000_050)}") == new_deal("Acme", value_cents=5_000_050)
+
+
+def test_format_deal_id_round_trips_through_the_parser() -> None:
+    assert format_deal_id(42) == "deal-42"
+    assert parse_deal(f"show {format_deal_id(42)}") == ShowDeal(42)
+
+
+# --- Evidence --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("https://x.example", Evidence("https://x.example")),
+        ("http://x.example/a?b=1", Evidence("http://x.example/a?b=1")),
+        ("HTTPS://X.example/Path", Evidence("HTTPS://X.example/Path")),
+        ("https://x.example/a?b=1&amp;c=2", Evidence("https://x.example/a?b=1&c=2")),
+        ("<https://x.example/a?b=1&amp;c=2>", Evidence("https://x.example/a?b=1&c=2")),
+        ("<https://x.example|Signed contract PDF>", Evidence("https://x.example", "Signed contract PDF")),
+        ("<https://x.example|Q&amp;A notes>", Evidence("https://x.example", "Q&A notes")),
+        ("<https://x.example|https://x.example>", Evidence("https://x.example")),
+        ("<http://acme.com|acme.com>", Evidence("http://acme.com", "acme.com")),
+        ("<https://x.example|>", Evidence("https://x.example")),
+        ("https://x.example:8443/a", Evidence("https://x.example:8443/a")),
+        ("https://[2001:db8::1]/a", Evidence("https://[2001:db8::1]/a")),
+        ("https://bücher.example/a", Evidence("https://bücher.example/a")),
+        (MAX_URL, Evidence(MAX_URL)),
+    ],
+)
+def test_evidence(token: str, expected: Evidence) -> None:
+    assert parse_advance(f"42 evidence:{token}") == advance(evidence=(expected,))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "javascript:alert(1)",
+        "<javascript:alert(1)>",
+        "ftp://x.example/file",
+        "<ftp://x.example/file|file>",
+        "mailto:a@x.example",
+        "<mailto:a@x.example|a@x.example>",
+        "/relative/path",
+        "x.example/page",
+        "//x.example/page",
+        "https://",
+        "https:///path",
+        "https://x.example:99999/",
+        "https://[::1",
+        "https://a,b.example",
+        "https://.",
+        "<https://x.example",
+        "<>",
+        "<@U123ABC>",
+        LONG_URL,
+        f"<{LONG_URL}|long>",
+    ],
+)
+def test_evidence_refusals(token: str) -> None:
+    error = refusal(parse_advance, f"42 evidence:{token}")
+    assert "evidence:https://" in error.message  # shows the expected form
+    assert error.usage == ADVANCE_USAGE
+
+
+def test_overlong_evidence_names_the_value_and_the_limit() -> None:
+    message = refusal(parse_advance, f"42 evidence:{LONG_URL}").message
+    assert "2,001" in message
+    assert "2,000" in message
+    assert "https://example.com/aaa" in message
+    assert len(message) < 300
+
+
+def test_bad_evidence_names_the_value() -> None:
+    assert "'javascript:alert(1)'" in refusal(parse_advance, "42 evidence:javascript:alert(1)").message
+
+
+# --- /advance --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("42", advance()),
+        ("deal-42", advance()),
+        ("#42 to:Proposal", advance(to_key="proposal")),
+        ("42 evidence:https://a.example", advance(evidence=(Evidence("https://a.example"),))),
+        ("42 Evidence: https://a.example", advance(evidence=(Evidence("https://a.example"),))),
+        ("42 evidence:<https://a.example>", advance(evidence=(Evidence("https://a.example"),))),
+        (
+            "42 evidence:<https://a.example|Signed contract PDF> to:closed-won"
+            " note:CFO signed &amp; returned",
+            advance(
+                evidence=(Evidence("https://a.example", "Signed contract PDF"),),
+                to_key="closed-won",
+                note="CFO signed & returned",
+            ),
+        ),
+        (
+            "42 evidence:https://a.example evidence:https://b.example evidence:https://a.example",
+            advance(evidence=(Evidence("https://a.example"), Evidence("https://b.example"))),
+        ),
+        (
+            "42 evidence:<https://a.example|first> evidence:https://a.example",
+            advance(evidence=(Evidence("https://a.example", "first"),)),
+        ),
+        (
+            "42 note:see https://docs.example and ask: legal evidence:https://a.example",
+            advance(
+                evidence=(Evidence("https://a.example"),), note="see https://docs.example and ask: legal"
+            ),
+        ),
+        ("42 note:  spaced    out  ", advance(note="spaced out")),
+        ("42 note:&lt;!here&gt; ping", advance(note="<!here> ping")),
+        ("42 NOTE:x TO:legal", advance(to_key="legal", note="x")),
+        ("42 to: legal", advance(to_key="legal")),
+    ],
+)
+def test_parse_advance(text: str, expected: Advance) -> None:
+    assert parse_advance(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message_part"),
+    [
+        ("", "Start with the deal's id"),
+        ("evidence:https://a.example", "Start with the deal's id"),
+        ("foo evidence:https://a.example", "'foo' is not a deal id"),
+        ("help", "/advance moves a deal"),
+        ("42 https://a.example", "Put evidence: before each link"),
+        ("42 <https://a.example|deck>", "Put evidence: before each link"),
+        ("42 looks good", "'looks good' is not part of /advance"),
+        ("42 evidence:", "evidence: is empty"),
+        ("42 evidence: to:legal", "evidence: is empty"),
+        ("42 evidence:https://a.example https://b.example", "repeat evidence:"),
+        ("42 to:a to:b", "to: is given more than once"),
+        ("42 to:a b", "to: takes a single value"),
+        ("42 to:", "to: is empty"),
+        ("42 note:a note:b", "note: is given more than once"),
+        ("42 note:", "note: is empty"),
+        ("42 evidence:javascript:alert(1)", "is not a web link"),
+    ],
+)
+def test_parse_advance_refusals(text: str, message_part: str) -> None:
+    error = refusal(parse_advance, text)
+    assert message_part in error.message
+    assert error.usage == ADVANCE_USAGE
+
+
+# --- /pipeline -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", PipelineBoard()),
+        ("  ", PipelineBoard()),
+        ("stages", PipelineStages()),
+        ("STAGES", PipelineStages()),
+        ("help", PipelineHelp()),
+        ("help schedule", PipelineHelp()),
+        ("digest", PostDigest()),
+        ("managers", ListManagers()),
+        ("managers add <@U123ABC|dana>", ChangeManager("add", "U123ABC")),
+        ("managers add <@U123ABC>", ChangeManager("add", "U123ABC")),
+        ("managers add <@U123ABC|Dana Smith>", ChangeManager("add", "U123ABC")),
+        ("managers ADD U123ABC", ChangeManager("add", "U123ABC")),
+        ("managers remove W0123ABCDE", ChangeManager("remove", "W0123ABCDE")),
+        ("managers remove <@W0123ABCDE|sam>", ChangeManager("remove", "W0123ABCDE")),
+        ("schedule", ShowSchedule()),
+        ("schedule off", ScheduleOff()),
+        ("schedule OFF", ScheduleOff()),
+        ("schedule weekly mon 09:00", SetSchedule("weekly", "mon", datetime.time(9, 0), None)),
+        ("schedule weekly Monday 9:30", SetSchedule("weekly", "mon", datetime.time(9, 30), None)),
+        ("schedule weekly SUNDAY 23:59", SetSchedule("weekly", "sun", datetime.time(23, 59), None)),
+        ("schedule weekly thu 00:00", SetSchedule("weekly", "thu", datetime.time(0, 0), None)),
+        (
+            "schedule weekly fri 17:00 tz:Europe/Berlin",
+            SetSchedule("weekly", "fri", datetime.time(17, 0), "Europe/Berlin"),
+        ),
+        (
+            "schedule weekly fri 17:00 TZ: america/new_york",
+            SetSchedule("weekly", "fri", datetime.time(17, 0), "America/New_York"),
+        ),
+        ("schedule daily 08:15", SetSchedule("daily", None, datetime.time(8, 15), None)),
+        ("schedule daily 8:15 tz:UTC", SetSchedule("daily", None, datetime.time(8, 15), "UTC")),
+        ("schedule daily 07:00 tz:Asia/Tokyo", SetSchedule("daily", None, datetime.time(7, 0), "Asia/Tokyo")),
+    ],
+)
+def test_parse_pipeline(text: str, expected: object) -> None:
+    assert parse_pipeline(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message_part"),
+    [
+        ("stagse", "Did you mean /pipeline stages?"),
+        ("manager", "Did you mean /pipeline managers?"),
+        ("shedule", "Did you mean /pipeline schedule?"),
+        ("frobnicate", "Use one of: stages, managers, digest, schedule, help"),
+        ("stages now", "Unexpected 'now'"),
+        ("digest please", "Unexpected 'please'"),
+        ("managers ad <@U123ABC>", "Did you mean /pipeline managers add?"),
+        ("managers add", "Say who"),
+        ("managers add <@U1AAAAAA> <@U2BBBBBB>", "one person at a time"),
+        ("managers add @dana", "@-mention menu"),
+        ("managers remove @dana", "@-mention menu"),
+        ("managers add dana", "is not a person"),
+        ("managers add u123abc", "is not a person"),
+        ("managers add UNKNOWN", "is not a person"),
+        ("managers add <!subteam^S123|@sales>", "user group"),
+        ("managers add <#C123|general>", "is a channel"),
+        ("managers add <!channel>", "is not a person"),
+        ("schedule of", "Did you mean /pipeline schedule off?"),
+        ("schedule off now", "Unexpected 'now'"),
+        ("schedule monthly 1 09:00", "is not part of /pipeline schedule"),
+        ("schedule weekly", "Say the day and the time"),
+        ("schedule weekly 09:00", "Say the day and the time"),
+        ("schedule weekly funday 09:00", "'funday' is not a day"),
+        ("schedule weekly mon 24:00", "'24:00' is not a time"),
+        ("schedule weekly mon 7pm", "'7pm' is not a time"),
+        ("schedule weekly mon 09:00 10:00", "Unexpected '10:00'"),
+        ("schedule daily", "Say the time"),
+        ("schedule daily 9", "'9' is not a time"),
+        ("schedule daily 09:60", "'09:60' is not a time"),
+        ("schedule daily 009:00", "'009:00' is not a time"),
+        ("schedule daily ٠٩:٠٠", "is not a time"),
+        ("schedule daily 09:00 tz:Mars/Base", "tz:Europe/Berlin"),
+        ("schedule daily 09:00 tz:localtime", "is not a time zone"),
+        ("schedule daily 09:00 tz:../../etc/passwd", "is not a time zone"),
+        ("schedule daily 09:00 tz:Europe", "is not a time zone"),
+        ("schedule daily 09:00 tz:", "tz: is empty"),
+        ("schedule daily 09:00 tz:UTC tz:UTC", "tz: is given more than once"),
+        ("schedule daily 09:00 tz:Europe/Berlin Paris", "tz: takes a single value"),
+    ],
+)
+def test_parse_pipeline_refusals(text: str, message_part: str) -> None:
+    error = refusal(parse_pipeline, text)
+    assert message_part in error.message
+    assert error.usage is not None
+    assert "/pipeline" in error.usage
+
+
+def test_unknown_pipeline_subcommand_shows_the_whole_usage() -> None:
+    assert refusal(parse_pipeline, "frobnicate").usage == PIPELINE_USAGE
+
+
+def test_unknown_deal_subcommand_shows_the_whole_usage() -> None:
+    assert refusal(parse_deal, "frobnicate").usage == DEAL_USAGE
+
+
+# --- Usage texts and messages ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("usage", "commands"),
+    [
+        (DEAL_USAGE, ["`/deal new", "`/deal show", "`/deal list", "`/deal lost", "`/deal help`"]),
+        (ADVANCE_USAGE, ["`/advance <deal-id> evidence:<link>", "`/advance deal-42 evidence:https://"]),
+        (
+            PIPELINE_USAGE,
+            [
+                "`/pipeline`",
+                "`/pipeline stages`",
+                "`/pipeline managers`",
+                "`/pipeline managers add @person`",
+                "`/pipeline managers remove @person`",
+                "`/pipeline digest`",
+                "`/pipeline schedule`",
+                "`/pipeline schedule off`",
+                "`/pipeline schedule weekly",
+                "`/pipeline schedule daily",
+                "`/pipeline help`",
+            ],
+        ),
+    ],
+)
+def test_usage_texts_name_every_form_with_examples(usage: str, commands: list[str]) -> None:
+    assert "\n" in usage
+    assert "Example" in usage
+    for command in commands:
+        assert command in usage
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    message = refusal(parse_deal, "show " + "x" * 5_000).message
+    assert len(message) < 200
+    assert "…" in message
+
+
+def test_messages_quote_values_unescaped() -> None:
+    assert "'a&b' is not a deal id" in refusal(parse_deal, "show a&amp;b").message
