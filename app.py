@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.app_factory import create_app, make_client
 from bot.http import Wsgi, make_wsgi
-from commands.pipeline import Pipeline, PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline import Pipeline
+from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
 from commands.services import Services
 from storage.db import database_answers, make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
@@ -132,10 +133,19 @@ def serve_socket_mode(runtime: Runtime) -> None:
     SocketModeHandler(runtime.app, runtime.settings.app_token).start()
 
 
+def settings_from_environment() -> Settings:
+    """Settings from the process environment, filled in from `.env` in the working directory.
+
+    Variables already in the environment win over `.env`, even when empty, so `SLACK_APP_TOKEN=`
+    on the command line forces HTTP mode whatever `.env` says.
+    """
+    load_dotenv(find_dotenv(usecwd=True))
+    return load_settings(os.environ)
+
+
 def main() -> int:
-    load_dotenv()
     try:
-        settings = load_settings(os.environ)
+        settings = settings_from_environment()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
         runtime = build(settings)
     except (SettingsError, PipelineFileError) as error:

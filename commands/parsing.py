@@ -138,11 +138,10 @@ _DEAL_NEW_USAGE = (
 _DEAL_SHOW_USAGE = "`/deal show <deal-id>` shows one deal.\n  Example: `/deal show deal-42`"
 _DEAL_LIST_USAGE = (
     "`/deal list [mine|all] [stage:<stage>]` lists your deals, or everyone's with all.\n"
-    "  Example: `/deal list all stage:proposal`"
+    "  Example: `/deal list all stage:proposal-received`"
 )
 _DEAL_LOST_USAGE = (
-    "`/deal lost <deal-id> reason:<why>` marks a deal lost.\n"
-    "  Example: `/deal lost deal-42 reason:chose a competitor`"
+    "`/deal lost <deal-id> reason:<why>` marks a deal lost.\n  Example: `/deal lost deal-42 reason:chose a competitor`"
 )
 DEAL_USAGE = "\n".join(
     (
@@ -159,11 +158,12 @@ ADVANCE_USAGE = "\n".join(
     (
         "How to use `/advance`:",
         "`/advance <deal-id> evidence:<link> [evidence:<link>…] [to:<stage>] [note:<text>]`"
-        " moves a deal to its next stage (or to the stage you name), with links to the evidence"
-        " that stage's exit criteria ask for.",
-        "  Example: `/advance deal-42 evidence:https://example.com/signed-po.pdf note:PO signed by the CFO`",
-        "  Example: `/advance 42 evidence:https://example.com/a evidence:https://example.com/b"
-        " to:negotiation`",
+        " asks a manager to move a deal to its next stage (or to the stage you name), with links to"
+        " the evidence of the buyer's action that the stage's exit criteria ask for.",
+        "  Example: `/advance deal-42 evidence:https://mail.example.com/buyer-reply note:CFO confirmed budget`",
+        "  Skipping a stage needs one link per stage entered, in order:",
+        "  Example: `/advance 42 evidence:https://example.com/a evidence:https://example.com/b to:product-evaluated`",
+        "  Moving back needs a note, not approval: `/advance 42 to:needs-confirmed note:champion left`",
     )
 )
 
@@ -252,9 +252,7 @@ def parse_pipeline(text: str) -> PipelineCommand:
     if subcommand in no_argument_commands:
         _refuse_extra_words(rest, f"/pipeline {subcommand}", PIPELINE_USAGE)
         return no_argument_commands[subcommand]
-    raise _unknown_word(
-        tokens[0], "/pipeline", ("stages", "managers", "digest", "schedule", "help"), PIPELINE_USAGE
-    )
+    raise _unknown_word(tokens[0], "/pipeline", ("stages", "managers", "digest", "schedule", "help"), PIPELINE_USAGE)
 
 
 # --- /deal subcommands ----------------------------------------------------------------------------
@@ -300,18 +298,14 @@ def _parse_scope(word: str, usage: str) -> Literal["mine", "all"]:
         return "mine"
     if lowered == "all":
         return "all"
-    raise CommandError(
-        f"'{_shown(word)}' is not a list to show. Use mine or all, like /deal list all.", usage
-    )
+    raise CommandError(f"'{_shown(word)}' is not a list to show. Use mine or all, like /deal list all.", usage)
 
 
 def _parse_lost(words: list[str]) -> MarkLost:
     usage = _DEAL_LOST_USAGE
     positional, options = _split_options(words, frozenset({"reason"}), usage)
     if not positional:
-        raise CommandError(
-            "Say which deal was lost, like /deal lost deal-42 reason:chose a competitor.", usage
-        )
+        raise CommandError("Say which deal was lost, like /deal lost deal-42 reason:chose a competitor.", usage)
     deal_number = _parse_deal_number(positional[0], usage)
     reason = _text_option(options, "reason", usage)
     if reason is None or len(positional) > 1:
@@ -421,8 +415,8 @@ _OPTION_EXAMPLES = {
     "value": "value:50k",
     "company": "company:Acme Corp",
     "evidence": "evidence:https://example.com/signed-po.pdf",
-    "to": "to:proposal",
-    "stage": "stage:proposal",
+    "to": "to:proposal-received",
+    "stage": "stage:proposal-received",
     "note": "note:CFO signed",
     "reason": "reason:chose a competitor",
     "tz": "tz:Europe/Berlin",
@@ -457,17 +451,13 @@ def _split_options(tokens: Sequence[str], keys: frozenset[str], usage: str) -> t
 
 
 def _empty_option(key: str, usage: str) -> CommandError:
-    return CommandError(
-        f"{key}: is empty. Put the value right after it, like {_OPTION_EXAMPLES[key]}.", usage
-    )
+    return CommandError(f"{key}: is empty. Put the value right after it, like {_OPTION_EXAMPLES[key]}.", usage)
 
 
 def _only_occurrence(options: _Options, key: str, usage: str) -> list[str] | None:
     occurrences = options.get(key, [])
     if len(occurrences) > 1:
-        raise CommandError(
-            f"{key}: is given more than once. Give it once, like {_OPTION_EXAMPLES[key]}.", usage
-        )
+        raise CommandError(f"{key}: is given more than once. Give it once, like {_OPTION_EXAMPLES[key]}.", usage)
     return occurrences[0] if occurrences else None
 
 
@@ -480,8 +470,7 @@ def _single_word(key: str, words: list[str], usage: str) -> str:
         else "Put other words before the options."
     )
     raise CommandError(
-        f"{key}: takes a single value, but got '{_shown(_free_text(words))}'. {hint}"
-        f" Example: {_OPTION_EXAMPLES[key]}",
+        f"{key}: takes a single value, but got '{_shown(_free_text(words))}'. {hint} Example: {_OPTION_EXAMPLES[key]}",
         usage,
     )
 
@@ -602,9 +591,7 @@ def _parse_deal_number(word: str, usage: str) -> int:
     return number
 
 
-_AMOUNT = re.compile(
-    r"[$€£]?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]+))?(?P<suffix>[kKmM])?"
-)
+_AMOUNT = re.compile(r"[$€£]?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]+))?(?P<suffix>[kKmM])?")
 _MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000}
 _MAX_CENTS = 10**13
 _MAX_AMOUNT_LENGTH = 40
@@ -622,8 +609,7 @@ def _parse_amount(word: str, usage: str) -> int:
     cents = number * _MULTIPLIERS[(match["suffix"] or "").lower()] * 100
     if cents > _MAX_CENTS:
         raise CommandError(
-            f"'{shown}' is too large; the most a deal can be worth is {format_amount(_MAX_CENTS)}."
-            f" {_AMOUNT_EXAMPLES}",
+            f"'{shown}' is too large; the most a deal can be worth is {format_amount(_MAX_CENTS)}. {_AMOUNT_EXAMPLES}",
             usage,
         )
     if cents != cents.to_integral_value():

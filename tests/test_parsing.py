@@ -97,8 +97,7 @@ def advance(
             new_deal("Acme", company="Acme", evidence=(Evidence("https://x.example"),)),
         ),
         (
-            "new Big deal value:$1.2m company:Globex Inc"
-            " evidence:<https://docs.example/po|Signed contract PDF>",
+            "new Big deal value:$1.2m company:Globex Inc evidence:<https://docs.example/po|Signed contract PDF>",
             new_deal(
                 "Big deal",
                 value_cents=120_000_000,
@@ -346,8 +345,7 @@ def test_bad_evidence_names_the_value() -> None:
         ("42 Evidence: https://a.example", advance(evidence=(Evidence("https://a.example"),))),
         ("42 evidence:<https://a.example>", advance(evidence=(Evidence("https://a.example"),))),
         (
-            "42 evidence:<https://a.example|Signed contract PDF> to:closed-won"
-            " note:CFO signed &amp; returned",
+            "42 evidence:<https://a.example|Signed contract PDF> to:closed-won note:CFO signed &amp; returned",
             advance(
                 evidence=(Evidence("https://a.example", "Signed contract PDF"),),
                 to_key="closed-won",
@@ -364,9 +362,7 @@ def test_bad_evidence_names_the_value() -> None:
         ),
         (
             "42 note:see https://docs.example and ask: legal evidence:https://a.example",
-            advance(
-                evidence=(Evidence("https://a.example"),), note="see https://docs.example and ask: legal"
-            ),
+            advance(evidence=(Evidence("https://a.example"),), note="see https://docs.example and ask: legal"),
         ),
         ("42 note:  spaced    out  ", advance(note="spaced out")),
         ("42 note:&lt;!here&gt; ping", advance(note="<!here> ping")),

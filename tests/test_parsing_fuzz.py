@@ -94,9 +94,7 @@ SLACKISH_TOKENS = [
     "\U0001f600",
 ]
 
-slackish_text = st.lists(st.one_of(st.sampled_from(SLACKISH_TOKENS), st.text(max_size=12)), max_size=12).map(
-    " ".join
-)
+slackish_text = st.lists(st.one_of(st.sampled_from(SLACKISH_TOKENS), st.text(max_size=12)), max_size=12).map(" ".join)
 any_text = st.one_of(st.text(), slackish_text)
 
 NEW_DEAL_OPTION = re.compile(r"(?:^|\s)(?:value|company|evidence):", re.IGNORECASE)

@@ -3,11 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from commands.pipeline import (
+from commands.pipeline import Pipeline, Stage
+from commands.pipeline_file import (
     SELLER_ACTION_WORDS,
-    Pipeline,
     PipelineFileError,
-    Stage,
     default_pipeline,
     load_pipeline,
     parse_pipeline,
@@ -108,9 +107,7 @@ def test_default_pipeline_stage_details() -> None:
     assert len(pipeline.stage("needs-confirmed").exit_criteria) == 4
     assert len(pipeline.stage("product-evaluated").exit_criteria) == 3
     assert pipeline.stage("product-evaluated").evidence_prompt == "Show me the buyer's confirmation email."
-    assert pipeline.stage("meeting-booked").evidence_prompt == (
-        "Show me the calendar invite the buyer accepted."
-    )
+    assert pipeline.stage("meeting-booked").evidence_prompt == ("Show me the calendar invite the buyer accepted.")
     assert pipeline.stage("implementation-started").stall_after_days == 30
     assert all(stage.stall_after_days >= 1 for stage in pipeline.stages)
 
@@ -160,9 +157,7 @@ def test_between_is_strictly_after_from_and_up_to_and_including_to() -> None:
     skipped = pipeline.between("meeting-booked", "proposal-received")
 
     assert [stage.key for stage in skipped] == ["needs-confirmed", "product-evaluated", "proposal-received"]
-    assert [stage.key for stage in pipeline.between("meeting-booked", "needs-confirmed")] == [
-        "needs-confirmed"
-    ]
+    assert [stage.key for stage in pipeline.between("meeting-booked", "needs-confirmed")] == ["needs-confirmed"]
     assert pipeline.between("product-evaluated", "product-evaluated") == ()
     assert pipeline.between("proposal-received", "meeting-booked") == ()
 
@@ -265,9 +260,7 @@ def test_unreadable_file_gives_a_clear_error(tmp_path: Path) -> None:
             ["stage 'Product evaluated'", "missing 'key'", "key: product-evaluated"],
             id="missing key",
         ),
-        pytest.param(
-            stage_block(key='""'), 7, ["stage 'Product evaluated'", "'key' is empty"], id="empty key"
-        ),
+        pytest.param(stage_block(key='""'), 7, ["stage 'Product evaluated'", "'key' is empty"], id="empty key"),
         pytest.param(
             stage_block(key="Product Evaluated"),
             7,
@@ -287,9 +280,7 @@ def test_unreadable_file_gives_a_clear_error(tmp_path: Path) -> None:
             ["stage 'lost'", "'lost' is reserved", "Remove this stage"],
             id="reserved key",
         ),
-        pytest.param(
-            stage_block(key="Lost", name="Lost"), 7, ["'Lost' is reserved"], id="reserved key any case"
-        ),
+        pytest.param(stage_block(key="Lost", name="Lost"), 7, ["'Lost' is reserved"], id="reserved key any case"),
         pytest.param(
             stage_block(name=None),
             7,
@@ -297,15 +288,9 @@ def test_unreadable_file_gives_a_clear_error(tmp_path: Path) -> None:
             id="missing name",
         ),
         pytest.param(stage_block(name='"  "'), 8, ["'name' is empty"], id="blank name"),
-        pytest.param(
-            stage_block(name="[Product, evaluated]"), 8, ["'name' must be text, not a list"], id="list name"
-        ),
-        pytest.param(
-            stage_block(exit_criteria=None), 7, ["missing 'exit_criteria'"], id="missing exit criteria"
-        ),
-        pytest.param(
-            stage_block(exit_criteria="[]"), 9, ["'exit_criteria' is empty"], id="empty exit criteria"
-        ),
+        pytest.param(stage_block(name="[Product, evaluated]"), 8, ["'name' must be text, not a list"], id="list name"),
+        pytest.param(stage_block(exit_criteria=None), 7, ["missing 'exit_criteria'"], id="missing exit criteria"),
+        pytest.param(stage_block(exit_criteria="[]"), 9, ["'exit_criteria' is empty"], id="empty exit criteria"),
         pytest.param(
             stage_block(exit_criteria="Buyer attended the demo"),
             9,
@@ -336,21 +321,15 @@ def test_unreadable_file_gives_a_clear_error(tmp_path: Path) -> None:
             ["missing 'evidence_prompt'", "Show me"],
             id="missing evidence prompt",
         ),
-        pytest.param(
-            stage_block(evidence_prompt="''"), 10, ["'evidence_prompt' is empty"], id="empty evidence prompt"
-        ),
-        pytest.param(
-            stage_block(stall_after_days="0"), 11, ["'stall_after_days' must be a whole number"], id="zero"
-        ),
+        pytest.param(stage_block(evidence_prompt="''"), 10, ["'evidence_prompt' is empty"], id="empty evidence prompt"),
+        pytest.param(stage_block(stall_after_days="0"), 11, ["'stall_after_days' must be a whole number"], id="zero"),
         pytest.param(stage_block(stall_after_days="-3"), 11, ["got '-3'"], id="negative days"),
         pytest.param(stage_block(stall_after_days="2.5"), 11, ["got '2.5'"], id="fractional days"),
         pytest.param(stage_block(stall_after_days="ten"), 11, ["got 'ten'"], id="days as words"),
         pytest.param(stage_block(stall_after_days='"14"'), 11, ["got '14'"], id="quoted days"),
         pytest.param(stage_block(stall_after_days="true"), 11, ["got 'true'"], id="boolean days"),
         pytest.param(stage_block(stall_after_days=""), 11, ["got nothing"], id="empty days"),
-        pytest.param(
-            stage_block(won='"yes"'), 11, ["'won' must be true or false", "got 'yes'"], id="quoted won"
-        ),
+        pytest.param(stage_block(won='"yes"'), 11, ["'won' must be true or false", "got 'yes'"], id="quoted won"),
         pytest.param(stage_block(won="1"), 11, ["'won' must be true or false"], id="numeric won"),
         pytest.param(
             stage_block(owner="Sam"),
@@ -445,9 +424,7 @@ def test_won_false_is_allowed() -> None:
         pytest.param("stages: 3\n", 1, "'stages' must be a list of stages, not '3'", id="stages not a list"),
         pytest.param("stages:\n", 1, "'stages' must be a list of stages, not nothing", id="stages null"),
         pytest.param("stages: []\n", 1, "'stages' is empty", id="empty stages"),
-        pytest.param(
-            "# comment\nstages:\n  - key: a\n   name: A\n", 4, "YAML syntax error", id="bad indentation"
-        ),
+        pytest.param("# comment\nstages:\n  - key: a\n   name: A\n", 4, "YAML syntax error", id="bad indentation"),
         pytest.param("stages:\n  - key: a\n\tname: A\n", 3, "YAML syntax error", id="tab"),
         pytest.param('stages:\n  - key: "unclosed\n', 3, "YAML syntax error", id="unclosed quote"),
         pytest.param("stages: []\n---\nstages: []\n", 2, "YAML syntax error", id="two documents"),
@@ -581,9 +558,7 @@ def test_buyer_centric_names_do_not_warn(name: str) -> None:
     assert parse_pipeline(with_won_stage(stage_block(name=name))).warnings == ()
 
 
-@pytest.mark.parametrize(
-    "criterion", ["Send the proposal", "We emailed the recap", "Rep confirmed the budget"]
-)
+@pytest.mark.parametrize("criterion", ["Send the proposal", "We emailed the recap", "Rep confirmed the budget"])
 def test_seller_action_criteria_warn(criterion: str) -> None:
     pipeline = parse_pipeline(with_won_stage(stage_block(exit_criteria=f"[{criterion}]")))
 

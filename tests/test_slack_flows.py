@@ -138,7 +138,9 @@ def test_advance_posts_the_move_in_the_thread_and_a_manager_approves_it(bot: Run
     updated = bot.slack.message(CHANNEL, move.message_ts)
     assert f"Approved by <@{MANAGER}>" in all_text(updated)
     assert not [b for b in updated["blocks"] if b["type"] == "actions"]
-    thread = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "approved your move" in m["text"]])
+    thread = bot.slack.wait_for(
+        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "approved your move" in m["text"]]
+    )
     assert "<@U_REP>" in thread[0]["text"] and "now at *Needs confirmed*" in thread[0]["text"]
     bot.slack.wait_for(lambda: "*Stage:* Needs confirmed" in all_text(bot.slack.message(CHANNEL, deal.thread_ts) or {}))
     assert deal_row(bot).stage_key == "needs-confirmed"
@@ -191,7 +193,9 @@ def test_reject_asks_for_a_reason_in_a_modal_and_posts_it_in_the_thread(bot: Run
     )
     assert done.status == 200 and done.text == ""
     assert move_row(bot).status == "rejected"
-    reply = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "rejected" in m["text"]])
+    reply = bot.slack.wait_for(
+        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "rejected" in m["text"]]
+    )
     assert "That's our recap, not the buyer's &lt;reply&gt;" in reply[0]["text"]
     assert "<@U_REP>" in reply[0]["text"]
     bot.slack.wait_for(lambda: "Rejected by" in all_text(bot.slack.message(CHANNEL, move.message_ts) or {}))
@@ -212,7 +216,9 @@ def test_ask_for_evidence_posts_the_managers_prompt_to_the_rep(bot: RunningBot) 
     deal = create_deal(bot)
     request_move(bot)
     click(bot, ASK_EVIDENCE_ACTION, user=MANAGER)
-    asked = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "asked by" in m["text"]])
+    asked = bot.slack.wait_for(
+        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "asked by" in m["text"]]
+    )
     assert asked[0]["text"].startswith("<@U_REP>, show me the buyer's reply confirming their needs and timeline.")
     assert move_row(bot).status == "pending"
     with bot.services.sessions() as session:

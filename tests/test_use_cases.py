@@ -27,8 +27,14 @@ def new_deal(services: Services, name: str = "Acme renewal", actor: Actor = rep)
     return deal.number
 
 
-def advance(services: Services, number: int, *evidence: Evidence, to: str | None = None, note: str | None = None,
-            actor: Actor = rep) -> MoveRequested | MovedBack:
+def advance(
+    services: Services,
+    number: int,
+    *evidence: Evidence,
+    to: str | None = None,
+    note: str | None = None,
+    actor: Actor = rep,
+) -> MoveRequested | MovedBack:
     return request_move(services, actor, Advance(deal_number=number, evidence=evidence, to_key=to, note=note))
 
 

@@ -1,0 +1,67 @@
+"""manifest.yml is a valid Slack app manifest and matches what the code does."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SCHEMA = SHARED / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
+METHODS = SHARED / "slack-api-ref" / "methods"
+
+# Scopes no single method names: posting in public channels the bot has not joined.
+SCOPES_WITHOUT_A_METHOD = {"chat:write.public", "commands"}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> None:
+    jsonschema.validate(manifest, json.loads(SCHEMA.read_text()))
+
+
+def test_every_command_the_app_handles_is_in_the_manifest_and_escaped(manifest: dict[str, Any]) -> None:
+    handled = set(re.findall(r'app\.command\("(/[a-z]+)"\)', (ROOT / "bot/listeners/commands.py").read_text()))
+    declared = {command["command"]: command for command in manifest["features"]["slash_commands"]}
+    assert set(declared) == handled
+    # The parser expects Slack's escaped forms of mentions and links (it accepts raw text too).
+    assert all(command["should_escape"] is True for command in declared.values())
+
+
+def test_socket_mode_interactivity_and_events_are_on(manifest: dict[str, Any]) -> None:
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"]["is_enabled"] is True
+    handled_events = set(re.findall(r'app\.event\("([a-z_]+)"\)', (ROOT / "bot/listeners/events.py").read_text()))
+    assert set(settings["event_subscriptions"]["bot_events"]) == handled_events
+
+
+def web_api_methods_the_bot_calls() -> set[str]:
+    source = "\n".join(path.read_text() for path in (ROOT / "bot").rglob("*.py"))
+    calls = re.findall(r"\b(chat|views|users|files|conversations|reactions|team)_([a-zA-Z_]+)\b", source)
+    methods = set()
+    for family, name in calls:
+        parts = name.split("_")
+        camel = parts[0] + "".join(part.title() for part in parts[1:])
+        methods.add(f"{family}.{camel}")
+    return {method for method in methods if (METHODS / f"{method}.json").exists()}
+
+
+def test_scopes_are_exactly_those_the_bot_uses(manifest: dict[str, Any]) -> None:
+    methods = web_api_methods_the_bot_calls()
+    assert {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish"} <= methods
+    needed = set()
+    for method in methods:
+        scopes = json.loads((METHODS / f"{method}.json").read_text())["scope"].get("bot", [])
+        if scopes:
+            needed.add(scopes[0])
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert needed <= granted
+    assert granted - needed <= SCOPES_WITHOUT_A_METHOD

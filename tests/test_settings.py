@@ -1,0 +1,131 @@
+"""Settings are read once, at start-up; a missing one stops the start with one clear line."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app import DEFAULT_DATABASE_URL, SettingsError, load_settings, settings_from_environment
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, SlackSender
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"}
+
+
+def test_defaults() -> None:
+    settings = load_settings(REQUIRED)
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///salesbot.db"
+    assert settings.port == 3000 and settings.app_token is None and settings.slack_api_url is None
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_a_missing_or_empty_required_setting_is_named(missing: str) -> None:
+    for value in (None, "", "   "):
+        environ = dict(REQUIRED)
+        if value is None:
+            del environ[missing]
+        else:
+            environ[missing] = value
+        with pytest.raises(SettingsError, match=f"^{missing} is not set. See the Configuration section of README.md"):
+            load_settings(environ)
+
+
+def test_values_are_parsed() -> None:
+    settings = load_settings(
+        REQUIRED
+        | {
+            "SALES_MANAGERS": " U1, U2 ,,",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "PORT": "8080",
+            "SLACK_APP_TOKEN": "xapp-1",
+        }
+    )
+    assert settings.sales_managers == frozenset({"U1", "U2"})
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.port == 8080 and settings.app_token == "xapp-1"
+    with pytest.raises(SettingsError, match="PORT"):
+        load_settings(REQUIRED | {"PORT": "eighty"})
+
+
+def test_an_empty_variable_overrides_dotenv_and_counts_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-env\nSLACK_SIGNING_SECRET=s\nSLACK_APP_TOKEN=xapp-from-dotenv\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = settings_from_environment()
+    assert settings.bot_token == "xoxb-env"
+    assert settings.app_token is None
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    keep = {name: value for name, value in os.environ.items() if not name.startswith(("SLACK_", "SALES_", "DATABASE_"))}
+    return keep | extra
+
+
+def test_start_without_a_token_prints_one_line_and_exits(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=clean_environment(SLACK_SIGNING_SECRET="s"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "salesbot: SLACK_BOT_TOKEN is not set. See the Configuration section of README.md."
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_python_app_py_serves_http_end_to_end(tmp_path: Path, slack: FakeSlack) -> None:
+    """The real entry point: migrates a fresh SQLite file, serves /healthz and signed Slack requests."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=clean_environment(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.base_url,
+            PORT=str(port),
+            SLACK_APP_TOKEN="",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as health:
+                    assert health.status == 200
+                    break
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "app.py did not start serving"
+                time.sleep(0.2)
+        response = SlackSender(f"http://127.0.0.1:{port}/slack/events").command("/deal", "new Entry point test")
+        assert response.status == 200 and "Created deal-1" in response.json()["text"]
+        slack.wait_for(lambda: [m for m in slack.messages if "Entry point test" in m["text"]])
+        assert (tmp_path / "salesbot.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
