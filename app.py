@@ -4,6 +4,7 @@
 SLACK_APP_TOKEN is set, otherwise HTTP on PORT (Slack requests at POST /slack/events).
 """
 
+import argparse
 import logging
 import os
 import sys
@@ -12,12 +13,15 @@ from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from dotenv import find_dotenv, load_dotenv
 from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.app_factory import create_app, make_client
+from bot.digest_post import digest_deliverer
 from bot.http import Wsgi, make_wsgi
+from bot.scheduler import DigestRunner, start_scheduler, worker_name
 from commands.pipeline import Pipeline
 from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
 from commands.services import Services
@@ -45,6 +49,7 @@ class Settings:
     sales_managers: frozenset[str] = frozenset()
     pipeline_file: str | None = None
     log_level: str = "INFO"
+    run_scheduler: bool = True
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -60,6 +65,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             raise SettingsError(f"{name} is not set. {README_HINT}")
         return value
 
+    scheduler_text = (get("RUN_SCHEDULER") or "true").lower()
+    if scheduler_text not in {"true", "false", "1", "0", "yes", "no"}:
+        raise SettingsError(f"RUN_SCHEDULER must be true or false, not {scheduler_text!r}. {README_HINT}")
     port_text = get("PORT") or "3000"
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise SettingsError(f"PORT must be a port number like 3000, not {port_text!r}. {README_HINT}")
@@ -74,6 +82,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         sales_managers=frozenset(user.strip() for user in (get("SALES_MANAGERS") or "").split(",") if user.strip()),
         pipeline_file=get("PIPELINE_FILE"),
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        run_scheduler=scheduler_text in {"true", "1", "yes"},
     )
 
 
@@ -91,6 +100,11 @@ class Runtime:
     services: Services
     app: App
     wsgi: Wsgi
+
+    def start_scheduler(self) -> BackgroundScheduler:
+        """Tick the digest schedules in this process; the database makes every digest go out once."""
+        runner = DigestRunner(self.services, digest_deliverer(self.services, self.app.client), worker=worker_name())
+        return start_scheduler(runner)
 
 
 def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
@@ -143,18 +157,29 @@ def settings_from_environment() -> Settings:
     return load_settings(os.environ)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python app.py", description="Run the pipeline Slack bot.")
+    parser.add_argument("--no-scheduler", action="store_true", help="do not post scheduled digests from this process")
+    arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = settings_from_environment()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick at INFO
         runtime = build(settings)
     except (SettingsError, PipelineFileError) as error:
         print(f"salesbot: {error}", file=sys.stderr)
         return 2
-    if settings.app_token:
-        serve_socket_mode(runtime)
-    else:
-        serve_http(runtime)
+    scheduler = runtime.start_scheduler() if settings.run_scheduler and not arguments.no_scheduler else None
+    try:
+        if settings.app_token:
+            serve_socket_mode(runtime)
+        else:
+            serve_http(runtime)
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
     return 0
 
 

@@ -40,6 +40,7 @@ from commands.results import (
     MoveRequested,
     MoveSummary,
 )
+from commands.schedules import ScheduleView
 
 APPROVE_ACTION = "move_approve"
 REJECT_ACTION = "move_reject"
@@ -426,3 +427,35 @@ def _history_line(entry: HistoryEntry) -> str:
     if entry.note:
         line += f"\n    note: {escape(entry.note)}"
     return line
+
+
+WEEKDAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def schedule(view: ScheduleView | None, *, changed: bool = False) -> Message:
+    if view is None:
+        text = (
+            "No digest is scheduled for this channel. Set one with "
+            "`/pipeline schedule weekly mon 09:00` (add `tz:Europe/Berlin` for another zone)."
+        )
+        return Message(text=text, blocks=[section(text)])
+    when = f"every {WEEKDAY_NAMES.get(view.weekday or '', view.weekday)}" if view.frequency == "weekly" else "every day"
+    head = "Scheduled: the" if changed else "The"
+    text = (
+        f"{head} pipeline digest is posted in <#{view.channel_id}> {when} at {view.at:%H:%M} "
+        f"({escape(view.tz)}). Next: {view.next_run:%a %d %b %Y %H:%M} {escape(view.tz)}."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def schedule_stopped(stopped: bool) -> Message:
+    text = "The digest schedule for this channel is off." if stopped else "This channel had no digest schedule."
+    return Message(text=text, blocks=[section(text)])

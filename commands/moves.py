@@ -138,7 +138,7 @@ def decide_move(
                 at=now,
                 from_stage=move.from_stage,
                 to_stage=move.to_stage,
-                evidence=move.evidence if approve else [],
+                evidence=move.evidence,
                 note=move.decision_reason,
                 move_id=move.id,
             )

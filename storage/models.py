@@ -41,7 +41,10 @@ class DealEvent(SQLModel, table=True):
     """One append-only fact about a deal: who did what, when, with which evidence."""
 
     __tablename__ = "deal_event"
-    __table_args__ = (Index("ix_deal_event_team_deal", "team_id", "deal_id", "id"),)
+    __table_args__ = (
+        Index("ix_deal_event_team_deal", "team_id", "deal_id", "id"),
+        Index("ix_deal_event_team_kind_at", "team_id", "kind", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=TEAM_ID_LENGTH)
@@ -109,3 +112,46 @@ class DealSequence(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
     last_number: int = 0
+
+
+class DigestSchedule(SQLModel, table=True):
+    """When a channel gets its digest: weekly on a weekday or daily, at a local time in a zone."""
+
+    __tablename__ = "digest_schedule"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    frequency: str = Field(max_length=8)  # weekly | daily
+    weekday: str | None = Field(default=None, max_length=3)  # mon..sun for weekly
+    at_time: str = Field(max_length=5)  # HH:MM, local to tz
+    tz: str = Field(max_length=64)
+    active: bool = True
+    changed_by: str = Field(max_length=USER_ID_LENGTH)
+    changed_at: datetime
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One digest for one channel and period. The unique key is the claim that makes delivery exactly-once."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "period_key", name="uq_digest_delivery_period"),
+        Index("ix_digest_delivery_status", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    channel_id: str = Field(max_length=32)
+    period_key: str = Field(max_length=64)  # e.g. "weekly:2026-11-23T09:00" (the local due time)
+    period_start: datetime
+    period_end: datetime
+    tz: str = Field(max_length=64)
+    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed | abandoned
+    attempts: int = 0
+    claimed_by: str = Field(max_length=128)
+    claimed_at: datetime
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_ts: str | None = Field(default=None, max_length=32)
+    chart_uploaded: bool = False
+    last_error: str | None = Field(default=None, sa_type=Text)

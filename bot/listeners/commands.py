@@ -3,16 +3,20 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import available_timezones
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
 from bot.blocks import Message
+from bot.digest_post import post_digest
 from bot.threads import DealThreads
 from commands.board import pipeline_board
 from commands.deals import create_deal, list_deals, mark_lost, show_deal
+from commands.digest import period_ending
 from commands.errors import CommandError
 from commands.managers import change_manager, list_managers
 from commands.moves import request_move
@@ -29,17 +33,22 @@ from commands.parsing import (
     PipelineBoard,
     PipelineHelp,
     PipelineStages,
+    PostDigest,
+    ScheduleOff,
+    SetSchedule,
     ShowDeal,
+    ShowSchedule,
     parse_advance,
     parse_deal,
     parse_pipeline,
 )
 from commands.results import MovedBack
+from commands.schedules import schedule_off, set_schedule, show_schedule
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
-FollowUp = Callable[[DealThreads], None]
+FollowUp = Callable[[WebClient], None]
 
 DATABASE_DOWN = "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
 
@@ -68,7 +77,7 @@ class SlashCommands:
         self._answer(ack, command, client, lambda actor: self._advance(actor, command))
 
     def pipeline(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda actor: self._pipeline(actor, command))
+        self._answer(ack, command, client, lambda actor: self._pipeline(actor, command, client))
 
     def _answer(self, ack: Ack, command: dict[str, str], client: WebClient, run: Callable[[Actor], Reply]) -> None:
         actor = Actor(team_id=command["team_id"], user_id=command["user_id"])
@@ -84,7 +93,10 @@ class SlashCommands:
             return
         ack(text=reply.message.text, blocks=reply.message.blocks or None)
         if reply.follow_up is not None:
-            reply.follow_up(DealThreads(self._services, client, actor.team_id))
+            reply.follow_up(client)
+
+    def _in_threads(self, actor: Actor, work: Callable[[DealThreads], object]) -> FollowUp:
+        return lambda client: work(DealThreads(self._services, client, actor.team_id))
 
     def _deal(self, actor: Actor, command: dict[str, str]) -> Reply:
         services = self._services
@@ -94,7 +106,7 @@ class SlashCommands:
                 missing = None if new.evidence else deal.stage
                 return Reply(
                     blocks.created_confirmation(deal),
-                    lambda threads: threads.post_card(deal, evidence_missing=missing) and None,
+                    self._in_threads(actor, lambda threads: threads.post_card(deal, evidence_missing=missing)),
                 )
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
@@ -109,7 +121,7 @@ class SlashCommands:
                     threads.reply(lost.deal, blocks.lost_reply(lost))
                     threads.refresh_card(lost.deal)
 
-                return Reply(blocks.lost_confirmation(lost), post_lost)
+                return Reply(blocks.lost_confirmation(lost), self._in_threads(actor, post_lost))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
@@ -123,13 +135,30 @@ class SlashCommands:
                 threads.reply(moved.deal, blocks.moved_back_reply(moved))
                 threads.refresh_card(moved.deal)
 
-            return Reply(blocks.moved_back_confirmation(moved), post_moved_back)
+            return Reply(blocks.moved_back_confirmation(moved), self._in_threads(actor, post_moved_back))
         requested = result
-        return Reply(blocks.move_confirmation(requested), lambda threads: threads.post_move(requested))
+        return Reply(
+            blocks.move_confirmation(requested), self._in_threads(actor, lambda threads: threads.post_move(requested))
+        )
 
-    def _pipeline(self, actor: Actor, command: dict[str, str]) -> Reply:
+    def _pipeline(self, actor: Actor, command: dict[str, str], client: WebClient) -> Reply:
         services = self._services
+        channel_id = command["channel_id"]
         match parse_pipeline(command.get("text", "")):
+            case PostDigest():
+                return Reply(
+                    Message(text="Posting the pipeline digest for the last 7 days in this channel…"),
+                    lambda client: self._post_digest(client, actor, channel_id),
+                )
+            case ShowSchedule():
+                return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
+            case SetSchedule() as wanted:
+                default_tz = user_time_zone(client, actor.user_id) if wanted.tz is None else "UTC"
+                view = set_schedule(services, actor, channel_id=channel_id, command=wanted, default_tz=default_tz)
+                return Reply(blocks.schedule(view, changed=True))
+            case ScheduleOff():
+                stopped = schedule_off(services, actor, channel_id=channel_id)
+                return Reply(blocks.schedule_stopped(stopped))
             case PipelineBoard():
                 return Reply(blocks.board(pipeline_board(services, actor)))
             case PipelineStages():
@@ -140,4 +169,26 @@ class SlashCommands:
                 return Reply(blocks.managers(list_managers(services, actor)))
             case ChangeManager() as change:
                 return Reply(blocks.manager_changed(change_manager(services, actor, change)))
-        raise CommandError("Digests and schedules are not available yet.", usage="`/pipeline help` lists what works.")
+        raise AssertionError("parse_pipeline returned an unknown command")
+
+    def _post_digest(self, client: WebClient, actor: Actor, channel_id: str) -> None:
+        period = period_ending(self._services.clock(), tz=user_time_zone(client, actor.user_id))
+        try:
+            post_digest(self._services, client, team_id=actor.team_id, channel_id=channel_id, period=period)
+        except (SlackApiError, OSError) as error:
+            logger.error("digest post failed: channel=%s error=%r", channel_id, error)
+            DealThreads(self._services, client, actor.team_id).tell(
+                channel_id=channel_id,
+                user_id=actor.user_id,
+                text="The digest could not be posted here. If this is a private channel, invite the app first.",
+            )
+
+
+def user_time_zone(client: WebClient, user_id: str) -> str:
+    """The person's Slack time zone (users.info), or UTC when Slack does not say."""
+    try:
+        zone = client.users_info(user=user_id)["user"].get("tz")
+    except (SlackApiError, OSError, KeyError, TypeError) as error:
+        logger.warning("no time zone for %s: %r", user_id, error)
+        return "UTC"
+    return zone if isinstance(zone, str) and zone in available_timezones() else "UTC"

@@ -1,0 +1,206 @@
+"""The digest as a Slack message. Every list is cut with "and N more" so the message stays within
+Block Kit's limits (50 blocks, 3,000 characters a section) whatever the pipeline's size."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.blocks import Block, Message
+from bot.mrkdwn import (
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
+    amount,
+    clip,
+    context,
+    escape,
+    header,
+    link,
+    mention,
+    packed_sections,
+    section,
+)
+from commands.digest_report import Conversion, Digest
+from commands.parsing import Evidence, format_deal_id
+
+NAME_LIMIT = 80
+PermalinkKey = tuple[str, str]  # (channel, message ts)
+
+
+def period_label(digest: Digest) -> str:
+    zone = ZoneInfo(digest.period.tz)
+    start = digest.period.start.astimezone(zone)
+    end = digest.period.end.astimezone(zone)
+    return f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M} ({digest.period.tz})"
+
+
+def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | None = None) -> Message:
+    permalinks = permalinks or {}
+    parts: list[list[Block]] = [
+        [
+            header("Pipeline digest"),
+            context(f"{escape(period_label(digest))} · conversion over {digest.window_days} days"),
+        ],
+        _by_stage(digest),
+        _movement(digest),
+        _pending(digest, permalinks),
+        _stalled(digest),
+        _conversion(digest),
+        _forecast(digest),
+    ]
+    blocks = [block for part in parts for block in part]
+    if len(blocks) > MESSAGE_BLOCK_LIMIT:
+        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], context("The digest was cut to fit one Slack message.")]
+    return Message(text=_summary(digest), blocks=blocks)
+
+
+def _summary(digest: Digest) -> str:
+    open_deals = sum(total.deals for total in digest.by_stage)
+    open_value = sum(total.value_cents for total in digest.by_stage)
+    return (
+        f"Pipeline digest, {period_label(digest)}: {open_deals} open deals worth {amount(open_value)}; "
+        f"{digest.approved.total} moves approved, {digest.won_in_period.deals} won, "
+        f"{digest.lost_in_period.deals} lost, {digest.stalled.total} stalled."
+    )
+
+
+def _deal(number: int, name: str) -> str:
+    return f"*{format_deal_id(number)}* {escape(clip(name, NAME_LIMIT))}"
+
+
+def _listing(title: str, lines: list[str], more: int, *, empty: str) -> list[Block]:
+    """One section: the title, as many lines as fit, then "and N more" for the rest."""
+    if not lines:
+        return [section(f"{title}\n_{empty}_")]
+    kept: list[str] = []
+    budget = SECTION_TEXT_LIMIT - len(title) - 40
+    for line in lines:
+        line = clip(line, 600)
+        if sum(len(item) + 1 for item in kept) + len(line) > budget:
+            break
+        kept.append(line)
+    hidden = more + len(lines) - len(kept)
+    text = "\n".join([title, *kept] + ([f"_and {hidden} more_"] if hidden else []))
+    return [section(text)]
+
+
+def _by_stage(digest: Digest) -> list[Block]:
+    lines = [
+        f"{escape(total.stage.name)}{' (won)' if total.stage.won else ''}: "
+        f"{total.deals} deal{'s' if total.deals != 1 else ''} · {amount(total.value_cents)}"
+        for total in digest.by_stage
+    ]
+    won, lost = digest.won_in_period, digest.lost_in_period
+    outcome = (
+        f":trophy: Won this period: {won.deals} · {amount(won.value_cents)}    "
+        f":x: Lost this period: {lost.deals} · {amount(lost.value_cents)}"
+    )
+    return [*packed_sections(["*Where deals are* (open deals by stage)", *lines], max_blocks=6), section(outcome)]
+
+
+def _evidence(evidence: tuple[Evidence, ...]) -> str:
+    return ", ".join(link(item) for item in evidence[:3]) + (f" (+{len(evidence) - 3})" if len(evidence) > 3 else "")
+
+
+def _movement(digest: Digest) -> list[Block]:
+    approved = [
+        f"{_deal(m.deal_number, m.deal_name)}: {escape(m.from_stage.name)} → {escape(m.to_stage.name)} · "
+        f"{mention(m.requested_by)}, approved by {mention(m.decided_by)} · {_evidence(m.evidence)}"
+        for m in digest.approved.items
+    ]
+    rejected = [
+        f"{_deal(m.deal_number, m.deal_name)}: → {escape(m.to_stage.name)} · {mention(m.requested_by)}, "
+        f"rejected by {mention(m.decided_by)}: {escape(clip(m.reason or '', 200))}"
+        for m in digest.rejected.items
+    ]
+    new = [
+        f"{_deal(d.deal_number, d.deal_name)} · {amount(d.value_cents)} · {mention(d.owner_id)}"
+        for d in digest.new_deals.items
+    ]
+    lost = [
+        f"{_deal(d.deal_number, d.deal_name)} at {escape(d.stage.name)} · {mention(d.owner_id)}: "
+        f"{escape(clip(d.reason or '', 200))}"
+        for d in digest.lost_deals.items
+    ]
+    return [
+        *_listing(f"*Moved* ({digest.approved.total})", approved, digest.approved.more, empty="No approved moves."),
+        *_listing(f"*Rejected* ({digest.rejected.total})", rejected, digest.rejected.more, empty="None."),
+        *_listing(f"*New deals* ({digest.new_deals.total})", new, digest.new_deals.more, empty="None."),
+        *_listing(f"*Lost* ({digest.lost_deals.total})", lost, digest.lost_deals.more, empty="None."),
+    ]
+
+
+def _age(since: datetime, now: datetime) -> str:
+    days = (now - since).days
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Block]:
+    lines = []
+    for p in digest.pending.items:
+        label = f"{format_deal_id(p.deal_number)} → {escape(p.to_stage.name)}"
+        url = permalinks.get((p.channel_id, p.message_ts or p.thread_ts or ""))
+        target = f"<{url}|{label}>" if url else f"*{label}*"
+        lines.append(
+            f"{target} {escape(clip(p.deal_name, NAME_LIMIT))} · asked by {mention(p.requested_by)} "
+            f"{_age(p.requested_at, digest.as_of)} ago"
+        )
+    title = f"*Waiting for a manager for over a day* ({digest.pending.total})"
+    return _listing(title, lines, digest.pending.more, empty="Nothing waiting.")
+
+
+def _stalled(digest: Digest) -> list[Block]:
+    lines = [
+        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {s.days_in_stage} days "
+        f"(limit {s.stall_after_days}) · {mention(s.owner_id)} · {amount(s.value_cents)}"
+        for s in digest.stalled.items
+    ]
+    title = f"*Stalled* ({digest.stalled.total}), oldest first"
+    return _listing(title, lines, digest.stalled.more, empty="No deal is over its stage's time limit.")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _median(conversion: Conversion) -> str:
+    return "—" if conversion.median_days is None else f"{conversion.median_days:.1f} days"
+
+
+def _conversion(digest: Digest) -> list[Block]:
+    last = len(digest.conversion) - 1
+    lines = []
+    for index, row in enumerate(digest.conversion):
+        now, before = row.current, row.previous
+        to_next = "" if index == last else f" · {_rate(now.next_rate)} to next (before: {_rate(before.next_rate)})"
+        line = (
+            f"{':warning: ' if row.worst else ''}*{escape(row.stage.name)}*: {now.entered} entered{to_next} · "
+            f"{_rate(now.won_rate)} closed (before: {_rate(before.won_rate)}) · median {_median(now)}"
+        )
+        if row.worst:
+            line += " · _converts worst_"
+        lines.append(line)
+    title = f"*Stage conversion*, deals that entered each stage in the last {digest.window_days} days"
+    return packed_sections([title, *lines], max_blocks=8)
+
+
+def _forecast(digest: Digest) -> list[Block]:
+    forecast = digest.forecast
+    if not forecast.open_deals:
+        return [section("*Forecast*\n_No open deals before the win to forecast._")]
+    text = (
+        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins worth *{amount(forecast.expected_value_cents)}* "
+        f"from {forecast.open_deals} open deals, using each stage's close rate over the last "
+        f"{digest.window_days} days ({forecast.basis} deals entered the pipeline in that time)."
+    )
+    if not forecast.enough_history:
+        thin = [
+            f"{escape(stage.stage.name)} ({stage.basis})"
+            for stage in forecast.stages
+            if stage.open_deals and not stage.enough_history
+        ]
+        text += (
+            "\n:warning: Too few deals behind these rates to trust them: "
+            + ", ".join(thin)
+            + ". Read the forecast as a rough guess."
+        )
+    return [section(text)]

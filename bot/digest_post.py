@@ -1,0 +1,69 @@
+"""Compute a digest and post it to a channel: the message first (it stands on its own), then the chart."""
+
+import logging
+from collections.abc import Callable
+
+from commands.schedules import DueDigest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.chart import render_chart
+from bot.digest_blocks import PermalinkKey, digest_message, period_label
+from commands.digest import compute_digest
+from commands.digest_report import Digest, Period
+from commands.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+def post_digest(
+    services: Services, client: WebClient, *, team_id: str, channel_id: str, period: Period
+) -> tuple[str, bool]:
+    """Post the digest; returns (message ts, whether the chart was uploaded).
+
+    A failed message raises (the caller records it and retries); a failed chart is logged and
+    reported as not uploaded, because the message already says everything the chart shows.
+    """
+    digest = compute_digest(services, team_id=team_id, period=period)
+    message = digest_message(digest, permalinks=_permalinks(client, digest))
+    response = client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
+    return str(response["ts"]), _upload_chart(client, digest, channel_id)
+
+
+def digest_deliverer(services: Services, client: WebClient) -> Callable[[DueDigest], tuple[str, bool]]:
+    """What the scheduler calls for each due digest."""
+
+    def deliver(due: DueDigest) -> tuple[str, bool]:
+        return post_digest(services, client, team_id=due.team_id, channel_id=due.channel_id, period=due.period)
+
+    return deliver
+
+
+def _permalinks(client: WebClient, digest: Digest) -> dict[PermalinkKey, str]:
+    links = {}
+    for pending in digest.pending.items:
+        ts = pending.message_ts or pending.thread_ts
+        if ts is None:
+            continue
+        try:
+            links[(pending.channel_id, ts)] = str(
+                client.chat_getPermalink(channel=pending.channel_id, message_ts=ts)["permalink"]
+            )
+        except (SlackApiError, OSError) as error:
+            logger.warning("no permalink for %s/%s: %r", pending.channel_id, ts, error)
+    return links
+
+
+def _upload_chart(client: WebClient, digest: Digest, channel_id: str) -> bool:
+    try:
+        client.files_upload_v2(
+            channel=channel_id,
+            file=render_chart(digest),
+            filename="pipeline.png",
+            title=f"Pipeline, {period_label(digest)}",
+            alt_txt="Bar chart of open deals and value per stage, with the conversion between stages.",
+        )
+    except (SlackApiError, OSError) as error:
+        logger.error("digest chart upload failed: channel=%s error=%r", channel_id, error)
+        return False
+    return True

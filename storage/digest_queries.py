@@ -1,0 +1,213 @@
+"""Keyword-only queries for digest schedules and deliveries.
+
+Queries that act for a user are scoped by `team_id`. The scheduler's queries (active schedules,
+deliveries to retry) span every workspace: one process delivers for all of them.
+
+A delivery row is the claim on one channel's digest for one period: its unique key
+(team, channel, period_key) lets exactly one process insert it, and every later change of owner
+is a conditional UPDATE that only one process can win.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import DigestDelivery, DigestSchedule
+
+CLAIMED = "claimed"
+SENT = "sent"
+FAILED = "failed"
+ABANDONED = "abandoned"
+
+
+def get_schedule(session: Session, *, team_id: str, channel_id: str) -> DigestSchedule | None:
+    return session.get(DigestSchedule, (team_id, channel_id))
+
+
+def save_schedule(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    frequency: str,
+    weekday: str | None,
+    at_time: str,
+    tz: str,
+    changed_by: str,
+    changed_at: datetime,
+) -> DigestSchedule:
+    schedule = session.get(DigestSchedule, (team_id, channel_id))
+    if schedule is None:
+        schedule = DigestSchedule(
+            team_id=team_id,
+            channel_id=channel_id,
+            frequency=frequency,
+            at_time=at_time,
+            tz=tz,
+            changed_by=changed_by,
+            changed_at=changed_at,
+        )
+    schedule.frequency = frequency
+    schedule.weekday = weekday
+    schedule.at_time = at_time
+    schedule.tz = tz
+    schedule.active = True
+    schedule.changed_by = changed_by
+    schedule.changed_at = changed_at
+    session.add(schedule)
+    return schedule
+
+
+def deactivate_schedule(
+    session: Session, *, team_id: str, channel_id: str, changed_by: str, changed_at: datetime
+) -> bool:
+    """Turn an active schedule off, keeping the row; False when the channel had no active schedule."""
+    result = session.execute(
+        update(DigestSchedule)
+        .where(
+            col(DigestSchedule.team_id) == team_id,
+            col(DigestSchedule.channel_id) == channel_id,
+            col(DigestSchedule.active).is_(True),
+        )
+        .values(active=False, changed_by=changed_by, changed_at=changed_at)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def all_active_schedules(session: Session) -> Sequence[DigestSchedule]:
+    return session.exec(
+        select(DigestSchedule)
+        .where(col(DigestSchedule.active).is_(True))
+        .order_by(col(DigestSchedule.team_id), col(DigestSchedule.channel_id))
+    ).all()
+
+
+def existing_deliveries(session: Session, *, period_keys: Iterable[str]) -> set[tuple[str, str, str]]:
+    """(team, channel, period_key) of the delivery rows among these period keys, whatever their status."""
+    keys = sorted(set(period_keys))
+    if not keys:
+        return set()
+    rows = session.exec(
+        select(DigestDelivery.team_id, DigestDelivery.channel_id, DigestDelivery.period_key).where(
+            col(DigestDelivery.period_key).in_(keys)
+        )
+    ).all()
+    return {(team_id, channel_id, period_key) for team_id, channel_id, period_key in rows}
+
+
+def insert_delivery(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    period_key: str,
+    period_start: datetime,
+    period_end: datetime,
+    tz: str,
+    status: str,
+    claimed_by: str,
+    claimed_at: datetime,
+    attempts: int,
+    last_error: str | None = None,
+) -> int:
+    """Insert the claim row; raises IntegrityError when that channel and period already has one."""
+    delivery = DigestDelivery(
+        team_id=team_id,
+        channel_id=channel_id,
+        period_key=period_key,
+        period_start=period_start,
+        period_end=period_end,
+        tz=tz,
+        status=status,
+        attempts=attempts,
+        claimed_by=claimed_by,
+        claimed_at=claimed_at,
+        last_error=last_error,
+    )
+    session.add(delivery)
+    session.flush()
+    assert delivery.id is not None
+    return delivery.id
+
+
+def get_delivery(session: Session, *, delivery_id: int, for_update: bool = False) -> DigestDelivery | None:
+    return session.get(DigestDelivery, delivery_id, with_for_update=for_update)
+
+
+def retryable_deliveries(
+    session: Session, *, now: datetime, stale_before: datetime, limit: int = 100
+) -> Sequence[DigestDelivery]:
+    """Failed deliveries whose next attempt is due, and claims taken before `stale_before` and never finished."""
+    return session.exec(
+        select(DigestDelivery)
+        .where(or_(_retry_is_due(now), _claim_is_stale(stale_before)))
+        .order_by(col(DigestDelivery.period_end), col(DigestDelivery.id))
+        .limit(limit)
+    ).all()
+
+
+def take_over_delivery(
+    session: Session,
+    *,
+    delivery_id: int,
+    now: datetime,
+    stale_before: datetime,
+    status: str,
+    claimed_by: str,
+    last_error: str | None = None,
+) -> bool:
+    """Move a retryable delivery to `status` (claimed for a retry, or abandoned); True when this call did it.
+
+    The WHERE repeats the retryable condition, so of two processes racing for the same row only
+    one matches: on PostgreSQL the second UPDATE waits for the first's row lock and re-reads the row.
+    """
+    values: dict[str, object] = {"status": status, "claimed_by": claimed_by, "claimed_at": now}
+    if status == CLAIMED:
+        values["attempts"] = DigestDelivery.attempts + 1
+    if last_error is not None:
+        values["last_error"] = last_error
+    result = session.execute(
+        update(DigestDelivery)
+        .where(
+            col(DigestDelivery.id) == delivery_id,
+            or_(_retry_is_due(now), _claim_is_stale(stale_before)),
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def set_delivery_sent(
+    session: Session, *, delivery_id: int, message_ts: str, chart_uploaded: bool, sent_at: datetime
+) -> None:
+    session.execute(
+        update(DigestDelivery)
+        .where(col(DigestDelivery.id) == delivery_id)
+        .values(
+            status=SENT,
+            sent_at=sent_at,
+            message_ts=message_ts,
+            chart_uploaded=chart_uploaded,
+            next_attempt_at=None,
+        )
+    )
+
+
+def set_delivery_failed(session: Session, *, delivery_id: int, error: str, next_attempt_at: datetime) -> bool:
+    """Record a failed attempt of a delivery still claimed; False when it is no longer claimed."""
+    result = session.execute(
+        update(DigestDelivery)
+        .where(col(DigestDelivery.id) == delivery_id, col(DigestDelivery.status) == CLAIMED)
+        .values(status=FAILED, last_error=error, next_attempt_at=next_attempt_at)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _retry_is_due(now: datetime) -> ColumnElement[bool]:
+    return and_(col(DigestDelivery.status) == FAILED, col(DigestDelivery.next_attempt_at) <= now)
+
+
+def _claim_is_stale(stale_before: datetime) -> ColumnElement[bool]:
+    return and_(col(DigestDelivery.status) == CLAIMED, col(DigestDelivery.claimed_at) <= stale_before)

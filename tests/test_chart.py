@@ -1,0 +1,168 @@
+import io
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from bot.chart import conversion_label, period_label, render_chart, shorten
+from commands.digest_report import (
+    Conversion,
+    Digest,
+    Forecast,
+    Listing,
+    Period,
+    StageConversion,
+    StageTotal,
+    Total,
+)
+from commands.pipeline import Stage
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NOV_16 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+NOV_23 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def stage(index: int, name: str, *, won: bool = False) -> Stage:
+    return Stage(key=f"stage-{index}", name=name, exit_criteria=("x",), evidence_prompt="y", won=won)
+
+
+def digest(
+    rows: list[tuple[str, int, int]],
+    *,
+    rates: list[tuple[int, int]] | None = None,
+    worst: int | None = None,
+    period: Period | None = None,
+) -> Digest:
+    """A digest whose last stage is the won stage; `rates` are (entered, reached_next) per stage."""
+    stages = [stage(index, name, won=index == len(rows) - 1) for index, (name, _, _) in enumerate(rows)]
+    totals = tuple(StageTotal(s, count, cents) for s, (_, count, cents) in zip(stages, rows, strict=True))
+    rates = rates or [(0, 0)] * len(rows)
+    conversion = tuple(
+        StageConversion(
+            stage=s,
+            current=Conversion(entered=entered, reached_next=reached, reached_won=0, median_days=None),
+            previous=Conversion(entered=0, reached_next=0, reached_won=0, median_days=None),
+            worst=index == worst,
+        )
+        for index, (s, (entered, reached)) in enumerate(zip(stages, rates, strict=True))
+    )
+    empty: Listing[Any] = Listing((), 0)
+    return Digest(
+        team_id="T1",
+        as_of=NOV_23,
+        period=period or Period(start=NOV_16, end=NOV_23, tz="Europe/Paris"),
+        window_days=7,
+        by_stage=totals,
+        won_in_period=StageTotal(stages[-1], 2, 1_250_000),
+        lost_in_period=Total(1, 300_000),
+        approved=empty,
+        rejected=empty,
+        new_deals=empty,
+        lost_deals=empty,
+        pending=empty,
+        stalled=empty,
+        conversion=conversion,
+        forecast=Forecast(0.0, 0, 0, 0, ()),
+    )
+
+
+def typical() -> Digest:
+    return digest(
+        [
+            ("Problem acknowledged", 14, 4_200_000_00),
+            ("Discovery call held with the economic buyer and champion", 9, 3_150_000_00),
+            ("Proposal requested", 5, 1_800_000_50),
+            ("Verbal commit", 2, 900_000_00),
+            ("Closed won", 3, 1_250_000_00),
+        ],
+        rates=[(20, 12), (12, 5), (6, 3), (3, 0), (0, 0)],
+        worst=1,
+    )
+
+
+def decode(png: bytes) -> np.ndarray:
+    assert png.startswith(PNG_SIGNATURE)
+    return imread(io.BytesIO(png))
+
+
+def test_typical_pipeline_is_a_slack_sized_png() -> None:
+    image = decode(render_chart(typical()))
+
+    height, width = image.shape[:2]
+    assert width == 1000
+    assert height == 600
+
+
+def test_empty_pipeline_renders_a_note_instead_of_bars() -> None:
+    empty = digest([("Problem acknowledged", 0, 0), ("Proposal requested", 0, 0), ("Closed won", 0, 0)])
+
+    image = decode(render_chart(empty))
+
+    assert image.shape[:2] == (600, 1000)
+    assert render_chart(empty) != render_chart(typical())
+
+
+def test_single_stage_pipeline() -> None:
+    image = decode(render_chart(digest([("Closed won", 4, 100)])))
+
+    assert image.shape[:2] == (600, 1000)
+
+
+def test_thirty_stages_with_long_names_grow_the_image() -> None:
+    rows = [(f"{index} " + "Very long stage name $with$ dollars " * 6, index, index * 12_345) for index in range(30)]
+    rows = [(name[:200], count, cents) for name, count, cents in rows]
+    assert all(len(name) == 200 for name, _, _ in rows)
+
+    image = decode(render_chart(digest(rows, rates=[(10, index % 10) for index in range(30)], worst=7)))
+
+    height, width = image.shape[:2]
+    assert width == 1000
+    assert height > 1000
+    # Names are shortened to fit, so no label runs off the image's left edge.
+    assert np.all(image[:, :4, :3] == 1.0)
+
+
+def test_same_input_gives_the_same_bytes() -> None:
+    assert render_chart(typical()) == render_chart(typical())
+
+
+def test_concurrent_renders_do_not_interfere() -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        charts = list(pool.map(lambda _: render_chart(typical()), range(8)))
+
+    assert set(charts) == {render_chart(typical())}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (NOV_16, NOV_23, "16–23 Nov 2026"),
+        (datetime(2026, 11, 15, 23, 0, tzinfo=UTC), datetime(2026, 11, 22, 23, 0, tzinfo=UTC), "16–22 Nov 2026"),
+        (datetime(2026, 11, 28, 8, 0, tzinfo=UTC), datetime(2026, 12, 5, 8, 0, tzinfo=UTC), "28 Nov – 5 Dec 2026"),
+        (datetime(2026, 12, 28, 8, 0, tzinfo=UTC), datetime(2027, 1, 4, 8, 0, tzinfo=UTC), "28 Dec 2026 – 4 Jan 2027"),
+        (datetime(2026, 11, 23, 8, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "23 Nov 2026"),
+    ],
+)
+def test_period_label_uses_local_days_with_an_exclusive_end(start: datetime, end: datetime, expected: str) -> None:
+    assert period_label(Period(start=start, end=end, tz="Europe/Paris")) == expected
+
+
+def test_conversion_label() -> None:
+    worst = typical().conversion[1]
+    unknown = typical().conversion[-1]
+
+    assert conversion_label(typical().conversion[0]) == "→ 60%"
+    assert conversion_label(worst) == "→ 42%  lowest"
+    assert conversion_label(unknown) == "→ —"
+    assert conversion_label(None) == "→ —"
+
+
+def test_shorten_keeps_short_names_and_ellipsises_long_ones() -> None:
+    assert shorten("Proposal requested") == "Proposal requested"
+    assert shorten("a  b\nc") == "a b c"
+    long = shorten("x" * 200)
+    assert len(long) == 32
+    assert long.endswith("…")
