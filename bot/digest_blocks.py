@@ -188,7 +188,8 @@ def _forecast(digest: Digest) -> list[Block]:
     if not forecast.open_deals:
         return [section("*Forecast*\n_No open deals before the win to forecast._")]
     text = (
-        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins worth *{amount(forecast.expected_value_cents)}* "
+        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins worth "
+        f"*{amount(round(forecast.expected_value_cents, -2))}* "
         f"from {forecast.open_deals} open deals, using each stage's close rate over the last "
         f"{digest.window_days} days ({forecast.basis} deals entered the pipeline in that time)."
     )

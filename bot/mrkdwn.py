@@ -8,6 +8,7 @@ SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+LINK_LABEL_LIMIT = 60
 
 
 def escape(text: str) -> str:
@@ -22,7 +23,7 @@ def mention(user_id: str) -> str:
 def link(evidence: Evidence) -> str:
     """A link whose label is escaped; the URL cannot hold `|` or `>` unescaped either."""
     url = evidence.url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    label = evidence.label or evidence.url
+    label = evidence.label or clip(evidence.url.split("://", 1)[-1], LINK_LABEL_LIMIT)
     return f"<{url}|{escape(label).replace('|', '¦')}>"
 
 
