@@ -18,10 +18,11 @@ from dotenv import find_dotenv, load_dotenv
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.announcer import Announcer
 from bot.app_factory import create_app, make_client
 from bot.digest_post import digest_deliverer
 from bot.http import Wsgi, make_wsgi
-from bot.scheduler import DigestRunner, start_scheduler, worker_name
+from bot.scheduler import DigestRunner, add_thread_catch_up, start_scheduler, worker_name
 from commands.pipeline import Pipeline
 from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
 from commands.services import Services
@@ -102,9 +103,12 @@ class Runtime:
     wsgi: Wsgi
 
     def start_scheduler(self) -> BackgroundScheduler:
-        """Tick the digest schedules in this process; the database makes every digest go out once."""
+        """Tick the digest schedules and the thread catch-up in this process; the database's claims
+        make every digest and every thread post go out once, however many processes tick."""
         runner = DigestRunner(self.services, digest_deliverer(self.services, self.app.client), worker=worker_name())
-        return start_scheduler(runner)
+        scheduler = start_scheduler(runner)
+        add_thread_catch_up(scheduler, Announcer(self.services, self.app.client).catch_up)
+        return scheduler
 
 
 def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
@@ -157,14 +161,32 @@ def settings_from_environment() -> Settings:
     return load_settings(os.environ)
 
 
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick at INFO
+
+
+def create_wsgi() -> Wsgi:
+    """The app for a WSGI server, one per worker: `gunicorn -w 4 --threads 8 'app:create_wsgi()'`.
+
+    Every worker is stateless (all state is in the database), so any worker can take any request;
+    each runs the digest tick unless RUN_SCHEDULER=false, and the database's claims keep digests single.
+    """
+    settings = settings_from_environment()
+    configure_logging(settings)
+    runtime = build(settings)
+    if settings.run_scheduler:
+        runtime.start_scheduler()
+    return runtime.wsgi
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="Run the pipeline Slack bot.")
     parser.add_argument("--no-scheduler", action="store_true", help="do not post scheduled digests from this process")
     arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = settings_from_environment()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick at INFO
+        configure_logging(settings)
         runtime = build(settings)
     except (SettingsError, PipelineFileError) as error:
         print(f"salesbot: {error}", file=sys.stderr)

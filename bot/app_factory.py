@@ -17,6 +17,7 @@ from bot.listeners.actions import MoveButtons
 from bot.listeners.commands import SlashCommands
 from bot.listeners.events import HomeTab
 from bot.listeners.views import RejectionModal
+from commands.redelivery import first_delivery
 from commands.services import Services
 
 logger = logging.getLogger("salesbot.requests")
@@ -38,6 +39,7 @@ def make_client(*, token: str, base_url: str | None = None) -> WebClient:
 def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
     app = App(signing_secret=signing_secret, client=client, process_before_response=False)
     app.use(log_request)
+    app.use(once_per_event(services))
     app.error(log_error)
     for listeners in (
         SlashCommands(services),
@@ -47,6 +49,21 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
     ):
         listeners.register(app)
     return app
+
+
+def once_per_event(services: Services) -> Callable[..., BoltResponse]:
+    """Middleware: acknowledge a redelivered event (same event_id) without acting on it again."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        event_id = body.get("event_id")
+        team_id = body.get("team_id") or ""
+        is_event = body.get("type") == "event_callback" and isinstance(event_id, str) and isinstance(team_id, str)
+        if is_event and not first_delivery(services, team_id=team_id, event_id=event_id):
+            logger.info("redelivered event skipped team=%s event_id=%s", team_id, event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
 
 
 def log_request(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:

@@ -111,3 +111,22 @@ def start_scheduler(runner: DigestRunner, *, interval_seconds: float = 30) -> Ba
     )
     scheduler.start()
     return scheduler
+
+
+CATCH_UP_JOB_ID = "thread-catch-up"
+
+
+def add_thread_catch_up(
+    scheduler: BackgroundScheduler, catch_up: Callable[[], object], *, interval_seconds: float = 30
+) -> None:
+    """Also deliver, now and on every tick, the thread posts that Slack or a dead process left owed."""
+    scheduler.add_job(
+        catch_up,
+        trigger=IntervalTrigger(seconds=interval_seconds, timezone=UTC),
+        id=CATCH_UP_JOB_ID,
+        name="thread catch-up",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )

@@ -1,7 +1,8 @@
-"""Posting to a deal's thread, after the ack. The database is already written when these run.
+"""Posting to a deal's thread. The database is already written when these run.
 
-A failed post is logged and never undoes what was stored: a card that could not be posted
-is posted with the deal's next event, and a move's message is posted on the next decision.
+Posts that carry the record (the card, a move, a decision, a loss) raise `PostFailed` when Slack
+refuses them after the client's retries, so the announcement stays owed and is delivered later.
+Edits that only refresh what is already there (the card's stage, a move's buttons) are best effort.
 """
 
 import logging
@@ -13,13 +14,18 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.blocks import Message
 from bot.mrkdwn import section
+from commands.announcements import CardOwed, Subject
 from commands.deals import record_deal_thread
 from commands.moves import record_move_message
 from commands.pipeline import Stage
-from commands.results import DealSummary, Decision, MoveRequested, MoveSummary
+from commands.results import DealSummary, Decision, EvidenceAsked, MarkedLost, MovedBack, MoveRequested, MoveSummary
 from commands.services import Services
 
 logger = logging.getLogger(__name__)
+
+
+class PostFailed(Exception):
+    """Slack did not take a post that the thread needs; the announcement stays owed."""
 
 
 class DealThreads:
@@ -28,11 +34,30 @@ class DealThreads:
         self._client = client
         self._team_id = team_id
 
-    def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str | None:
+    def announce(self, subject: Subject) -> None:
+        match subject:
+            case CardOwed(deal=deal, evidence_missing=missing):
+                self.post_card(deal, evidence_missing=missing)
+            case MoveRequested() as requested:
+                self.post_move(requested)
+            case Decision() as decision:
+                self.show_decision(decision)
+            case EvidenceAsked() as asked:
+                self.reply(asked.deal, blocks.evidence_request(asked))
+            case MarkedLost() as lost:
+                if lost.cancelled_move is not None:
+                    self.show_outcome(lost.cancelled_move, lost.deal)
+                self.reply(lost.deal, blocks.lost_reply(lost))
+                self.refresh_card(lost.deal)
+            case MovedBack() as moved:
+                self.reply(moved.deal, blocks.moved_back_reply(moved))
+                self.refresh_card(moved.deal)
+
+    def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str:
+        if deal.thread_ts is not None:
+            return deal.thread_ts
         message = blocks.deal_card(deal, evidence_missing=evidence_missing)
-        response = self._call("chat_postMessage", channel=deal.channel_id, text=message.text, blocks=message.blocks)
-        if response is None:
-            return None
+        response = self._post(channel=deal.channel_id, text=message.text, blocks=message.blocks)
         thread_ts = str(response["ts"])
         record_deal_thread(self._services, team_id=self._team_id, number=deal.number, thread_ts=thread_ts)
         return thread_ts
@@ -41,21 +66,26 @@ class DealThreads:
         if deal.thread_ts is None:
             return
         message = blocks.deal_card(deal)
-        self._call("chat_update", channel=deal.channel_id, ts=deal.thread_ts, text=message.text, blocks=message.blocks)
+        self._edit(channel=deal.channel_id, ts=deal.thread_ts, text=message.text, blocks=message.blocks)
 
-    def reply(self, deal: DealSummary, message: Message) -> str | None:
-        thread_ts = deal.thread_ts or self.post_card(deal)
-        if thread_ts is None:
-            return None
-        response = self._call(
-            "chat_postMessage", channel=deal.channel_id, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+    def reply(self, deal: DealSummary, message: Message) -> str:
+        if deal.thread_ts is None:
+            raise PostFailed(f"deal-{deal.number} has no thread yet: its card was not posted")
+        response = self._post(
+            channel=deal.channel_id, thread_ts=deal.thread_ts, text=message.text, blocks=message.blocks
         )
-        return str(response["ts"]) if response is not None else None
+        return str(response["ts"])
 
     def post_move(self, requested: MoveRequested) -> None:
-        message_ts = self.reply(requested.deal, blocks.move_request(requested))
-        if message_ts is not None:
-            record_move_message(self._services, team_id=self._team_id, move_id=requested.move.id, message_ts=message_ts)
+        """The move with its buttons, or, if it was decided before it could be posted, its outcome."""
+        move = requested.move
+        if move.message_ts is not None:
+            return
+        if move.status == "pending":
+            message_ts = self.reply(requested.deal, blocks.move_request(requested))
+        else:
+            message_ts = self.reply(requested.deal, blocks.move_outcome(move, requested.deal))
+        record_move_message(self._services, team_id=self._team_id, move_id=move.id, message_ts=message_ts)
 
     def show_outcome(self, move: MoveSummary, deal: DealSummary) -> None:
         """Replace the move's buttons with its outcome, posting the message if it never was."""
@@ -63,7 +93,7 @@ class DealThreads:
         if move.message_ts is None:
             self.reply(deal, message)
             return
-        self._call("chat_update", channel=deal.channel_id, ts=move.message_ts, text=message.text, blocks=message.blocks)
+        self._edit(channel=deal.channel_id, ts=move.message_ts, text=message.text, blocks=message.blocks)
 
     def show_decision(self, decision: Decision) -> None:
         self.show_outcome(decision.move, decision.deal)
@@ -72,22 +102,30 @@ class DealThreads:
             self.refresh_card(decision.deal)
 
     def tell(self, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
-        """An ephemeral note to one person, e.g. a refusal after a button click."""
+        """An ephemeral note to one person, e.g. a refusal after a button click (best effort)."""
         arguments: dict[str, Any] = {"channel": channel_id, "user": user_id, "text": text}
         if thread_ts:
             arguments["thread_ts"] = thread_ts
-        self._call("chat_postEphemeral", blocks=[section(text)], **arguments)
-
-    def _call(self, method: str, **arguments: Any) -> Any:
         try:
-            return getattr(self._client, method)(**arguments)
-        except SlackApiError as error:
-            logger.error(
-                "slack call failed: method=%s error=%s channel=%s",
-                method,
-                error.response.get("error"),
-                arguments.get("channel"),
-            )
-        except OSError as error:  # the connection failed even after the client's retries
-            logger.error("slack call failed: method=%s error=%r channel=%s", method, error, arguments.get("channel"))
-        return None
+            self._client.chat_postEphemeral(blocks=[section(text)], **arguments)
+        except (SlackApiError, OSError) as error:
+            logger.warning("ephemeral note failed: channel=%s error=%s", channel_id, _reason(error))
+
+    def _post(self, **arguments: Any) -> Any:
+        try:
+            return self._client.chat_postMessage(**arguments)
+        except (SlackApiError, OSError) as error:
+            logger.error("slack post failed: channel=%s error=%s", arguments.get("channel"), _reason(error))
+            raise PostFailed(_reason(error)) from error
+
+    def _edit(self, **arguments: Any) -> None:
+        try:
+            self._client.chat_update(**arguments)
+        except (SlackApiError, OSError) as error:
+            logger.warning("slack edit failed: channel=%s error=%s", arguments.get("channel"), _reason(error))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return repr(error)

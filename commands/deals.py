@@ -15,7 +15,7 @@ from commands.results import (
     evidence_to_json,
 )
 from commands.services import Actor, Services
-from storage import queries
+from storage import announcement_queries, queries
 from storage.models import Deal, DealEvent
 
 LIST_LIMIT = 40
@@ -51,6 +51,9 @@ def create_deal(services: Services, actor: Actor, *, channel_id: str, command: N
                 to_stage=first.key,
                 evidence=evidence_to_json(command.evidence),
             )
+        )
+        announcement_queries.owe(
+            session, team_id=actor.team_id, deal_id=deal.id, kind="card", subject_id=deal.id, now=now
         )
         return DealSummary.of(deal, services.pipeline)
 
@@ -118,19 +121,22 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
         deal.status = "lost"
         deal.lost_reason = command.reason
         session.add(deal)
-        session.add(
-            DealEvent(
-                team_id=actor.team_id,
-                deal_id=deal.id,
-                kind="lost",
-                actor_id=actor.user_id,
-                at=now,
-                from_stage=deal.stage_key,
-                note=command.reason,
-                move_id=cancelled.id if cancelled else None,
-            )
+        event = DealEvent(
+            team_id=actor.team_id,
+            deal_id=deal.id,
+            kind="lost",
+            actor_id=actor.user_id,
+            at=now,
+            from_stage=deal.stage_key,
+            note=command.reason,
+            move_id=cancelled.id if cancelled else None,
         )
+        session.add(event)
         session.flush()
+        assert event.id is not None
+        announcement_queries.owe(
+            session, team_id=actor.team_id, deal_id=deal.id, kind="lost", subject_id=event.id, now=now
+        )
         return MarkedLost(
             deal=DealSummary.of(deal, services.pipeline),
             marked_by=actor.user_id,

@@ -24,7 +24,7 @@ from commands.results import (
     evidence_to_json,
 )
 from commands.services import Actor, Services
-from storage import queries
+from storage import announcement_queries, queries
 from storage.models import Deal, DealEvent, MoveRequest
 
 
@@ -93,7 +93,11 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
                 move_id=move.id,
             )
         )
-        managers = _managers_to_ask(session, services, actor)
+        assert move.id is not None
+        announcement_queries.owe(
+            session, team_id=actor.team_id, deal_id=deal.id, kind="move_requested", subject_id=move.id, now=now
+        )
+        managers = managers_to_ask(session, services, actor)
         return MoveRequested(
             deal=DealSummary.of(deal, pipeline),
             move=MoveSummary.of(move, deal.number, pipeline),
@@ -143,6 +147,9 @@ def decide_move(
                 move_id=move.id,
             )
         )
+        announcement_queries.owe(
+            session, team_id=actor.team_id, deal_id=move.deal_id, kind="move_decided", subject_id=move_id, now=now
+        )
         session.flush()
         return Decision(
             deal=DealSummary.of(deal, services.pipeline),
@@ -163,17 +170,21 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> Evide
     with services.sessions.begin() as session:
         move, deal = _load_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
-        session.add(
-            DealEvent(
-                team_id=actor.team_id,
-                deal_id=move.deal_id,
-                kind="evidence_asked",
-                actor_id=actor.user_id,
-                at=now,
-                from_stage=move.from_stage,
-                to_stage=move.to_stage,
-                move_id=move.id,
-            )
+        event = DealEvent(
+            team_id=actor.team_id,
+            deal_id=move.deal_id,
+            kind="evidence_asked",
+            actor_id=actor.user_id,
+            at=now,
+            from_stage=move.from_stage,
+            to_stage=move.to_stage,
+            move_id=move.id,
+        )
+        session.add(event)
+        session.flush()
+        assert event.id is not None
+        announcement_queries.owe(
+            session, team_id=actor.team_id, deal_id=move.deal_id, kind="evidence_asked", subject_id=event.id, now=now
         )
         return EvidenceAsked(
             deal=DealSummary.of(deal, services.pipeline),
@@ -267,19 +278,22 @@ def _move_back(
     deal.stage_key = target.key
     deal.stage_entered_at = now
     session.add(deal)
-    session.add(
-        DealEvent(
-            team_id=actor.team_id,
-            deal_id=deal.id,
-            kind="moved_back",
-            actor_id=actor.user_id,
-            at=now,
-            from_stage=from_stage.key,
-            to_stage=target.key,
-            note=note,
-        )
+    event = DealEvent(
+        team_id=actor.team_id,
+        deal_id=deal.id,
+        kind="moved_back",
+        actor_id=actor.user_id,
+        at=now,
+        from_stage=from_stage.key,
+        to_stage=target.key,
+        note=note,
     )
+    session.add(event)
     session.flush()
+    assert event.id is not None
+    announcement_queries.owe(
+        session, team_id=actor.team_id, deal_id=deal.id, kind="moved_back", subject_id=event.id, now=now
+    )
     return MovedBack(
         deal=DealSummary.of(deal, services.pipeline), from_stage=from_stage, moved_by=actor.user_id, note=note
     )
@@ -301,6 +315,6 @@ def _require_may_decide(session: Session, services: Services, actor: Actor, move
         raise CommandError("You asked for this move, so another manager has to decide it.")
 
 
-def _managers_to_ask(session: Session, services: Services, actor: Actor) -> tuple[str, ...]:
+def managers_to_ask(session: Session, services: Services, actor: Actor) -> tuple[str, ...]:
     managers = services.env_managers | queries.active_managers(session, team_id=actor.team_id)
     return tuple(sorted(managers - {actor.user_id}))

@@ -155,3 +155,41 @@ class DigestDelivery(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     chart_uploaded: bool = False
     last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class Announcement(SQLModel, table=True):
+    """A post the deal's Slack thread owes: written with the change, delivered after it.
+
+    The use case stores the change and its announcement in one transaction; the Slack side
+    delivers it after the ack and marks it sent. One that could not be delivered (Slack down,
+    the process killed) stays here and is delivered later, in order, so the thread catches up.
+    """
+
+    __tablename__ = "announcement"
+    __table_args__ = (
+        Index("ix_announcement_due", "status", "next_attempt_at"),
+        Index("ix_announcement_deal", "team_id", "deal_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    deal_id: int = Field(foreign_key="deal.id")
+    kind: str = Field(max_length=32)
+    subject_id: int
+    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
+    created_at: datetime
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class HandledEvent(SQLModel, table=True):
+    """An Events API delivery already handled: Slack redelivers events, and each is handled once."""
+
+    __tablename__ = "handled_event"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    event_id: str = Field(primary_key=True, max_length=64)
+    handled_at: datetime

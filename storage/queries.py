@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from storage.models import Deal, DealEvent, DealSequence, Manager, MoveRequest
+from storage.models import Deal, DealEvent, DealSequence, HandledEvent, Manager, MoveRequest
 
 
 def next_deal_number(session: Session, *, team_id: str) -> int:
@@ -163,3 +163,15 @@ def count_lost(session: Session, *, team_id: str) -> int:
     return session.exec(
         select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "lost")
     ).one()
+
+
+def remember_event(session: Session, *, team_id: str, event_id: str, at: datetime) -> bool:
+    """Record an event delivery; False when it was recorded before (a redelivery)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(
+        insert(HandledEvent)
+        .values(team_id=team_id, event_id=event_id, handled_at=at)
+        .on_conflict_do_nothing()
+        .returning(HandledEvent.event_id)
+    ).first()
+    return inserted is not None

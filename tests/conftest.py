@@ -3,6 +3,7 @@
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,9 @@ def serve(wsgi: Any) -> tuple[str, WSGIServer]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-@pytest.fixture
-def bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+@contextmanager
+def running_bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+    """Build the app as `python app.py` would (settings, migrations, wiring) and serve it on a free port."""
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -122,7 +124,15 @@ def bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
     )
     runtime = build(settings)
     url, server = serve(runtime.wsgi)
-    yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"))
-    server.shutdown()
-    runtime.engine.dispose()
+    try:
+        yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"))
+    finally:
+        server.shutdown()
+        runtime.engine.dispose()
+
+
+@pytest.fixture
+def bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+    with running_bot(database_url, slack) as running:
+        yield running
     assert slack.violations == [], "the bot sent something Slack would refuse"

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
+from bot.announcer import Announcer
 from bot.listeners.commands import DATABASE_DOWN
 from bot.threads import DealThreads
 from commands.errors import CommandError
@@ -35,7 +36,7 @@ class MoveButtons:
         except (CommandError, SQLAlchemyError) as error:
             click.refuse(threads, error)
             return
-        threads.show_decision(decision)
+        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, decision.deal.number)
 
     def reject(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -57,7 +58,7 @@ class MoveButtons:
         except (CommandError, SQLAlchemyError) as error:
             click.refuse(threads, error)
             return
-        threads.reply(asked.deal, blocks.evidence_request(asked))
+        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, asked.deal.number)
 
 
 class Click:

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
+from bot.announcer import Announcer
 from bot.blocks import Message
 from bot.digest_post import post_digest
 from bot.threads import DealThreads
@@ -48,7 +49,7 @@ from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
-FollowUp = Callable[[WebClient], None]
+FollowUp = Callable[[WebClient], object]
 
 DATABASE_DOWN = "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
 
@@ -95,33 +96,23 @@ class SlashCommands:
         if reply.follow_up is not None:
             reply.follow_up(client)
 
-    def _in_threads(self, actor: Actor, work: Callable[[DealThreads], object]) -> FollowUp:
-        return lambda client: work(DealThreads(self._services, client, actor.team_id))
+    def _announce(self, actor: Actor, deal_number: int) -> FollowUp:
+        """After the ack: deliver what the deal's thread is owed by this change."""
+        return lambda client: Announcer(self._services, client).deliver_for_deal(actor.team_id, deal_number)
 
     def _deal(self, actor: Actor, command: dict[str, str]) -> Reply:
         services = self._services
         match parse_deal(command.get("text", "")):
             case NewDeal() as new:
                 deal = create_deal(services, actor, channel_id=command["channel_id"], command=new)
-                missing = None if new.evidence else deal.stage
-                return Reply(
-                    blocks.created_confirmation(deal),
-                    self._in_threads(actor, lambda threads: threads.post_card(deal, evidence_missing=missing)),
-                )
+                return Reply(blocks.created_confirmation(deal), self._announce(actor, deal.number))
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
             case ListDeals() as listing:
                 return Reply(blocks.deal_list(list_deals(services, actor, listing)))
             case MarkLost() as lost_command:
                 lost = mark_lost(services, actor, lost_command)
-
-                def post_lost(threads: DealThreads) -> None:
-                    if lost.cancelled_move is not None:
-                        threads.show_outcome(lost.cancelled_move, lost.deal)
-                    threads.reply(lost.deal, blocks.lost_reply(lost))
-                    threads.refresh_card(lost.deal)
-
-                return Reply(blocks.lost_confirmation(lost), self._in_threads(actor, post_lost))
+                return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal.number))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
@@ -129,17 +120,8 @@ class SlashCommands:
     def _advance(self, actor: Actor, command: dict[str, str]) -> Reply:
         result = request_move(self._services, actor, parse_advance(command.get("text", "")))
         if isinstance(result, MovedBack):
-            moved = result
-
-            def post_moved_back(threads: DealThreads) -> None:
-                threads.reply(moved.deal, blocks.moved_back_reply(moved))
-                threads.refresh_card(moved.deal)
-
-            return Reply(blocks.moved_back_confirmation(moved), self._in_threads(actor, post_moved_back))
-        requested = result
-        return Reply(
-            blocks.move_confirmation(requested), self._in_threads(actor, lambda threads: threads.post_move(requested))
-        )
+            return Reply(blocks.moved_back_confirmation(result), self._announce(actor, result.deal.number))
+        return Reply(blocks.move_confirmation(result), self._announce(actor, result.deal.number))
 
     def _pipeline(self, actor: Actor, command: dict[str, str], client: WebClient) -> Reply:
         services = self._services

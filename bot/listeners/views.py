@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
+from bot.announcer import Announcer
 from bot.listeners.commands import DATABASE_DOWN
 from bot.mrkdwn import clip
-from bot.threads import DealThreads
 from commands.errors import CommandError
 from commands.moves import AlreadyDecided, decide_move
 from commands.results import Decision
@@ -50,7 +50,7 @@ class RejectionModal:
             ack(response_action="errors", errors={blocks.REASON_BLOCK: clip(DATABASE_DOWN, ERROR_TEXT_LIMIT)})
             return
         ack()
-        DealThreads(self._services, client, actor.team_id).show_decision(decision)
+        Announcer(self._services, client).deliver_for_deal(actor.team_id, decision.deal.number)
 
     def _decide(self, actor: Actor, view: dict[str, Any]) -> Decision:
         move_id = _move_id(view.get("private_metadata", ""))

@@ -1,0 +1,139 @@
+"""What a deal's thread is owed, and taking it for delivery.
+
+Each change writes its announcement in the change's own transaction (see `storage.announcement_queries.owe`),
+so the thread can never miss a change: if posting fails or the process dies, the announcement waits
+here and is delivered later, in order. Delivery re-reads the change from the database, so a late
+announcement still says what happened.
+"""
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from commands.moves import managers_to_ask
+from commands.pipeline import Stage
+from commands.results import (
+    DealSummary,
+    Decision,
+    EvidenceAsked,
+    MarkedLost,
+    MovedBack,
+    MoveRequested,
+    MoveSummary,
+    stage_or_placeholder,
+)
+from commands.services import Actor, Services
+from storage import announcement_queries as announcements
+from storage import queries
+from storage.models import Announcement, Deal, DealEvent
+
+logger = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+MAX_RETRY_DELAY = timedelta(minutes=60)
+CATCH_UP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class CardOwed:
+    deal: DealSummary
+    evidence_missing: Stage | None
+
+
+Subject = CardOwed | MoveRequested | Decision | EvidenceAsked | MarkedLost | MovedBack
+
+
+@dataclass(frozen=True)
+class Owed:
+    id: int
+    team_id: str
+    deal_number: int
+    subject: Subject
+
+
+def undelivered_for_deal(services: Services, *, team_id: str, deal_number: int) -> list[int]:
+    with services.sessions() as session:
+        rows = announcements.undelivered_for_deal(session, team_id=team_id, deal_number=deal_number)
+        return [row.id for row in rows if row.id is not None]
+
+
+def deals_owed(services: Services) -> list[tuple[str, int]]:
+    """(team, deal number) of each deal with an announcement due again, oldest first."""
+    now = services.clock()
+    with services.sessions() as session:
+        rows = announcements.due(session, now=now, stale_before=now - STALE_CLAIM, limit=CATCH_UP_BATCH)
+        deals: dict[tuple[str, int], None] = {}
+        for row in rows:
+            deal = queries.get_deal_by_id(session, team_id=row.team_id, deal_id=row.deal_id)
+            if deal is not None:
+                deals[(row.team_id, deal.number)] = None
+        return list(deals)
+
+
+def take(services: Services, announcement_id: int) -> Owed | None:
+    """Claim an announcement and load what it announces; None when another process has it or it is done."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        if not announcements.claim(session, announcement_id=announcement_id, now=now, stale_before=now - STALE_CLAIM):
+            return None
+        row = session.get(Announcement, announcement_id)
+        assert row is not None
+        deal = queries.get_deal_by_id(session, team_id=row.team_id, deal_id=row.deal_id)
+        assert deal is not None
+        return Owed(row.id or 0, row.team_id, deal.number, _subject(session, services, row, deal))
+
+
+def delivered(services: Services, announcement_id: int) -> None:
+    with services.sessions.begin() as session:
+        announcements.mark_sent(session, announcement_id=announcement_id, now=services.clock())
+
+
+def not_delivered(services: Services, announcement_id: int, *, error: str) -> None:
+    """Put it back to retry with backoff; after MAX_ATTEMPTS it is kept as failed and logged."""
+    now = services.clock()
+    with services.sessions.begin() as session:
+        row = session.get(Announcement, announcement_id)
+        if row is None:
+            return
+        give_up = row.attempts >= MAX_ATTEMPTS
+        delay = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_RETRY_DELAY)
+        announcements.mark_unsent(
+            session, announcement_id=announcement_id, error=error[:2000], next_attempt_at=now + delay, give_up=give_up
+        )
+    if give_up:
+        logger.error("announcement %s given up after %s attempts: %s", announcement_id, MAX_ATTEMPTS, error)
+
+
+def _subject(session: Session, services: Services, row: Announcement, deal: Deal) -> Subject:
+    pipeline = services.pipeline
+    summary = DealSummary.of(deal, pipeline)
+    if row.kind == "card":
+        created = queries.deal_events(session, team_id=row.team_id, deal_id=row.deal_id)[0]
+        missing = summary.stage if not created.evidence and deal.stage_key == pipeline.first().key else None
+        return CardOwed(summary, missing)
+    if row.kind in ("move_requested", "move_decided"):
+        move = queries.get_move(session, team_id=row.team_id, move_id=row.subject_id)
+        assert move is not None
+        move_summary = MoveSummary.of(move, deal.number, pipeline)
+        if row.kind == "move_decided":
+            return Decision(summary, move_summary)
+        asker = Actor(row.team_id, move.requested_by)
+        return MoveRequested(summary, move_summary, managers_to_ask(session, services, asker))
+    event = session.get(DealEvent, row.subject_id)
+    assert event is not None
+    move = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None
+    move_summary = MoveSummary.of(move, deal.number, pipeline) if move else None
+    if row.kind == "evidence_asked":
+        assert move_summary is not None
+        return EvidenceAsked(summary, move_summary, event.actor_id)
+    if row.kind == "lost":
+        return MarkedLost(summary, event.actor_id, move_summary)
+    if row.kind == "moved_back":
+        at_the_time = replace(summary, stage=stage_or_placeholder(pipeline, event.to_stage or deal.stage_key))
+        return MovedBack(
+            at_the_time, stage_or_placeholder(pipeline, event.from_stage or ""), event.actor_id, event.note or ""
+        )
+    raise ValueError(f"unknown announcement kind {row.kind!r}")
