@@ -17,11 +17,14 @@ class Announcer:
         self._client = client
 
     def deliver_for_deal(self, team_id: str, deal_number: int) -> bool:
-        """Deliver the deal's owed announcements oldest first; stop at the first that cannot go out,
-        so a thread never shows a decision before the move it decides. True when all went out."""
-        for announcement_id in undelivered_for_deal(self._services, team_id=team_id, deal_number=deal_number):
-            if not self._deliver(announcement_id):
-                return False
+        """Deliver the deal's owed announcements oldest first; stop at the first that cannot go out
+        (Slack refused it, or another worker is delivering it and will go on with the rest), so a
+        thread never shows a decision before the move it decides. True when all went out."""
+        while owed := undelivered_for_deal(self._services, team_id=team_id, deal_number=deal_number):
+            # Another change may add to the list while this one is delivering: look again until done.
+            for announcement_id in owed:
+                if not self._deliver(announcement_id):
+                    return False
         return True
 
     def catch_up(self) -> int:

@@ -1,7 +1,7 @@
 """Build the bolt App from its dependencies; nothing here reads the environment."""
 
+import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.listeners.actions import MoveButtons
 from bot.listeners.commands import SlashCommands
 from bot.listeners.events import HomeTab
 from bot.listeners.views import RejectionModal
+from bot.request_log import describe
 from commands.redelivery import first_delivery
 from commands.services import Services
 
@@ -38,7 +39,6 @@ def make_client(*, token: str, base_url: str | None = None) -> WebClient:
 
 def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
     app = App(signing_secret=signing_secret, client=client, process_before_response=False)
-    app.use(log_request)
     app.use(once_per_event(services))
     app.error(log_error)
     for listeners in (
@@ -66,46 +66,6 @@ def once_per_event(services: Services) -> Callable[..., BoltResponse]:
     return middleware
 
 
-def log_request(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-    """One structured line per request: team, user, what was asked, how long the ack took, outcome."""
-    started = time.perf_counter()
-    response = next()
-    logger.info(
-        "request team=%s user=%s kind=%s what=%s status=%s ms=%.0f",
-        _team(body),
-        _user(body),
-        body.get("type") or ("slash_command" if "command" in body else "unknown"),
-        _what(body),
-        getattr(response, "status", "?"),
-        (time.perf_counter() - started) * 1000,
-    )
-    return response
-
-
 def log_error(error: Exception, body: dict[str, Any]) -> None:
-    logger.error("unhandled error team=%s user=%s what=%s", _team(body), _user(body), _what(body), exc_info=error)
-
-
-def _team(body: dict[str, Any]) -> str:
-    team = body.get("team")
-    return str(body.get("team_id") or (team.get("id") if isinstance(team, dict) else None) or "-")
-
-
-def _user(body: dict[str, Any]) -> str:
-    user = body.get("user")
-    return str(body.get("user_id") or (user.get("id") if isinstance(user, dict) else None) or "-")
-
-
-def _what(body: dict[str, Any]) -> str:
-    if "command" in body:
-        return str(body["command"])
-    actions = body.get("actions")
-    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
-        return str(actions[0].get("action_id"))
-    view = body.get("view")
-    if isinstance(view, dict):
-        return str(view.get("callback_id"))
-    event = body.get("event")
-    if isinstance(event, dict):
-        return str(event.get("type"))
-    return "-"
+    kind, team, user, what = describe(json.dumps(body).encode(), "application/json")
+    logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)

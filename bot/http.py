@@ -6,16 +6,15 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.request_log import StartResponse, Wsgi, logged
+
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-
-StartResponse = Callable[..., Any]
-Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def make_wsgi(app: App, *, healthy: Callable[[], bool]) -> Wsgi:
     """Route `POST /slack/events` to bolt (which verifies signatures) and `GET /healthz` to `healthy`."""
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    slack = logged(SlackRequestHandler(app, path=SLACK_PATH))
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

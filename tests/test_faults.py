@@ -69,7 +69,7 @@ def test_slack_faults_are_retried_and_the_user_sees_the_same_outcome(bot: Runnin
     assert "Resilient deal" in str(card["text"])
     bot.slack.wait_for(lambda: deal(bot).thread_ts == card["ts"])
     assert bot.slack.failures_served >= 1
-    assert announcements(bot) == [("card", "sent")]
+    bot.slack.wait_for(lambda: announcements(bot) == [("card", "sent")])
 
 
 def test_when_slack_stays_down_the_post_is_kept_and_delivered_later(bot: RunningBot) -> None:
