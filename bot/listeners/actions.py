@@ -30,33 +30,30 @@ class MoveButtons:
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
-        threads = DealThreads(self._services, client, click.actor.team_id)
         try:
             decision = decide_move(self._services, click.actor, move_id=click.move_id(), approve=True)
         except (CommandError, SQLAlchemyError) as error:
-            click.refuse(threads, error)
+            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
             return
         Announcer(self._services, client).deliver_for_deal(click.actor.team_id, decision.deal.number)
 
     def reject(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
-        threads = DealThreads(self._services, client, click.actor.team_id)
         try:
             move = check_may_decide(self._services, click.actor, move_id=click.move_id())
         except (CommandError, SQLAlchemyError) as error:
-            click.refuse(threads, error)
+            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
             return
         client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(move, channel_id=click.channel_id))
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
-        threads = DealThreads(self._services, client, click.actor.team_id)
         try:
             asked = ask_for_evidence(self._services, click.actor, move_id=click.move_id())
         except (CommandError, SQLAlchemyError) as error:
-            click.refuse(threads, error)
+            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
             return
         Announcer(self._services, client).deliver_for_deal(click.actor.team_id, asked.deal.number)
 

@@ -1,0 +1,81 @@
+"""The documented scale-out command: gunicorn workers of `app:create_wsgi()` over one database."""
+
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlmodel import select
+
+from storage.db import make_engine, make_session_factory
+from storage.models import Deal
+from tests.conftest import MANAGER
+from tests.fakes.slack_api import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, SlackSender
+from tests.test_settings import clean_environment, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKERS = 3
+DEALS = 24
+
+
+def test_gunicorn_workers_share_one_database_and_number_deals_without_gaps(
+    database_url: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(WORKERS),
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT),
+            "app:create_wsgi()",
+        ],
+        cwd=tmp_path,
+        env=clean_environment(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.base_url,
+            DATABASE_URL=database_url,
+            SALES_MANAGERS=MANAGER,
+            SLACK_APP_TOKEN="",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as health:
+                    if health.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.3)
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(lambda i: sender.command("/deal", f"new Load {i}", user_id="U_REP"), range(DEALS)))
+        assert [a.status for a in answers] == [200] * DEALS
+        assert all("Created deal-" in a.json()["text"] for a in answers)
+        engine = make_engine(database_url)
+        with make_session_factory(engine)() as session:
+            assert sorted(d.number for d in session.exec(select(Deal)).all()) == list(range(1, DEALS + 1))
+        engine.dispose()
+        slack.wait_for(lambda: len([m for m in slack.messages if "Load" in m["text"]]) == DEALS, timeout=30)
+        assert slack.violations == []
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
