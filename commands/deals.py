@@ -3,6 +3,7 @@
 from sqlmodel import Session
 
 from commands.errors import CommandError
+from commands.history import owe_announcement, record
 from commands.managers import is_manager
 from commands.parsing import ListDeals, MarkLost, NewDeal, format_deal_id
 from commands.results import (
@@ -15,8 +16,8 @@ from commands.results import (
     evidence_to_json,
 )
 from commands.services import Actor, Services
-from storage import announcement_queries, queries
-from storage.models import Deal, DealEvent
+from storage import queries
+from storage.models import Deal
 
 LIST_LIMIT = 40
 
@@ -41,20 +42,16 @@ def create_deal(services: Services, actor: Actor, *, channel_id: str, command: N
         session.add(deal)
         session.flush()
         assert deal.id is not None
-        session.add(
-            DealEvent(
-                team_id=actor.team_id,
-                deal_id=deal.id,
-                kind="created",
-                actor_id=actor.user_id,
-                at=now,
-                to_stage=first.key,
-                evidence=evidence_to_json(command.evidence),
-            )
+        record(
+            session,
+            deal,
+            actor,
+            kind="created",
+            at=now,
+            to_stage=first.key,
+            evidence=evidence_to_json(command.evidence),
         )
-        announcement_queries.owe(
-            session, team_id=actor.team_id, deal_id=deal.id, kind="card", subject_id=deal.id, now=now
-        )
+        owe_announcement(session, deal, kind="card", subject_id=deal.id, at=now)
         return DealSummary.of(deal, services.pipeline)
 
 
@@ -121,21 +118,15 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
         deal.status = "lost"
         deal.lost_reason = command.reason
         session.add(deal)
-        event = DealEvent(
-            team_id=actor.team_id,
-            deal_id=deal.id,
+        record(
+            session,
+            deal,
+            actor,
             kind="lost",
-            actor_id=actor.user_id,
             at=now,
             from_stage=deal.stage_key,
             note=command.reason,
             move_id=cancelled.id if cancelled else None,
-        )
-        session.add(event)
-        session.flush()
-        assert event.id is not None
-        announcement_queries.owe(
-            session, team_id=actor.team_id, deal_id=deal.id, kind="lost", subject_id=event.id, now=now
         )
         return MarkedLost(
             deal=DealSummary.of(deal, services.pipeline),

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from commands.deals import find_deal, require_owner_or_manager
 from commands.errors import CommandError
+from commands.history import owe_announcement, record
 from commands.managers import require_manager
 from commands.parsing import Advance, format_deal_id
 from commands.pipeline import Stage
@@ -24,8 +25,8 @@ from commands.results import (
     evidence_to_json,
 )
 from commands.services import Actor, Services
-from storage import announcement_queries, queries
-from storage.models import Deal, DealEvent, MoveRequest
+from storage import queries
+from storage.models import Deal, MoveRequest
 
 
 class AlreadyDecided(CommandError):
@@ -79,24 +80,19 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
         )
         session.add(move)
         session.flush()
-        session.add(
-            DealEvent(
-                team_id=actor.team_id,
-                deal_id=deal.id,
-                kind="requested",
-                actor_id=actor.user_id,
-                at=now,
-                from_stage=current.key,
-                to_stage=target.key,
-                evidence=move.evidence,
-                note=command.note,
-                move_id=move.id,
-            )
+        record(
+            session,
+            deal,
+            actor,
+            kind="requested",
+            at=now,
+            from_stage=current.key,
+            to_stage=target.key,
+            evidence=move.evidence,
+            note=command.note,
+            move_id=move.id,
         )
-        assert move.id is not None
-        announcement_queries.owe(
-            session, team_id=actor.team_id, deal_id=deal.id, kind="move_requested", subject_id=move.id, now=now
-        )
+        owe_announcement(session, deal, kind="move_requested", subject_id=move.id, at=now)
         managers = managers_to_ask(session, services, actor)
         return MoveRequested(
             deal=DealSummary.of(deal, pipeline),
@@ -133,23 +129,19 @@ def decide_move(
             deal.stage_key = move.to_stage
             deal.stage_entered_at = now
             session.add(deal)
-        session.add(
-            DealEvent(
-                team_id=actor.team_id,
-                deal_id=move.deal_id,
-                kind=status,
-                actor_id=actor.user_id,
-                at=now,
-                from_stage=move.from_stage,
-                to_stage=move.to_stage,
-                evidence=move.evidence,
-                note=move.decision_reason,
-                move_id=move.id,
-            )
+        record(
+            session,
+            deal,
+            actor,
+            kind=status,
+            at=now,
+            from_stage=move.from_stage,
+            to_stage=move.to_stage,
+            evidence=move.evidence,
+            note=move.decision_reason,
+            move_id=move.id,
         )
-        announcement_queries.owe(
-            session, team_id=actor.team_id, deal_id=move.deal_id, kind="move_decided", subject_id=move_id, now=now
-        )
+        owe_announcement(session, deal, kind="move_decided", subject_id=move_id, at=now)
         session.flush()
         return Decision(
             deal=DealSummary.of(deal, services.pipeline),
@@ -170,21 +162,15 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> Evide
     with services.sessions.begin() as session:
         move, deal = _load_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
-        event = DealEvent(
-            team_id=actor.team_id,
-            deal_id=move.deal_id,
+        record(
+            session,
+            deal,
+            actor,
             kind="evidence_asked",
-            actor_id=actor.user_id,
             at=now,
             from_stage=move.from_stage,
             to_stage=move.to_stage,
             move_id=move.id,
-        )
-        session.add(event)
-        session.flush()
-        assert event.id is not None
-        announcement_queries.owe(
-            session, team_id=actor.team_id, deal_id=move.deal_id, kind="evidence_asked", subject_id=event.id, now=now
         )
         return EvidenceAsked(
             deal=DealSummary.of(deal, services.pipeline),
@@ -278,22 +264,7 @@ def _move_back(
     deal.stage_key = target.key
     deal.stage_entered_at = now
     session.add(deal)
-    event = DealEvent(
-        team_id=actor.team_id,
-        deal_id=deal.id,
-        kind="moved_back",
-        actor_id=actor.user_id,
-        at=now,
-        from_stage=from_stage.key,
-        to_stage=target.key,
-        note=note,
-    )
-    session.add(event)
-    session.flush()
-    assert event.id is not None
-    announcement_queries.owe(
-        session, team_id=actor.team_id, deal_id=deal.id, kind="moved_back", subject_id=event.id, now=now
-    )
+    record(session, deal, actor, kind="moved_back", at=now, from_stage=from_stage.key, to_stage=target.key, note=note)
     return MovedBack(
         deal=DealSummary.of(deal, services.pipeline), from_stage=from_stage, moved_by=actor.user_id, note=note
     )

@@ -1,0 +1,31 @@
+"""Appending to a deal's history: every change is an event, and some owe a post in the deal's thread."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from commands.services import Actor
+from storage import announcement_queries
+from storage.models import Deal, DealEvent
+
+ANNOUNCED_EVENTS = frozenset({"evidence_asked", "lost", "moved_back"})
+"""Events whose own row is what the thread announces (moves and cards are announced by their own rows)."""
+
+
+def record(session: Session, deal: Deal, actor: Actor, *, kind: str, at: datetime, **facts: Any) -> DealEvent:
+    """Append an event to the deal's history; for the kinds in ANNOUNCED_EVENTS also owe its thread post."""
+    assert deal.id is not None
+    event = DealEvent(team_id=deal.team_id, deal_id=deal.id, kind=kind, actor_id=actor.user_id, at=at, **facts)
+    session.add(event)
+    session.flush()
+    if kind in ANNOUNCED_EVENTS:
+        assert event.id is not None
+        announcement_queries.owe(session, team_id=deal.team_id, deal_id=deal.id, kind=kind, subject_id=event.id, now=at)
+    return event
+
+
+def owe_announcement(session: Session, deal: Deal, *, kind: str, subject_id: int | None, at: datetime) -> None:
+    """Owe the deal's thread a post about something other than one event: its card, or a move."""
+    assert deal.id is not None and subject_id is not None
+    announcement_queries.owe(session, team_id=deal.team_id, deal_id=deal.id, kind=kind, subject_id=subject_id, now=at)
