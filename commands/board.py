@@ -1,6 +1,7 @@
 """The pipeline board: open deals and their value per stage, in pipeline order."""
 
-from commands.results import Board, BoardRow
+from commands.digest_report import StageTotal
+from commands.results import Board
 from commands.services import Actor, Services
 from storage import queries
 
@@ -12,5 +13,5 @@ def pipeline_board(services: Services, actor: Actor) -> Board:
     rows = []
     for stage in services.pipeline.stages:
         total = totals.get(stage.key)
-        rows.append(BoardRow(stage, total.deals if total else 0, total.value_cents if total else 0))
+        rows.append(StageTotal(stage, total.deals if total else 0, total.value_cents if total else 0))
     return Board(rows=tuple(rows), lost=lost)

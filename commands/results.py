@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from commands.digest_report import StageTotal
 from commands.parsing import Evidence
 from commands.pipeline import Pipeline, Stage
 from storage.models import Deal, DealEvent, MoveRequest
@@ -208,15 +209,8 @@ class MarkedLost:
 
 
 @dataclass(frozen=True)
-class BoardRow:
-    stage: Stage
-    deals: int
-    value_cents: int
-
-
-@dataclass(frozen=True)
 class Board:
-    rows: tuple[BoardRow, ...]
+    rows: tuple[StageTotal, ...]
     lost: int
 
     @property
