@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.listeners.actions import MoveButtons
 from bot.listeners.commands import SlashCommands
 from bot.listeners.events import HomeTab
+from bot.listeners.payload import slack_id
 from bot.listeners.views import RejectionModal
 from bot.request_log import describe
 from commands.redelivery import first_delivery
@@ -24,6 +26,7 @@ from commands.services import Services
 logger = logging.getLogger("salesbot.requests")
 
 RETRIES = 3
+EVENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def make_client(*, token: str, base_url: str | None = None) -> WebClient:
@@ -56,9 +59,13 @@ def once_per_event(services: Services) -> Callable[..., BoltResponse]:
 
     def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         event_id = body.get("event_id")
-        team_id = body.get("team_id") or ""
-        is_event = body.get("type") == "event_callback" and isinstance(event_id, str) and isinstance(team_id, str)
-        if is_event and not first_delivery(services, team_id=team_id, event_id=event_id):
+        team_id = slack_id(body.get("team_id"))
+        is_event = body.get("type") == "event_callback" and bool(team_id) and isinstance(event_id, str)
+        if (
+            is_event
+            and EVENT_ID.fullmatch(event_id)
+            and not first_delivery(services, team_id=team_id, event_id=event_id)
+        ):
             logger.info("redelivered event skipped team=%s event_id=%s", team_id, event_id)
             return BoltResponse(status=200, body="")
         return next()

@@ -92,12 +92,14 @@ def test_killed_after_storing_a_move_the_restarted_app_posts_it_and_it_can_be_de
 ) -> None:
     with running_bot(database_url, slack) as first:
         first.command("/deal", "new Interrupted deal")
-        slack.wait_for(lambda: deal(first).thread_ts is not None)
-        # The process dies right after the move is stored: nothing is posted for it.
-        stored = request_move(
-            first.services, Actor("T1", REP), Advance(1, (Evidence("https://mail.example.com/ok"),), None, None)
-        )
-        assert isinstance(stored, MoveRequested)
+        slack.wait_for(lambda: announcements(first) == [("card", "sent")])
+        services = first.services
+    # The process stores the move and dies before posting it (no app is running to post it).
+    stored = request_move(
+        services, Actor("T1", REP), Advance(1, (Evidence("https://mail.example.com/ok"),), None, None)
+    )
+    assert isinstance(stored, MoveRequested)
+    time.sleep(0.5)
     assert not [m for m in slack.messages if "asks to move" in str(m["text"])]
 
     with running_bot(database_url, slack) as restarted:

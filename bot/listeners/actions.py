@@ -5,11 +5,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.commands import DATABASE_DOWN
+from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
 from bot.threads import DealThreads
 from commands.errors import CommandError
 from commands.moves import AlreadyDecided, ask_for_evidence, check_may_decide, decide_move
@@ -30,6 +32,8 @@ class MoveButtons:
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
+        if click is None:
+            return
         try:
             decision = decide_move(self._services, click.actor, move_id=click.move_id(), approve=True)
         except (CommandError, SQLAlchemyError) as error:
@@ -40,16 +44,28 @@ class MoveButtons:
     def reject(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
+        if click is None:
+            return
         try:
             move = check_may_decide(self._services, click.actor, move_id=click.move_id())
         except (CommandError, SQLAlchemyError) as error:
             click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(move, channel_id=click.channel_id))
+        trigger_id = text_at(body, "trigger_id")
+        try:
+            client.views_open(trigger_id=trigger_id, view=blocks.reject_modal(move, channel_id=click.channel_id))
+        except (SlackApiError, OSError) as error:
+            logger.warning("rejection form did not open: %r", error)
+            click.refuse(
+                DealThreads(self._services, client, click.actor.team_id),
+                CommandError("Slack did not open the rejection form in time. Click Reject again."),
+            )
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         click = Click.of(body)
+        if click is None:
+            return
         try:
             asked = ask_for_evidence(self._services, click.actor, move_id=click.move_id())
         except (CommandError, SQLAlchemyError) as error:
@@ -61,29 +77,29 @@ class MoveButtons:
 class Click:
     """The parts of a block_actions payload these buttons use."""
 
-    def __init__(self, actor: Actor, channel_id: str, thread_ts: str | None, value: str) -> None:
+    def __init__(self, actor: Actor, channel_id: str, thread_ts: str | None, value: Any) -> None:
         self.actor = actor
         self.channel_id = channel_id
         self.thread_ts = thread_ts
         self.value = value
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> "Click":
-        user = body.get("user") or {}
-        team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        container = body.get("container") or {}
-        actions = body.get("actions") or [{}]
+    def of(cls, body: dict[str, Any]) -> "Click | None":
+        actor = actor_of(body)
+        if actor is None:
+            logger.warning("a button click without a usable user or team was ignored")
+            return None
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
         return cls(
-            actor=Actor(team_id=team_id, user_id=user.get("id", "")),
-            channel_id=(body.get("channel") or {}).get("id") or container.get("channel_id", ""),
-            thread_ts=container.get("thread_ts") or container.get("message_ts"),
-            value=str(actions[0].get("value", "")),
+            actor=actor,
+            channel_id=slack_id(at(body, "channel", "id"), at(body, "container", "channel_id")),
+            thread_ts=text_at(body, "container", "thread_ts") or text_at(body, "container", "message_ts") or None,
+            value=at(first, "value"),
         )
 
     def move_id(self) -> int:
-        if not self.value.isdigit():
-            raise CommandError("That button does not name a move. Use the buttons on a move in a deal's thread.")
-        return int(self.value)
+        return move_id(self.value)
 
     def refuse(self, threads: DealThreads, error: CommandError | SQLAlchemyError) -> None:
         if isinstance(error, AlreadyDecided):
@@ -93,4 +109,5 @@ class Click:
         else:
             logger.error("database error on a button click: %r", error)
             text = DATABASE_DOWN
-        threads.tell(channel_id=self.channel_id, user_id=self.actor.user_id, text=text, thread_ts=self.thread_ts)
+        if self.channel_id:
+            threads.tell(channel_id=self.channel_id, user_id=self.actor.user_id, text=text, thread_ts=self.thread_ts)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.commands import DATABASE_DOWN
+from bot.listeners.payload import actor_of, at, move_id, text_at
 from bot.mrkdwn import clip
 from commands.errors import CommandError
 from commands.moves import AlreadyDecided, decide_move
@@ -30,12 +31,11 @@ class RejectionModal:
         app.view(blocks.REJECT_VIEW)(self.submit)
 
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user = body.get("user") or {}
-        team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        actor = Actor(team_id=team_id, user_id=user.get("id", ""))
-        view = body.get("view") or {}
+        actor = actor_of(body)
         try:
-            decision = self._decide(actor, view)
+            if actor is None:
+                raise CommandError("Slack did not say who sent this form. Close it and click Reject again.")
+            decision = self._decide(actor, body.get("view"))
         except AlreadyDecided as error:
             ack(
                 response_action="errors",
@@ -52,20 +52,19 @@ class RejectionModal:
         ack()
         Announcer(self._services, client).deliver_for_deal(actor.team_id, decision.deal.number)
 
-    def _decide(self, actor: Actor, view: dict[str, Any]) -> Decision:
-        move_id = _move_id(view.get("private_metadata", ""))
-        values = (view.get("state") or {}).get("values") or {}
-        reason = ((values.get(blocks.REASON_BLOCK) or {}).get(blocks.REASON_INPUT) or {}).get("value") or ""
+    def _decide(self, actor: Actor, view: Any) -> Decision:
+        move = _move_id(text_at(view, "private_metadata"))
+        reason = text_at(view, "state", "values", blocks.REASON_BLOCK, blocks.REASON_INPUT, "value")
         if not reason.strip():
             raise CommandError("Say why the move is rejected, so the rep knows what evidence to bring.")
-        return decide_move(self._services, actor, move_id=move_id, approve=False, reason=reason)
+        return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)
+
+
+LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
 
 
 def _move_id(private_metadata: str) -> int:
     try:
-        move_id = json.loads(private_metadata)["move_id"]
-    except (ValueError, KeyError, TypeError):
-        raise CommandError("This form lost track of its move. Click Reject on the move again.") from None
-    if not isinstance(move_id, int):
-        raise CommandError("This form lost track of its move. Click Reject on the move again.")
-    return move_id
+        return move_id(at(json.loads(private_metadata), "move_id"))
+    except (ValueError, CommandError):
+        raise CommandError(LOST_TRACK) from None

@@ -1,0 +1,61 @@
+"""Reading interaction payloads defensively: any field may be missing or of another type.
+
+Slack sends well-formed payloads, but a signed request is still input: a listener takes only
+strings it can use (ids of the expected shape), and a move id only as a small ASCII number.
+"""
+
+import re
+from typing import Any
+
+from commands.errors import CommandError
+from commands.services import Actor
+
+SLACK_ID = re.compile(r"[A-Za-z0-9_]{1,32}")
+MAX_MOVE_ID = 2**31 - 1  # the id column is a 32-bit integer on every backend
+
+
+def at(node: Any, *path: str) -> Any:
+    """The value at `path` inside nested dicts, or None where any step is not a dict."""
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def text_at(node: Any, *path: str) -> str:
+    value = at(node, *path)
+    return value if isinstance(value, str) else ""
+
+
+def slack_id(*candidates: Any) -> str:
+    """The first candidate that looks like a Slack id (user, team, channel), else ""."""
+    for candidate in candidates:
+        if isinstance(candidate, str) and SLACK_ID.fullmatch(candidate):
+            return candidate
+    return ""
+
+
+def actor_of(body: dict[str, Any]) -> Actor | None:
+    """Who acted, in which workspace; None when the payload does not say in a usable form."""
+    user = body.get("user")
+    team = body.get("team")
+    user_id = slack_id(at(user, "id"), user)
+    team_id = slack_id(at(team, "id"), team, at(user, "team_id"))
+    if not user_id or not team_id:
+        return None
+    return Actor(team_id=team_id, user_id=user_id)
+
+
+NO_MOVE = "That does not name a move. Use the buttons on a move in a deal's thread."
+
+
+def move_id(value: Any) -> int:
+    """A move id from a button value or form metadata: a positive ASCII integer that fits the column."""
+    if isinstance(value, bool):
+        raise CommandError(NO_MOVE)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= MAX_MOVE_ID:
+        raise CommandError(NO_MOVE)
+    return value
