@@ -2,8 +2,9 @@
 
 Loads a realistic event history for a large workspace (100,000 deals / 1,000,000 events by default)
 and a small one (1,000 / 10,000) into a fresh database, then measures `compute_digest` on each in a
-fresh interpreter: wall time (best of 3), the peak of Python allocations during one call
-(tracemalloc), and the growth of the process's peak RSS as a cross-check.
+fresh interpreter: wall time (best of 3, or of fewer once the runs add up to a minute), the peak of
+Python allocations during one call (tracemalloc), and the growth of the process's peak RSS as a
+cross-check.
 
 Run from the repository root (see bench/README.md):
 
@@ -52,6 +53,8 @@ WARM_UP_DEALS = 50
 HISTORY_DAYS = 365
 BATCH_ROWS = 10_000
 TIMED_RUNS = 3
+SLOW_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = 900
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 
 OWNERS = tuple(f"UREP{n:04d}" for n in range(1, 41))
@@ -69,7 +72,10 @@ PENDING_SHARE = 0.03
 LOST_STAGE_WEIGHTS = (35, 30, 20, 15)
 OPEN_STAGE_WEIGHTS = (22, 18, 15, 12, 13, 10, 10)
 SKIP_CHANCE = 0.05
-OPEN_IDLE_DAYS = 15
+STEP_GAP_DAYS = 6.0
+DECISION_GAP_DAYS = 0.5
+ACTIVE_OPEN_SHARE = 0.7
+ACTIVE_IDLE_DAYS = 5.0
 BACK_EPISODE_CHANCE = 0.2
 
 # A story is a list of steps; each writes these events (and a move request for the ones that ask):
@@ -98,17 +104,18 @@ class Loaded:
 @dataclass
 class Measurement:
     team_id: str
-    deals: int
-    events: int
-    seconds: list[float]
-    tracemalloc_peak_bytes: int
-    rss_growth_bytes: int
-    summary: dict[str, int]
+    seconds: list[float] = field(default_factory=list)
+    tracemalloc_peak_bytes: int | None = None
+    rss_growth_bytes: int | None = None
+    summary: dict[str, int] = field(default_factory=dict)
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
+    timed_out_after: float | None = None
+    deals: int = 0
+    events: int = 0
 
     @property
-    def best_seconds(self) -> float:
-        return min(self.seconds)
+    def best_seconds(self) -> float | None:
+        return min(self.seconds) if self.seconds else None
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -123,6 +130,17 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--small-deals", type=int, default=SMALL_DEALS, help="deals in the small history")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the histories (default 1)")
     parser.add_argument("--per-query", action="store_true", help="also time each report_queries function")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help=f"give up on a history's measurement after this many seconds (default {DEFAULT_TIMEOUT_SECONDS})",
+    )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="also ANALYZE a SQLite database after loading (the app never does; PostgreSQL is always analyzed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for EXPLAIN)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     arguments = parser.parse_args(argv)
@@ -148,27 +166,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             history.team_id: load_history(engine, history, pipeline=pipeline, as_of=as_of, seed=arguments.seed)
             for history in histories
         }
-        analyze(engine)
+        analyze(engine, sqlite_too=arguments.analyze)
         load_seconds = time.perf_counter() - started
         dialect = engine.dialect.name
         engine.dispose()
-        # Each measurement runs in a new interpreter so its peak RSS starts from the same baseline.
-        spawn = multiprocessing.get_context("spawn")
-        with spawn.Pool(1, maxtasksperchild=1) as pool:
-            small = pool.apply(measure, (url, SMALL_TEAM, as_of, False))
-        with spawn.Pool(1, maxtasksperchild=1) as pool:
-            large = pool.apply(measure, (url, LARGE_TEAM, as_of, arguments.per_query))
+        small = measure_apart(url, SMALL_TEAM, as_of, per_query=False, timeout=arguments.timeout)
+        large = measure_apart(url, LARGE_TEAM, as_of, per_query=arguments.per_query, timeout=arguments.timeout)
     small.deals, small.events = loaded[SMALL_TEAM].deals, loaded[SMALL_TEAM].events
     large.deals, large.events = loaded[LARGE_TEAM].deals, loaded[LARGE_TEAM].events
     report = {
         "database": dialect,
-        "url": url if arguments.database_url else "sqlite (temporary file)",
+        "url": make_url(url).render_as_string(hide_password=True),
+        "kept": arguments.keep,
         "as_of": as_of.isoformat(),
         "seed": arguments.seed,
+        "sqlite_analyzed": dialect == "sqlite" and arguments.analyze,
         "load_seconds": round(load_seconds, 1),
         "loaded": {team: asdict(counts) for team, counts in loaded.items()},
         "small": _measurement_json(small),
         "large": _measurement_json(large),
+        "large_over_small": ratios(small, large),
     }
     print(json.dumps(report, indent=2) if arguments.json else render_table(report, small, large))
     return 0
@@ -220,10 +237,10 @@ def fresh_database(url: str | None, *, keep: bool) -> Iterator[str]:
         server.dispose()
 
 
-def analyze(engine: Engine) -> None:
+def analyze(engine: Engine, *, sqlite_too: bool) -> None:
     """PostgreSQL's autovacuum analyzes freshly loaded tables within a minute; do it now. The app never
-    analyzes SQLite, so SQLite is measured without statistics, as it runs in production."""
-    if engine.dialect.name == "postgresql":
+    analyzes SQLite, so by default SQLite is measured without statistics, as it runs in production."""
+    if engine.dialect.name == "postgresql" or sqlite_too:
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
 
@@ -328,16 +345,10 @@ class Loader:
         self.next_deal_id += 1
         owner = rng.choice(OWNERS)
         company = rng.choice(COMPANIES) if rng.random() < 0.9 else None
-        created_at = as_of - timedelta(seconds=rng.uniform(2 * 3600, HISTORY_DAYS * 86400))
-        latest = as_of - timedelta(hours=1)
-        if steps and steps[-1] in ("lost", "cancel_lost"):
-            last_at = created_at + (latest - created_at) * rng.random()
-        else:
-            # An open deal last changed a few weeks ago on average: some are fresh, some stalled.
-            last_at = latest - min(timedelta(days=rng.expovariate(1 / OPEN_IDLE_DAYS)), latest - created_at)
-        times = _event_times(rng, created_at, last_at, story_events(steps))
+        times = _event_times(rng, steps, as_of)
+        created_at = next(times)
         evidence = _links(rng, deal_id, 1) if rng.random() < 0.5 else []
-        self._event(deal_id, "created", owner, next(times), to_stage=self.keys[0], evidence=evidence)
+        self._event(deal_id, "created", owner, created_at, to_stage=self.keys[0], evidence=evidence)
         stage, entered_at = 0, created_at
         status, lost_reason = "open", None
         for step in steps:
@@ -488,15 +499,35 @@ class Loader:
         self.deals, self.moves, self.events = [], [], []
 
 
-def _event_times(rng: random.Random, first: datetime, last: datetime, count: int) -> Iterator[datetime]:
-    """`count` strictly increasing times from `first`, about `last` at most (a second apart at least)."""
-    span = (last - first).total_seconds()
-    offsets = sorted(rng.uniform(0, span) for _ in range(count - 1))
-    previous = 0.0
-    yield first
-    for offset in offsets:
-        previous = max(offset, previous + 1.0)
-        yield first + timedelta(seconds=previous)
+def _event_times(rng: random.Random, steps: list[str], as_of: datetime) -> Iterator[datetime]:
+    """One strictly increasing time per event of the story, all in the last HISTORY_DAYS.
+
+    A step comes days after the one before, a decision hours after its request. Lost deals and
+    stale open ones end anywhere in the year; active open deals had their last event days ago.
+    """
+    days = 86400.0
+    gaps = []
+    for step in steps:
+        gaps.append(rng.expovariate(1 / (STEP_GAP_DAYS * days)))
+        if STEP_EVENTS[step] == 2:
+            gaps.append(rng.expovariate(1 / (DECISION_GAP_DAYS * days)))
+    gaps = [max(gap, 1.0) for gap in gaps]
+    history = HISTORY_DAYS * days
+    latest = 3600.0
+    if steps and steps[-1] in ("lost", "cancel_lost") or rng.random() > ACTIVE_OPEN_SHARE:
+        before_now = rng.uniform(latest, history)
+    else:
+        before_now = min(latest + rng.expovariate(1 / (ACTIVE_IDLE_DAYS * days)), history)
+    lifetime = sum(gaps)
+    room = history - before_now
+    if lifetime > room:
+        gaps = [max(gap * room / lifetime, 1.0) for gap in gaps]
+        lifetime = sum(gaps)
+    at = as_of - timedelta(seconds=before_now + lifetime)
+    yield at
+    for gap in gaps:
+        at += timedelta(seconds=gap)
+        yield at
 
 
 def _links(rng: random.Random, deal_id: int, count: int) -> list[dict[str, Any]]:
@@ -541,6 +572,20 @@ def load_history(engine: Engine, history: History, *, pipeline: Pipeline, as_of:
 # --- the measurement ----------------------------------------------------------------------------
 
 
+def measure_apart(url: str, team_id: str, as_of: datetime, *, per_query: bool, timeout: float) -> Measurement:
+    """Measure in a new interpreter, so each history's peak RSS starts from the same baseline; a
+    measurement that outlasts `timeout` is stopped (its database work with it) and reported as such."""
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        pending = pool.apply_async(measure, (url, team_id, as_of, per_query))
+        try:
+            measurement: Measurement = pending.get(timeout)
+        except multiprocessing.TimeoutError:
+            pool.terminate()
+            return Measurement(team_id, timed_out_after=round(time.perf_counter() - started, 1))
+    return measurement
+
+
 def measure(url: str, team_id: str, as_of: datetime, per_query: bool) -> Measurement:
     """Runs in a fresh interpreter: warm up (imports, compiled SQL, pools) on a tiny workspace first,
     so what grows afterwards is what this workspace's history costs."""
@@ -549,13 +594,11 @@ def measure(url: str, team_id: str, as_of: datetime, per_query: bool) -> Measure
     period = period_ending(as_of)
     compute_digest(services, team_id=WARM_UP_TEAM, period=period)
     rss_before = _peak_rss_bytes()
-    seconds = []
-    digest = None
-    for _ in range(TIMED_RUNS):
+    seconds: list[float] = []
+    while len(seconds) < TIMED_RUNS and sum(seconds) < SLOW_SECONDS:
         started = time.perf_counter()
-        digest = compute_digest(services, team_id=team_id, period=period)
+        compute_digest(services, team_id=team_id, period=period)
         seconds.append(time.perf_counter() - started)
-        del digest
     rss_growth = _peak_rss_bytes() - rss_before
     tracemalloc.start()
     digest = compute_digest(services, team_id=team_id, period=period)
@@ -571,7 +614,7 @@ def measure(url: str, team_id: str, as_of: datetime, per_query: bool) -> Measure
         "pending_over_a_day": digest.pending.total,
         "forecast_basis": digest.forecast.basis,
     }
-    measurement = Measurement(team_id, 0, 0, seconds, peak, rss_growth, summary)
+    measurement = Measurement(team_id, seconds, peak, rss_growth, summary)
     if per_query:
         measurement.per_query = _per_query(services, team_id, period)
     engine.dispose()
@@ -628,48 +671,76 @@ def _peak_rss_bytes() -> int:
 
 
 def _measurement_json(measurement: Measurement) -> dict[str, Any]:
+    best = measurement.best_seconds
     return {
         "team_id": measurement.team_id,
         "deals": measurement.deals,
         "events": measurement.events,
         "seconds": [round(value, 4) for value in measurement.seconds],
-        "best_seconds": round(measurement.best_seconds, 4),
+        "best_seconds": None if best is None else round(best, 4),
         "tracemalloc_peak_bytes": measurement.tracemalloc_peak_bytes,
         "rss_growth_bytes": measurement.rss_growth_bytes,
+        "timed_out_after_seconds": measurement.timed_out_after,
         "digest": measurement.summary,
         **({"per_query": measurement.per_query} if measurement.per_query else {}),
     }
 
 
+def ratios(small: Measurement, large: Measurement) -> dict[str, float | None]:
+    def ratio(big: float | None, little: float | None) -> float | None:
+        return None if big is None or not little else round(big / little, 2)
+
+    return {
+        "seconds": ratio(large.best_seconds, small.best_seconds),
+        "tracemalloc_peak": ratio(large.tracemalloc_peak_bytes, small.tracemalloc_peak_bytes),
+    }
+
+
 def render_table(report: dict[str, Any], small: Measurement, large: Measurement) -> str:
     loaded = report["loaded"][LARGE_TEAM]
-    header = ("history", "deals", "events", "best of 3", "tracemalloc peak", "peak RSS growth")
+    statistics = ", SQLite analyzed" if report["sqlite_analyzed"] else ""
+    header = ("history", "deals", "events", "time", "tracemalloc peak", "peak RSS growth")
     lines = [
-        f"Digest on {report['database']} ({report['url']}), as of {report['as_of']}, seed {report['seed']}",
+        f"Digest on {report['database']} ({report['url']}{statistics}), as of {report['as_of']}, seed {report['seed']}",
         f"Loaded in {report['load_seconds']} s; the large history: {loaded['deals']:,} deals "
         f"({loaded['lost']:,} lost), {loaded['events']:,} events, {loaded['moves']:,} move requests "
         f"({loaded['pending']:,} pending)",
         "",
-        "{:<8} {:>9} {:>11} {:>11} {:>17} {:>16}".format(*header),
+        "{:<11} {:>9} {:>11} {:>18} {:>17} {:>16}".format(*header),
     ]
     for label, row in (("small", small), ("large", large)):
         lines.append(
-            f"{label:<8} {row.deals:>9,} {row.events:>11,} {row.best_seconds:>9.3f} s "
-            f"{_mib(row.tracemalloc_peak_bytes):>13.2f} MiB {_mib(row.rss_growth_bytes):>12.2f} MiB"
+            f"{label:<11} {row.deals:>9,} {row.events:>11,} {_time(row):>18} "
+            f"{_mib(row.tracemalloc_peak_bytes):>17} {_mib(row.rss_growth_bytes):>16}"
         )
-    ratio = large.tracemalloc_peak_bytes / small.tracemalloc_peak_bytes if small.tracemalloc_peak_bytes else 0.0
-    lines.append(f"{'large/small':<20} {'':>11} {large.best_seconds / small.best_seconds:>9.1f} x {ratio:>13.2f} x")
-    lines += ["", "Large digest: " + ", ".join(f"{key} {value:,}" for key, value in large.summary.items())]
+    ratio = report["large_over_small"]
+    lines.append(
+        f"{'large/small':<11} {'':>9} {'':>11} {_times(ratio['seconds']):>18} {_times(ratio['tracemalloc_peak']):>17}"
+    )
+    if large.summary:
+        lines += ["", "Large digest: " + ", ".join(f"{key} {value:,}" for key, value in large.summary.items())]
     if large.per_query:
         lines += ["", f"{'report_queries function (large)':<32} {'calls':>5} {'seconds':>9} {'peak':>12}"]
         for name, stats in sorted(large.per_query.items(), key=lambda item: -item[1]["seconds"]):
-            peak = _mib(int(stats["peak_bytes"]))
-            lines.append(f"{name:<32} {int(stats['calls']):>5} {stats['seconds']:>9.3f} {peak:>8.2f} MiB")
+            lines.append(
+                f"{name:<32} {int(stats['calls']):>5} {stats['seconds']:>9.3f} {_mib(int(stats['peak_bytes'])):>12}"
+            )
     return "\n".join(lines)
 
 
-def _mib(value: int) -> float:
-    return value / 2**20
+def _time(row: Measurement) -> str:
+    if row.timed_out_after is not None:
+        return f"> {row.timed_out_after:.0f} s (stopped)"
+    best = row.best_seconds
+    return "n/a" if best is None else f"{best:.3f} s (best of {len(row.seconds)})"
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} x"
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.2f} MiB"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -26,6 +27,7 @@ from commands.services import Services
 logger = logging.getLogger("salesbot.requests")
 
 RETRIES = 3
+LISTENER_THREADS = 16  # bolt's default of 5 queues acks behind slow thread posts under load
 EVENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
@@ -41,7 +43,12 @@ def make_client(*, token: str, base_url: str | None = None) -> WebClient:
 
 
 def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
-    app = App(signing_secret=signing_secret, client=client, process_before_response=False)
+    app = App(
+        signing_secret=signing_secret,
+        client=client,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+    )
     app.use(once_per_event(services))
     app.error(log_error)
     for listeners in (

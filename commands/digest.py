@@ -39,6 +39,7 @@ from commands.pipeline import Pipeline
 from commands.results import evidence_from_json, stage_or_placeholder
 from commands.services import Services
 from storage import report_queries as reports
+from storage.db import read_only
 
 LIST_LIMIT = 10
 DEFAULT_PERIOD_DAYS = 7
@@ -67,6 +68,7 @@ def compute_digest(
     won_position = order[pipeline.won_stage().key]
     window = timedelta(days=window_days)
     with services.sessions() as session:
+        read_only(session)
         open_counts = {row.stage_key: row for row in reports.open_deals_by_stage(session, team_id=team_id, at=as_of)}
         by_stage = tuple(
             StageTotal(stage, open_counts[stage.key].deals, open_counts[stage.key].value_cents)

@@ -8,8 +8,12 @@ from sqlmodel import Session
 
 SessionFactory = sessionmaker[Session]
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 15
-POSTGRES_CONNECT_TIMEOUT_SECONDS = 2  # well inside Slack's 3 s, so an outage still gets an answer
+# Waits for locks stay well inside Slack's 3 s ack: a command that cannot get its lock in time
+# fails with "nothing was changed, try again" instead of being stored after the user saw an error.
+SQLITE_BUSY_TIMEOUT_SECONDS = 2
+READ_ONLY = "salesbot_read_only"
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 2
+POSTGRES_LOCK_TIMEOUT_MS = 2000
 
 
 def make_engine(url: str) -> Engine:
@@ -19,12 +23,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        connect_args={
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}",
+        },
     )
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+def read_only(session: Session) -> None:
+    """Mark the session's transaction as read-only (call first): on SQLite it then takes no write lock."""
+    session.connection(execution_options={READ_ONLY: True})
 
 
 def database_answers(engine: Engine) -> bool:
@@ -57,6 +69,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads then writes can fail with "database is locked"
         # when another writer got in between; taking the write lock up front makes it wait.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Long reports say they only read, so they do not hold the write lock (WAL lets them run beside writers).
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

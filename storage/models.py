@@ -44,6 +44,7 @@ class DealEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deal_event_team_deal", "team_id", "deal_id", "id"),
         Index("ix_deal_event_team_kind_at", "team_id", "kind", "at"),
+        Index("ix_deal_event_team_deal_kind_at", "team_id", "deal_id", "kind", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

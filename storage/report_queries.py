@@ -143,15 +143,12 @@ def _entries(team_id: str, stage_order: Mapping[str, int], start: datetime, end:
         .where(
             DealEvent.team_id == team_id,
             col(DealEvent.kind).in_((*STAGE_CHANGES, "lost")),
+            DealEvent.at >= start,  # lead() looks only forward, so earlier events are never needed
             DealEvent.at < end,
         )
         .subquery()
     )
-    return (
-        select(changes)
-        .where(changes.c.kind != "lost", changes.c.at >= _moment(start), changes.c.high > changes.c.low)
-        .subquery()
-    )
+    return select(changes).where(changes.c.kind != "lost", changes.c.high > changes.c.low).subquery()
 
 
 def _advanced_to(

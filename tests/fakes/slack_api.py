@@ -847,6 +847,7 @@ class FakeSlack:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # several app workers post at once; the default backlog of 5 resets connections
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *, fake: FakeSlack) -> None:
         super().__init__(address, handler)
