@@ -3,6 +3,7 @@
 import logging
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.threads import DealThreads, PostFailed
 from commands.announcements import deals_owed, delivered, not_delivered, take, undelivered_for_deal
@@ -20,11 +21,16 @@ class Announcer:
         """Deliver the deal's owed announcements oldest first; stop at the first that cannot go out
         (Slack refused it, or another worker is delivering it and will go on with the rest), so a
         thread never shows a decision before the move it decides. True when all went out."""
-        while owed := undelivered_for_deal(self._services, team_id=team_id, deal_number=deal_number):
-            # Another change may add to the list while this one is delivering: look again until done.
-            for announcement_id in owed:
-                if not self._deliver(announcement_id):
-                    return False
+        try:
+            while owed := undelivered_for_deal(self._services, team_id=team_id, deal_number=deal_number):
+                # Another change may add to the list while this one is delivering: look again until done.
+                for announcement_id in owed:
+                    if not self._deliver(announcement_id):
+                        return False
+        except SQLAlchemyError as error:
+            # The change itself is stored; its posts stay owed and the catch-up delivers them.
+            logger.warning("thread posts for deal-%s left to the catch-up: %r", deal_number, error)
+            return False
         return True
 
     def catch_up(self) -> int:
