@@ -67,12 +67,8 @@ def once_per_event(services: Services) -> Callable[..., BoltResponse]:
     def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         event_id = body.get("event_id")
         team_id = slack_id(body.get("team_id"))
-        is_event = body.get("type") == "event_callback" and bool(team_id) and isinstance(event_id, str)
-        if (
-            is_event
-            and EVENT_ID.fullmatch(event_id)
-            and not first_delivery(services, team_id=team_id, event_id=event_id)
-        ):
+        is_event = body.get("type") == "event_callback" and isinstance(event_id, str) and EVENT_ID.fullmatch(event_id)
+        if is_event and team_id and not first_delivery(services, team_id=team_id, event_id=str(event_id)):
             logger.info("redelivered event skipped team=%s event_id=%s", team_id, event_id)
             return BoltResponse(status=200, body="")
         return next()

@@ -124,13 +124,13 @@ def _subject(session: Session, services: Services, row: Announcement, deal: Deal
         return MoveRequested(summary, move_summary, managers_to_ask(session, services, asker))
     event = session.get(DealEvent, row.subject_id)
     assert event is not None
-    move = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None
-    move_summary = MoveSummary.of(move, deal.number, pipeline) if move else None
+    related = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None
+    related_summary = MoveSummary.of(related, deal.number, pipeline) if related else None
     if row.kind == "evidence_asked":
-        assert move_summary is not None
-        return EvidenceAsked(summary, move_summary, event.actor_id)
+        assert related_summary is not None
+        return EvidenceAsked(summary, related_summary, event.actor_id)
     if row.kind == "lost":
-        return MarkedLost(summary, event.actor_id, move_summary)
+        return MarkedLost(summary, event.actor_id, related_summary)
     if row.kind == "moved_back":
         at_the_time = replace(summary, stage=stage_or_placeholder(pipeline, event.to_stage or deal.stage_key))
         return MovedBack(

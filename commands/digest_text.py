@@ -1,5 +1,6 @@
 """The digest as plain text, for the command line."""
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.digest_report import Digest, Listing
@@ -14,7 +15,7 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def _more(listing: Listing[object]) -> list[str]:
+def _more(listing: Listing[Any]) -> list[str]:
     return [f"  and {listing.more} more"] if listing.more else []
 
 

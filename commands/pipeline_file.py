@@ -450,8 +450,8 @@ def _read_stall_after_days(draft: _StageDraft, fields: dict[str, Node], report: 
     node = fields.get("stall_after_days")
     if node is None:
         return
-    is_integer = isinstance(node, ScalarNode) and node.tag == _TAG_INT  # booleans have their own tag
-    days = _SCALARS.construct_yaml_int(node) if is_integer else None
+    # booleans have their own tag, so `true` is not taken for 1
+    days = _SCALARS.construct_yaml_int(node) if isinstance(node, ScalarNode) and node.tag == _TAG_INT else None
     if days is None or days < 1:
         report.add(
             node,

@@ -27,8 +27,8 @@ def next_deal_number(session: Session, *, team_id: str) -> int:
     return session.execute(
         update(DealSequence)
         .where(col(DealSequence.team_id) == team_id)
-        .values(last_number=DealSequence.last_number + 1)
-        .returning(DealSequence.last_number)
+        .values(last_number=col(DealSequence.last_number) + 1)
+        .returning(col(DealSequence.last_number))
     ).scalar_one()
 
 
@@ -152,11 +152,11 @@ class StageTotal:
 
 def open_stage_totals(session: Session, *, team_id: str) -> dict[str, StageTotal]:
     rows = session.exec(
-        select(Deal.stage_key, func.count(), func.coalesce(func.sum(Deal.value_cents), 0))
+        select(col(Deal.stage_key), func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
         .where(Deal.team_id == team_id, Deal.status == "open")
         .group_by(Deal.stage_key)
     ).all()
-    return {key: StageTotal(key, int(count), int(value)) for key, count, value in rows}
+    return {key: StageTotal(key, int(count), int(value or 0)) for key, count, value in rows}
 
 
 def count_lost(session: Session, *, team_id: str) -> int:
@@ -172,6 +172,6 @@ def remember_event(session: Session, *, team_id: str, event_id: str, at: datetim
         insert(HandledEvent)
         .values(team_id=team_id, event_id=event_id, handled_at=at)
         .on_conflict_do_nothing()
-        .returning(HandledEvent.event_id)
+        .returning(col(HandledEvent.event_id))
     ).first()
     return inserted is not None

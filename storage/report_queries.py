@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
@@ -37,7 +37,7 @@ def _moment(value: datetime) -> ColumnElement[datetime]:
 def _seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return func.extract("epoch", end - start)
+    return cast(func.extract("epoch", end - start), Float)
 
 
 @dataclass(frozen=True)
@@ -52,20 +52,22 @@ def _current_stage(team_id: str, at: datetime) -> Any:
     """Each deal's latest stage change before `at`, numbered 1 per deal (a subquery)."""
     return (
         select(
-            DealEvent.deal_id,
-            DealEvent.to_stage,
+            col(DealEvent.deal_id),
+            col(DealEvent.to_stage),
             col(DealEvent.at).label("entered_at"),
             func.row_number()
-            .over(partition_by=DealEvent.deal_id, order_by=(col(DealEvent.at).desc(), col(DealEvent.id).desc()))
+            .over(partition_by=col(DealEvent.deal_id), order_by=(col(DealEvent.at).desc(), col(DealEvent.id).desc()))
             .label("latest"),
         )
-        .where(DealEvent.team_id == team_id, col(DealEvent.kind).in_(STAGE_CHANGES), DealEvent.at < at)
+        .where(col(DealEvent.team_id) == team_id, col(DealEvent.kind).in_(STAGE_CHANGES), col(DealEvent.at) < at)
         .subquery()
     )
 
 
 def _lost_before(team_id: str, at: datetime) -> Any:
-    return select(DealEvent.deal_id).where(DealEvent.team_id == team_id, DealEvent.kind == "lost", DealEvent.at < at)
+    return select(col(DealEvent.deal_id)).where(
+        col(DealEvent.team_id) == team_id, col(DealEvent.kind) == "lost", col(DealEvent.at) < at
+    )
 
 
 def _open_at(team_id: str, at: datetime) -> tuple[Any, ColumnElement[bool]]:
@@ -77,7 +79,7 @@ def _open_at(team_id: str, at: datetime) -> tuple[Any, ColumnElement[bool]]:
 def open_deals_by_stage(session: Session, *, team_id: str, at: datetime) -> list[StageCount]:
     current, is_open = _open_at(team_id, at)
     rows = session.execute(
-        select(current.c.to_stage, func.count(), func.coalesce(func.sum(Deal.value_cents), 0))
+        select(current.c.to_stage, func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
         .join(Deal, col(Deal.id) == current.c.deal_id)
         .where(is_open)
         .group_by(current.c.to_stage)
@@ -109,7 +111,14 @@ def stalled_deals(
         )
     )
     base = (
-        select(Deal.number, Deal.name, Deal.owner_id, current.c.to_stage, current.c.entered_at, Deal.value_cents)
+        select(
+            col(Deal.number),
+            col(Deal.name),
+            col(Deal.owner_id),
+            current.c.to_stage,
+            current.c.entered_at,
+            col(Deal.value_cents),
+        )
         .join(Deal, col(Deal.id) == current.c.deal_id)
         .where(is_open, stalled)
     )
@@ -124,27 +133,27 @@ def _entries(team_id: str, stage_order: Mapping[str, int], start: datetime, end:
     An approved move enters every stage it crosses (a skip enters the skipped stages too);
     a new deal enters its first stage; a move back re-enters only its target.
     """
-    high = _position(DealEvent.to_stage, stage_order)
+    high = _position(col(DealEvent.to_stage), stage_order)
     low = case(
-        (DealEvent.kind == "approved", _position(DealEvent.from_stage, stage_order)),
+        (col(DealEvent.kind) == "approved", _position(col(DealEvent.from_stage), stage_order)),
         else_=high - 1,
     )
     changes = (
         select(
-            DealEvent.deal_id,
-            DealEvent.at,
+            col(DealEvent.deal_id),
+            col(DealEvent.at),
             col(DealEvent.kind),
             low.label("low"),
             high.label("high"),
-            func.lead(DealEvent.at)
-            .over(partition_by=DealEvent.deal_id, order_by=(col(DealEvent.at), col(DealEvent.id)))
+            func.lead(col(DealEvent.at))
+            .over(partition_by=col(DealEvent.deal_id), order_by=(col(DealEvent.at), col(DealEvent.id)))
             .label("left_at"),
         )
         .where(
-            DealEvent.team_id == team_id,
+            col(DealEvent.team_id) == team_id,
             col(DealEvent.kind).in_((*STAGE_CHANGES, "lost")),
-            DealEvent.at >= start,  # lead() looks only forward, so earlier events are never needed
-            DealEvent.at < end,
+            col(DealEvent.at) >= start,  # lead() looks only forward, so earlier events are never needed
+            col(DealEvent.at) < end,
         )
         .subquery()
     )
@@ -158,12 +167,12 @@ def _advanced_to(
     later = aliased(DealEvent)
     return exists(
         select(literal(1)).where(
-            later.team_id == team_id,
-            later.deal_id == entries.c.deal_id,
-            later.kind == "approved",
-            later.at >= entries.c.at,
-            later.at < _moment(end),
-            _position(later.to_stage, stage_order) >= at_least,
+            col(later.team_id) == team_id,
+            col(later.deal_id) == entries.c.deal_id,
+            col(later.kind) == "approved",
+            col(later.at) >= entries.c.at,
+            col(later.at) < _moment(end),
+            _position(col(later.to_stage), stage_order) >= at_least,
         )
     )
 
@@ -252,7 +261,7 @@ def won_in_period(
         .subquery()
     )
     count, value = session.execute(
-        select(func.count(), func.coalesce(func.sum(Deal.value_cents), 0))
+        select(func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
         .select_from(entered_won)
         .join(Deal, col(Deal.id) == entered_won.c.deal_id)
     ).one()
@@ -280,26 +289,26 @@ def events_in_period(
 ) -> tuple[list[EventRow], int]:
     base = (
         select(
-            Deal.number,
-            Deal.name,
-            Deal.owner_id,
-            Deal.value_cents,
-            DealEvent.kind,
-            DealEvent.actor_id,
-            DealEvent.at,
-            DealEvent.from_stage,
-            DealEvent.to_stage,
-            DealEvent.evidence,
-            DealEvent.note,
-            MoveRequest.requested_by,
+            col(Deal.number),
+            col(Deal.name),
+            col(Deal.owner_id),
+            col(Deal.value_cents),
+            col(DealEvent.kind),
+            col(DealEvent.actor_id),
+            col(DealEvent.at),
+            col(DealEvent.from_stage),
+            col(DealEvent.to_stage),
+            col(DealEvent.evidence),
+            col(DealEvent.note),
+            col(MoveRequest.requested_by),
         )
-        .join(Deal, col(Deal.id) == DealEvent.deal_id)
-        .outerjoin(MoveRequest, col(MoveRequest.id) == DealEvent.move_id)
+        .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+        .outerjoin(MoveRequest, col(MoveRequest.id) == col(DealEvent.move_id))
         .where(
-            DealEvent.team_id == team_id,
-            DealEvent.kind == kind,
-            DealEvent.at >= start,
-            DealEvent.at < end,
+            col(DealEvent.team_id) == team_id,
+            col(DealEvent.kind) == kind,
+            col(DealEvent.at) >= start,
+            col(DealEvent.at) < end,
         )
     )
     rows = session.execute(base.order_by(col(DealEvent.at), col(DealEvent.id)).limit(limit)).all()
@@ -309,13 +318,18 @@ def events_in_period(
 
 def lost_in_period(session: Session, *, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
     lost = (
-        select(DealEvent.deal_id)
-        .where(DealEvent.team_id == team_id, DealEvent.kind == "lost", DealEvent.at >= start, DealEvent.at < end)
+        select(col(DealEvent.deal_id))
+        .where(
+            col(DealEvent.team_id) == team_id,
+            col(DealEvent.kind) == "lost",
+            col(DealEvent.at) >= start,
+            col(DealEvent.at) < end,
+        )
         .distinct()
         .subquery()
     )
     count, value = session.execute(
-        select(func.count(), func.coalesce(func.sum(Deal.value_cents), 0))
+        select(func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
         .select_from(lost)
         .join(Deal, col(Deal.id) == lost.c.deal_id)
     ).one()
@@ -340,19 +354,19 @@ def pending_older_than(
     """Moves requested before `requested_before` and still undecided at `at`, oldest first."""
     base = (
         select(
-            Deal.number,
-            Deal.name,
-            MoveRequest.to_stage,
-            MoveRequest.requested_by,
-            MoveRequest.requested_at,
-            Deal.channel_id,
-            MoveRequest.message_ts,
-            Deal.thread_ts,
+            col(Deal.number),
+            col(Deal.name),
+            col(MoveRequest.to_stage),
+            col(MoveRequest.requested_by),
+            col(MoveRequest.requested_at),
+            col(Deal.channel_id),
+            col(MoveRequest.message_ts),
+            col(Deal.thread_ts),
         )
-        .join(Deal, col(Deal.id) == MoveRequest.deal_id)
+        .join(Deal, col(Deal.id) == col(MoveRequest.deal_id))
         .where(
-            MoveRequest.team_id == team_id,
-            MoveRequest.requested_at < requested_before,
+            col(MoveRequest.team_id) == team_id,
+            col(MoveRequest.requested_at) < requested_before,
             or_(col(MoveRequest.decided_at).is_(None), col(MoveRequest.decided_at) >= at),
         )
     )
@@ -362,4 +376,4 @@ def pending_older_than(
 
 
 def team_ids(session: Session) -> Sequence[str]:
-    return session.execute(select(Deal.team_id).distinct()).scalars().all()
+    return session.execute(select(col(Deal.team_id)).distinct()).scalars().all()
