@@ -2,8 +2,6 @@
 
 import subprocess
 import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from storage.models import Deal
 from tests.conftest import MANAGER
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackSender
-from tests.test_settings import clean_environment, free_port
+from tests.test_settings import clean_environment, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 3
@@ -54,17 +52,7 @@ def test_gunicorn_workers_share_one_database_and_number_deals_without_gaps(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as health:
-                    if health.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.3)
+        wait_until_healthy(server, port, timeout=60)
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
         with ThreadPoolExecutor(max_workers=12) as pool:
             answers = list(pool.map(lambda i: sender.command("/deal", f"new Load {i}", user_id="U_REP"), range(DEALS)))

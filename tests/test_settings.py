@@ -88,6 +88,21 @@ def test_start_without_a_token_prints_one_line_and_exits(tmp_path: Path) -> None
     ]
 
 
+def wait_until_healthy(process: "subprocess.Popen[str]", port: int, *, timeout: float) -> None:
+    """Poll GET /healthz until it answers 200; fail with the process's output if it dies or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as health:
+                if health.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert time.monotonic() < deadline, f"nothing answered /healthz on port {port} within {timeout} s"
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -112,16 +127,7 @@ def test_python_app_py_serves_http_end_to_end(tmp_path: Path, slack: FakeSlack) 
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as health:
-                    assert health.status == 200
-                    break
-            except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "app.py did not start serving"
-                time.sleep(0.2)
+        wait_until_healthy(process, port, timeout=30)
         response = SlackSender(f"http://127.0.0.1:{port}/slack/events").command("/deal", "new Entry point test")
         assert response.status == 200 and "Created deal-1" in response.json()["text"]
         slack.wait_for(lambda: [m for m in slack.messages if "Entry point test" in m["text"]])
