@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Callable
 
-from commands.schedules import DueDigest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -11,6 +10,7 @@ from bot.chart import render_chart
 from bot.digest_blocks import PermalinkKey, digest_message, period_label
 from commands.digest import compute_digest
 from commands.digest_report import Digest, Period
+from commands.schedules import DueDigest
 from commands.services import Services
 
 logger = logging.getLogger(__name__)
