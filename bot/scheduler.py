@@ -99,16 +99,7 @@ def start_scheduler(runner: DigestRunner, *, interval_seconds: float = 30) -> Ba
     misfire_grace_time=None: a late tick still runs (the digests' own grace period is in the runner).
     """
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        runner.run_once,
-        trigger=IntervalTrigger(seconds=interval_seconds, timezone=UTC),
-        id=TICK_JOB_ID,
-        name="digest tick",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(UTC),
-    )
+    _tick(scheduler, runner.run_once, job_id=TICK_JOB_ID, name="digest tick", interval_seconds=interval_seconds)
     scheduler.start()
     return scheduler
 
@@ -120,11 +111,18 @@ def add_thread_catch_up(
     scheduler: BackgroundScheduler, catch_up: Callable[[], object], *, interval_seconds: float = 30
 ) -> None:
     """Also deliver, now and on every tick, the thread posts that Slack or a dead process left owed."""
+    _tick(scheduler, catch_up, job_id=CATCH_UP_JOB_ID, name="thread catch-up", interval_seconds=interval_seconds)
+
+
+def _tick(
+    scheduler: BackgroundScheduler, job: Callable[[], object], *, job_id: str, name: str, interval_seconds: float
+) -> None:
+    """Run `job` now and every `interval_seconds`, never overlapping itself, late runs still run (once)."""
     scheduler.add_job(
-        catch_up,
+        job,
         trigger=IntervalTrigger(seconds=interval_seconds, timezone=UTC),
-        id=CATCH_UP_JOB_ID,
-        name="thread catch-up",
+        id=job_id,
+        name=name,
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,

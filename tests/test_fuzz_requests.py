@@ -57,7 +57,6 @@ DECISION_TABLES = frozenset({"move_request", "deal_event", "deal", "announcement
 # Recording that an event delivery was handled (Slack redelivers events) is the only write an event may make.
 EVENT_TABLES = frozenset({"handled_event"})
 UNHANDLED_REQUEST = {"error": "unhandled request"}  # bolt's answer when no listener matches
-WSGIREF_ERROR = b"A server error occurred.  Please contact the administrator."
 
 examples_run: Counter[str] = Counter()
 
