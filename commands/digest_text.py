@@ -1,10 +1,13 @@
 """The digest as plain text, for the command line."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from commands.digest_report import Digest, Listing
 from commands.parsing import format_amount, format_deal_id
+
+T = TypeVar("T")
 
 
 def _money(cents: int | None) -> str:
@@ -15,8 +18,10 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def _more(listing: Listing[Any]) -> list[str]:
-    return [f"  and {listing.more} more"] if listing.more else []
+def _listed(title: str, listing: Listing[T], line: Callable[[T], str]) -> list[str]:
+    """A blank line, the title with the full count, one indented line per item, then "and N more"."""
+    more = [f"  and {listing.more} more"] if listing.more else []
+    return ["", f"{title} ({listing.total}):", *(f"  {line(item)}" for item in listing.items), *more]
 
 
 def digest_text(digest: Digest) -> str:
@@ -32,38 +37,42 @@ def digest_text(digest: Digest) -> str:
         f"  Won this period: {digest.won_in_period.deals} ({_money(digest.won_in_period.value_cents)}); "
         f"lost: {digest.lost_in_period.deals} ({_money(digest.lost_in_period.value_cents)})"
     )
-    lines += ["", f"Moved ({digest.approved.total}):"]
-    lines += [
-        f"  {format_deal_id(m.deal_number)} {m.deal_name}: {m.from_stage.name} -> {m.to_stage.name} "
-        f"by {m.requested_by}, approved by {m.decided_by}; evidence: {', '.join(e.url for e in m.evidence)}"
-        for m in digest.approved.items
-    ] + _more(digest.approved)
-    lines += ["", f"Rejected ({digest.rejected.total}):"]
-    lines += [
-        f"  {format_deal_id(m.deal_number)} {m.deal_name} -> {m.to_stage.name}: {m.reason}"
-        for m in digest.rejected.items
-    ] + _more(digest.rejected)
-    lines += ["", f"New deals ({digest.new_deals.total}):"]
-    lines += [
-        f"  {format_deal_id(d.deal_number)} {d.deal_name} {_money(d.value_cents)}" for d in digest.new_deals.items
-    ]
-    lines += _more(digest.new_deals)
-    lines += ["", f"Lost ({digest.lost_deals.total}):"]
-    lines += [
-        f"  {format_deal_id(d.deal_number)} {d.deal_name} at {d.stage.name}: {d.reason}"
-        for d in digest.lost_deals.items
-    ] + _more(digest.lost_deals)
-    lines += ["", f"Waiting for a manager over a day ({digest.pending.total}):"]
-    lines += [
-        f"  {format_deal_id(p.deal_number)} {p.deal_name} -> {p.to_stage.name}, asked by {p.requested_by}"
-        for p in digest.pending.items
-    ] + _more(digest.pending)
-    lines += ["", f"Stalled ({digest.stalled.total}):"]
-    lines += [
-        f"  {format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {s.days_in_stage} days "
-        f"(limit {s.stall_after_days}), owner {s.owner_id}"
-        for s in digest.stalled.items
-    ] + _more(digest.stalled)
+    lines += _listed(
+        "Moved",
+        digest.approved,
+        lambda m: (
+            f"{format_deal_id(m.deal_number)} {m.deal_name}: {m.from_stage.name} -> {m.to_stage.name} "
+            f"by {m.requested_by}, approved by {m.decided_by}; evidence: {', '.join(e.url for e in m.evidence)}"
+        ),
+    )
+    lines += _listed(
+        "Rejected",
+        digest.rejected,
+        lambda m: f"{format_deal_id(m.deal_number)} {m.deal_name} -> {m.to_stage.name}: {m.reason}",
+    )
+    lines += _listed(
+        "New deals",
+        digest.new_deals,
+        lambda d: f"{format_deal_id(d.deal_number)} {d.deal_name} {_money(d.value_cents)}",
+    )
+    lines += _listed(
+        "Lost",
+        digest.lost_deals,
+        lambda d: f"{format_deal_id(d.deal_number)} {d.deal_name} at {d.stage.name}: {d.reason}",
+    )
+    lines += _listed(
+        "Waiting for a manager over a day",
+        digest.pending,
+        lambda p: f"{format_deal_id(p.deal_number)} {p.deal_name} -> {p.to_stage.name}, asked by {p.requested_by}",
+    )
+    lines += _listed(
+        "Stalled",
+        digest.stalled,
+        lambda s: (
+            f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {s.days_in_stage} days "
+            f"(limit {s.stall_after_days}), owner {s.owner_id}"
+        ),
+    )
     lines += ["", f"Stage conversion (last {digest.window_days} days; previous window in brackets):"]
     for row in digest.conversion:
         now, before = row.current, row.previous
