@@ -114,10 +114,11 @@ class Runtime:
 def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
     """Migrate the database and wire storage, use cases and the Slack app together."""
     engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
+    pipeline = pipeline or read_pipeline(settings)
+    upgrade_to_head(engine, stage_keys=pipeline.keys)
     services = Services(
         sessions=make_session_factory(engine),
-        pipeline=pipeline or read_pipeline(settings),
+        pipeline=pipeline,
         env_managers=settings.sales_managers,
     )
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)

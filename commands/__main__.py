@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline_file = os.environ.get("PIPELINE_FILE", "").strip()
         pipeline = load_pipeline(pipeline_file) if pipeline_file else default_pipeline()
         engine = make_engine(os.environ.get("DATABASE_URL", "").strip() or "sqlite:///salesbot.db")
-        upgrade_to_head(engine)
+        upgrade_to_head(engine, stage_keys=pipeline.keys)
         services = Services(sessions=make_session_factory(engine), pipeline=pipeline)
         team = arguments.team or _only_team(services)
         as_of = local_midnight(arguments.as_of, arguments.tz) if arguments.as_of else datetime.now(UTC)

@@ -84,6 +84,7 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
             session,
             deal,
             actor,
+            services.pipeline,
             kind="requested",
             at=now,
             from_stage=current.key,
@@ -133,6 +134,7 @@ def decide_move(
             session,
             deal,
             actor,
+            services.pipeline,
             kind=status,
             at=now,
             from_stage=move.from_stage,
@@ -166,6 +168,7 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> Evide
             session,
             deal,
             actor,
+            services.pipeline,
             kind="evidence_asked",
             at=now,
             from_stage=move.from_stage,
@@ -264,7 +267,17 @@ def _move_back(
     deal.stage_key = target.key
     deal.stage_entered_at = now
     session.add(deal)
-    record(session, deal, actor, kind="moved_back", at=now, from_stage=from_stage.key, to_stage=target.key, note=note)
+    record(
+        session,
+        deal,
+        actor,
+        services.pipeline,
+        kind="moved_back",
+        at=now,
+        from_stage=from_stage.key,
+        to_stage=target.key,
+        note=note,
+    )
     return MovedBack(
         deal=DealSummary.of(deal, services.pipeline), from_stage=from_stage, moved_by=actor.user_id, note=note
     )

@@ -5,6 +5,7 @@ both backends and hands them back aware).
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
@@ -13,13 +14,17 @@ from sqlmodel import Field, SQLModel
 TEAM_ID_LENGTH = 32
 USER_ID_LENGTH = 32
 STAGE_KEY_LENGTH = 64
+CRM_ID_LENGTH = 64
 
 
 class Deal(SQLModel, table=True):
     """A deal's current state. Each change to it is also written as a `DealEvent`."""
 
     __tablename__ = "deal"
-    __table_args__ = (UniqueConstraint("team_id", "number", name="uq_deal_team_number"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "number", name="uq_deal_team_number"),
+        UniqueConstraint("team_id", "crm_id", name="uq_deal_team_crm_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=TEAM_ID_LENGTH)
@@ -35,6 +40,8 @@ class Deal(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime
     stage_entered_at: datetime
+    crm_id: str | None = Field(default=None, max_length=CRM_ID_LENGTH)
+    """The deal's id in the CRM it was imported from; what makes a second import of the same file a no-op."""
 
 
 class DealEvent(SQLModel, table=True):
@@ -194,3 +201,46 @@ class HandledEvent(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
     event_id: str = Field(primary_key=True, max_length=64)
     handled_at: datetime
+
+
+class SpellEnd(StrEnum):
+    """How a stay in a stage ended."""
+
+    OPEN = "open"
+    MOVED_ON = "moved_on"
+    SKIPPED = "skipped"
+    """Passed through on a skip: entered and left in the same approved move."""
+    MOVED_BACK = "moved_back"
+    LOST = "lost"
+
+
+class StageSpell(SQLModel, table=True):
+    """One stay of a deal in a stage, derived from the deal's events and written with them.
+
+    The event log stays the source of truth: `storage.spells` derives these rows from it, the use
+    cases append them in the event's own transaction, and `salesbot check` rebuilds and compares.
+    At most one spell per deal is open (a partial unique index).
+    """
+
+    __tablename__ = "stage_spell"
+    __table_args__ = (
+        Index("ix_stage_spell_team_entered", "team_id", "entered_at"),
+        Index("ix_stage_spell_team_left", "team_id", "left_at"),
+        Index("ix_stage_spell_deal", "deal_id", "entered_at"),
+        Index(
+            "uq_stage_spell_one_open",
+            "deal_id",
+            unique=True,
+            sqlite_where=text("ended = 'open'"),
+            postgresql_where=text("ended = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    deal_id: int = Field(foreign_key="deal.id")
+    stage_key: str = Field(max_length=STAGE_KEY_LENGTH)
+    entered_at: datetime
+    entered_via: str = Field(max_length=16)  # the event kind that opened it: created | approved | moved_back
+    left_at: datetime | None = None
+    ended: str = Field(default=SpellEnd.OPEN, max_length=16)

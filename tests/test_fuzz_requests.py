@@ -53,7 +53,7 @@ MOVE_ACTIONS = [APPROVE_ACTION, REJECT_ACTION, ASK_EVIDENCE_ACTION]
 # What an allowed click or submit records; Reject only opens the modal, whose submit records the rejection.
 DECISION_KIND = {APPROVE_ACTION: "approved", ASK_EVIDENCE_ACTION: "evidence_asked", REJECT_VIEW: "rejected"}
 # What an allowed decision may touch: the move, its event, the deal it moves, the thread post it owes.
-DECISION_TABLES = frozenset({"move_request", "deal_event", "deal", "announcement"})
+DECISION_TABLES = frozenset({"move_request", "deal_event", "deal", "announcement", "stage_spell"})
 # Recording that an event delivery was handled (Slack redelivers events) is the only write an event may make.
 EVENT_TABLES = frozenset({"handled_event"})
 UNHANDLED_REQUEST = {"error": "unhandled request"}  # bolt's answer when no listener matches
