@@ -20,6 +20,7 @@ from bot.mrkdwn import (
     section,
 )
 from commands.digest_report import Conversion, Digest
+from commands.estimators import THIN_SPELLS
 from commands.parsing import Evidence, format_deal_id
 
 NAME_LIMIT = 80
@@ -163,23 +164,46 @@ def _rate(value: float | None) -> str:
 
 
 def _median(conversion: Conversion) -> str:
-    return "—" if conversion.median_days is None else f"{conversion.median_days:.1f} days"
+    if conversion.median_days is not None:
+        return f"median {conversion.median_days:.1f} days"
+    if conversion.entered > conversion.skipped:
+        return f"median over {conversion.watched_days:.0f} days (under half have left)"
+    return "median —"
 
 
 def _conversion(digest: Digest) -> list[Block]:
-    last = len(digest.conversion) - 1
     lines = []
-    for index, row in enumerate(digest.conversion):
+    thin = []
+    for row in digest.conversion:
         now, before = row.current, row.previous
-        to_next = "" if index == last else f" · {_rate(now.next_rate)} to next (before: {_rate(before.next_rate)})"
+        name = f"{':warning: ' if row.worst else ''}*{escape(row.stage.name)}*"
+        if not now.entered and not before.entered:
+            lines.append(f"{name}: none entered")
+            continue
+        won = (
+            f" · {_rate(now.won_rate)} end up won (before: {_rate(before.won_rate)})"
+            if now.won_rate is not None or before.won_rate is not None
+            else ""
+        )
         line = (
-            f"{':warning: ' if row.worst else ''}*{escape(row.stage.name)}*: {now.entered} entered{to_next} · "
-            f"{_rate(now.won_rate)} closed (before: {_rate(before.won_rate)}) · median {_median(now)}"
+            f"{name}: of {now.entered} that entered, {now.moved_on} moved on, {now.dropped_out} dropped out, "
+            f"{now.still_open} still there · *{_rate(now.next_rate)}* move on (before: {_rate(before.next_rate)})"
+            f"{won} · {_median(now)}"
         )
         if row.worst:
             line += " · _converts worst_"
         lines.append(line)
-    title = f"*Stage conversion*, deals that entered each stage in the last {digest.window_days} days"
+        if now.entered and now.thin:
+            thin.append(f"{escape(row.stage.name)} ({now.ended})")
+    title = (
+        f"*Stage conversion*: deals that entered each stage in the last {digest.window_days} days; "
+        "deals still in a stage are not counted as lost"
+    )
+    if thin:
+        lines.append(
+            f":grey_question: Fewer than {THIN_SPELLS} ended stays behind: {', '.join(thin)}. "
+            "Those rates lean on the pipeline-wide rate; read them as rough guesses."
+        )
     return packed_sections([title, *lines], max_blocks=8)
 
 
@@ -188,20 +212,19 @@ def _forecast(digest: Digest) -> list[Block]:
     if not forecast.open_deals:
         return [section("*Forecast*\n_No open deals before the win to forecast._")]
     text = (
-        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins worth "
-        f"*{amount(round(forecast.expected_value_cents, -2))}* "
-        f"from {forecast.open_deals} open deals, using each stage's close rate over the last "
-        f"{digest.window_days} days ({forecast.basis} deals entered the pipeline in that time)."
+        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins (80% likely {forecast.wins_low}–{forecast.wins_high}) "
+        f"worth *{amount(round(forecast.expected_value_cents, -2))}* from {forecast.open_deals} open deals; "
+        f"about {forecast.soon_wins:.1f} of them ({amount(round(forecast.soon_value_cents, -2))}) "
+        f"within {forecast.soon_days} days."
     )
+    stages = [
+        f"{escape(stage.stage.name)}: {stage.open_deals} open · {_rate(stage.won_rate)} chance each "
+        f"({' × '.join(_rate(factor.rate) for factor in stage.factors)}) · {stage.expected_wins:.1f} wins"
+        + (" · _few ended stays_" if stage.thin else "")
+        for stage in forecast.stages
+        if stage.open_deals
+    ]
+    text += "\n" + "\n".join(stages)
     if not forecast.enough_history:
-        thin = [
-            f"{escape(stage.stage.name)} ({stage.basis})"
-            for stage in forecast.stages
-            if stage.open_deals and not stage.enough_history
-        ]
-        text += (
-            "\n:warning: Too few deals behind these rates to trust them: "
-            + ", ".join(thin)
-            + ". Read the forecast as a rough guess."
-        )
-    return [section(text)]
+        text += "\n:warning: Some chances rest on fewer than 20 ended stays. Read the forecast as a rough guess."
+    return [section(clip(text, SECTION_TEXT_LIMIT))]

@@ -3,23 +3,29 @@ message, the chart, and `python -m commands digest --json`.
 
 Definitions (each number in the digest means exactly this):
 - The period is [start, end); `as_of` is its end. Stage totals, stalled deals and pending moves are
-  the state at `as_of`, rebuilt from the event history.
+  the state at `as_of`, read from the stage spells (each deal's stays in each stage, kept with its
+  events: `storage.spells`).
 - A deal *enters* a stage when it is created (first stage), when a move into or across the stage
-  is approved (a skip enters every stage it crosses), or when it is moved back to the stage.
+  is approved (a skip enters every stage it crosses, and leaves the ones in between at once), or
+  when it is moved back to the stage.
 - Won in the period: deals that crossed into the won stage from an earlier one (a move back into
   it is not a new win).
-- Conversion of a stage over a window [as_of - window, as_of): of the deals that entered the stage
-  in the window, the share with a move approved past it (next rate), or to the won stage or beyond
-  (won rate), at or after entering it and before the window's end; the previous window is the one
-  before it, measured by its own end.
-  Days in stage: per entry, until the deal's next stage change or loss (or the window's end);
-  0 for a stage a skip passed through. The median is over entries.
-- Forecast: each open deal before the won stage counts as its stage's won rate of a win.
+- Conversion of a stage over a window [as_of - window, as_of): the stays that entered it in the
+  window, as they stood at `as_of`: how many moved on, dropped out (lost or moved back) and are still
+  there, and the estimators of `commands.estimators` over them (next-stage rate, the probability of
+  being won, the median days in stage), each treating the stays still open as not yet known rather
+  than as failures. The previous window is [as_of - 2 windows, as_of - window), seen as of its own
+  end, with the same estimators, so the two compare like with like.
+- Forecast: `commands.estimators.outlook` over the deals open before the won stage at `as_of`, with
+  the rates of the current window and the times to close of the deals won in it.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from commands import estimators
 from commands.digest_report import (
     Conversion,
     DealLine,
@@ -29,6 +35,7 @@ from commands.digest_report import (
     MoveLine,
     PendingLine,
     Period,
+    RateFactor,
     StageConversion,
     StageForecast,
     StageTotal,
@@ -39,6 +46,7 @@ from commands.pipeline import Pipeline
 from commands.results import evidence_from_json, stage_or_placeholder
 from commands.services import Services
 from storage import report_queries as reports
+from storage import spell_queries
 from storage.db import read_only
 
 LIST_LIMIT = 10
@@ -64,20 +72,14 @@ def compute_digest(
 ) -> Digest:
     pipeline = services.pipeline
     as_of = period.end
-    order = {stage.key: index for index, stage in enumerate(pipeline.stages)}
-    won_position = order[pipeline.won_stage().key]
+    won_key = pipeline.won_stage().key
+    before_won = pipeline.keys[: pipeline.index(won_key)]
     window = timedelta(days=window_days)
     with services.sessions() as session:
         read_only(session)
-        open_counts = {row.stage_key: row for row in reports.open_deals_by_stage(session, team_id=team_id, at=as_of)}
-        by_stage = tuple(
-            StageTotal(stage, open_counts[stage.key].deals, open_counts[stage.key].value_cents)
-            if stage.key in open_counts
-            else StageTotal(stage, 0, 0)
-            for stage in pipeline.stages
-        )
-        won_count, won_value = reports.won_in_period(
-            session, team_id=team_id, stage_order=order, won_position=won_position, start=period.start, end=as_of
+        open_rows = spell_queries.open_by_stage_and_age(session, team_id=team_id, at=as_of)
+        won_count, won_value = spell_queries.won_in_period(
+            session, team_id=team_id, won_key=won_key, start=period.start, end=as_of
         )
         lost = reports.lost_in_period(session, team_id=team_id, start=period.start, end=as_of)
 
@@ -93,24 +95,23 @@ def compute_digest(
         pending_rows, pending_total = reports.pending_older_than(
             session, team_id=team_id, at=as_of, requested_before=as_of - PENDING_AFTER, limit=LIST_LIMIT
         )
-        stalled_rows, stalled_total = reports.stalled_deals(
+        stalled_rows, stalled_total = spell_queries.stalled_deals(
             session,
             team_id=team_id,
             at=as_of,
             stalled_before={stage.key: as_of - timedelta(days=stage.stall_after_days) for stage in pipeline.stages},
             limit=LIST_LIMIT,
         )
-
-        def conversion(end: datetime) -> list[reports.ConversionRow]:
-            return reports.stage_conversion(
-                session, team_id=team_id, stage_order=order, won_position=won_position, start=end - window, end=end
-            )
-
-        current = conversion(as_of)
-        previous = conversion(as_of - window)
-        basis = reports.deals_entering_before_won(
-            session, team_id=team_id, stage_order=order, won_position=won_position, start=as_of - window, end=as_of
+        current = spell_queries.stays_entered(session, team_id=team_id, start=as_of - window, end=as_of)
+        previous = spell_queries.stays_entered(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
+        close_times = spell_queries.close_times(
+            session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=as_of - window, end=as_of
         )
+        basis = spell_queries.deals_entering(
+            session, team_id=team_id, stage_keys=before_won, start=as_of - window, end=as_of
+        )
+    by_stage = _by_stage(pipeline, open_rows)
+    current_chain = estimators.chain(_stage_spells(before_won, current))
     return Digest(
         team_id=team_id,
         as_of=as_of,
@@ -156,8 +157,25 @@ def compute_digest(
             stalled_total,
         ),
         conversion=_conversions(pipeline, current, previous),
-        forecast=_forecast(pipeline, by_stage, current, won_position, basis),
+        forecast=_forecast(pipeline, by_stage, current_chain, open_rows, close_times, basis),
     )
+
+
+def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tuple[StageTotal, ...]:
+    deals: dict[str, int] = defaultdict(int)
+    value: dict[str, int] = defaultdict(int)
+    for row in open_rows:
+        deals[row.stage_key] += row.deals
+        value[row.stage_key] += row.value_cents
+    return tuple(StageTotal(stage, deals[stage.key], value[stage.key]) for stage in pipeline.stages)
+
+
+def _stage_spells(keys: Sequence[str], rows: list[spell_queries.StayRow]) -> list[estimators.StageSpells]:
+    stays: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
+    for row in rows:
+        if row.stage_key in stays:
+            stays[row.stage_key].append(estimators.Stay(row.hours, estimators.Outcome(row.outcome), row.count))
+    return [estimators.StageSpells(key, tuple(stays[key])) for key in keys]
 
 
 def _moves(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> Listing[MoveLine]:
@@ -198,39 +216,88 @@ def _deals(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> List
     )
 
 
-def _conversion(row: reports.ConversionRow) -> Conversion:
-    return Conversion(row.entered, row.reached_next, row.reached_won, row.median_days)
-
-
 def _conversions(
-    pipeline: Pipeline, current: list[reports.ConversionRow], previous: list[reports.ConversionRow]
+    pipeline: Pipeline, current: list[spell_queries.StayRow], previous: list[spell_queries.StayRow]
 ) -> tuple[StageConversion, ...]:
-    """Each stage's conversion; the worst is the lowest next-stage rate among stages with a next stage."""
-    rates = {index: row.reached_next / row.entered for index, row in enumerate(current[:-1]) if row.entered}
+    """Each stage's conversion in both windows; the worst is the lowest next-stage rate now, among stages
+    with a next stage and at least one ended stay."""
+    now, before = _window_conversions(pipeline, current), _window_conversions(pipeline, previous)
+    rates = {index: row.next_rate for index, row in enumerate(now[:-1]) if row.next_rate is not None and row.ended}
     worst = min(rates, key=lambda index: (rates[index], index)) if rates else None
     return tuple(
-        StageConversion(stage, _conversion(current[index]), _conversion(previous[index]), index == worst)
-        for index, stage in enumerate(pipeline.stages)
+        StageConversion(stage, now[index], before[index], index == worst) for index, stage in enumerate(pipeline.stages)
     )
+
+
+def _window_conversions(pipeline: Pipeline, rows: list[spell_queries.StayRow]) -> list[Conversion]:
+    won_position = pipeline.index(pipeline.won_stage().key)
+    spells = _stage_spells(pipeline.keys, rows)
+    chain = estimators.chain(spells[:won_position])
+    result = []
+    for position, stage_spells in enumerate(spells):
+        rate = estimators.next_rate(stage_spells.stays, chain.prior)
+        median = estimators.median_days(stage_spells.stays)
+        result.append(
+            Conversion(
+                entered=stage_spells.entered,
+                moved_on=stage_spells.moved_on,
+                skipped=stage_spells.skipped,
+                dropped_out=stage_spells.dropped_out,
+                lost=stage_spells.lost,
+                moved_back=stage_spells.moved_back,
+                still_open=stage_spells.still_open,
+                next_rate=rate.value if rate.ended else None,
+                next_rate_raw=rate.raw,
+                won_rate=chain.win_chance(position).probability if position < won_position else None,
+                median_days=median.days if median else None,
+                watched_days=median.longest_days if median else 0.0,
+            )
+        )
+    return result
 
 
 def _forecast(
     pipeline: Pipeline,
     by_stage: tuple[StageTotal, ...],
-    current: list[reports.ConversionRow],
-    won_position: int,
+    chain: estimators.Chain,
+    open_rows: list[spell_queries.OpenRow],
+    close_rows: list[tuple[str, int, int]],
     basis: int,
 ) -> Forecast:
+    days: dict[str, dict[int, int]] = defaultdict(dict)
+    for key, day, count in close_rows:
+        days[key][day] = count
+    outlook = estimators.outlook(
+        chain,
+        [estimators.OpenDeals(row.stage_key, row.age_days, row.deals, row.value_cents) for row in open_rows],
+        estimators.CloseTimes(days),
+    )
     stages = []
-    for index, total in enumerate(by_stage[:won_position]):
-        row = current[index]
-        rate = row.reached_won / row.entered if row.entered else None
-        stages.append(StageForecast(total.stage, total.deals, total.value_cents, rate, row.entered))
-    expected_wins = sum(stage.open_deals * (stage.won_rate or 0.0) for stage in stages)
-    expected_value = sum(stage.open_value_cents * (stage.won_rate or 0.0) for stage in stages)
+    for position, (total, stage_outlook) in enumerate(zip(by_stage, outlook.stages, strict=False)):
+        chance = chain.win_chance(position)
+        stages.append(
+            StageForecast(
+                stage=total.stage,
+                open_deals=stage_outlook.open_deals,
+                open_value_cents=stage_outlook.open_value_cents,
+                won_rate=chance.probability,
+                basis=chance.basis,
+                factors=tuple(
+                    RateFactor(pipeline.stage(factor.stage_key), factor.rate.value, factor.rate.ended)
+                    for factor in chance.factors
+                ),
+                expected_wins=round(stage_outlook.expected_wins, 2),
+                expected_value_cents=round(stage_outlook.expected_value_cents),
+            )
+        )
     return Forecast(
-        expected_wins=round(expected_wins, 2),
-        expected_value_cents=round(expected_value),
+        expected_wins=round(outlook.expected_wins, 2),
+        expected_value_cents=round(outlook.expected_value_cents),
+        wins_low=outlook.low,
+        wins_high=outlook.high,
+        soon_days=estimators.SOON_DAYS,
+        soon_wins=round(outlook.soon_wins, 2),
+        soon_value_cents=round(outlook.soon_value_cents),
         open_deals=sum(stage.open_deals for stage in stages),
         basis=basis,
         stages=tuple(stages),

@@ -4,13 +4,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from commands.estimators import THIN_SPELLS
 from commands.parsing import Evidence
 from commands.pipeline import Stage
 
 T = TypeVar("T")
-
-MIN_HISTORY_FOR_FORECAST = 10
-"""Below this many deals behind a stage's rate, the forecast says the history is too thin."""
 
 
 @dataclass(frozen=True)
@@ -97,20 +95,37 @@ class StalledLine:
 
 @dataclass(frozen=True)
 class Conversion:
-    """Of the deals that entered a stage in a window: how many went on, and how long they stayed."""
+    """The stays that entered a stage in a window, as they stood at the window's end, and what they say.
+
+    `commands.estimators` defines each rate; in short: `next_rate` is the probability that a stay in
+    the stage ends by moving on rather than dropping out, counting only stays whose outcome is known
+    (open ones are censored, not failures) and shrunk towards the pipeline-wide rate when few stays
+    ended; `won_rate` is the probability that a deal sitting in the stage is eventually won (before
+    the won stage only); `median_days` is the Kaplan-Meier median stay.
+    """
 
     entered: int
-    reached_next: int
-    reached_won: int
+    moved_on: int
+    skipped: int
+    dropped_out: int
+    lost: int
+    moved_back: int
+    still_open: int
+    next_rate: float | None
+    next_rate_raw: float | None
+    won_rate: float | None
     median_days: float | None
+    watched_days: float
+    """The longest any of these stays has been watched: a median of None means "more than this"."""
 
     @property
-    def next_rate(self) -> float | None:
-        return self.reached_next / self.entered if self.entered else None
+    def ended(self) -> int:
+        return self.moved_on + self.dropped_out
 
     @property
-    def won_rate(self) -> float | None:
-        return self.reached_won / self.entered if self.entered else None
+    def thin(self) -> bool:
+        """Fewer than `THIN_SPELLS` ended stays: the rate is mostly the pipeline-wide prior."""
+        return self.ended < THIN_SPELLS
 
 
 @dataclass(frozen=True)
@@ -122,29 +137,57 @@ class StageConversion:
 
 
 @dataclass(frozen=True)
+class RateFactor:
+    """One factor of a win probability: a stage's next-stage rate and the ended stays behind it."""
+
+    stage: Stage
+    rate: float | None
+    ended: int
+
+
+@dataclass(frozen=True)
 class StageForecast:
+    """The open deals in one stage before the win, and what they are expected to bring.
+
+    `won_rate` is the probability that a deal that has just entered the stage is eventually won (the
+    product of `factors`); `expected_wins` also weighs how long each open deal has already sat there.
+    `basis` is the fewest ended stays behind any factor."""
+
     stage: Stage
     open_deals: int
     open_value_cents: int
     won_rate: float | None
     basis: int
+    factors: tuple[RateFactor, ...]
+    expected_wins: float
+    expected_value_cents: int
 
     @property
-    def enough_history(self) -> bool:
-        return self.basis >= MIN_HISTORY_FOR_FORECAST
+    def thin(self) -> bool:
+        return self.basis < THIN_SPELLS
 
 
 @dataclass(frozen=True)
 class Forecast:
+    """Expected wins and value from the deals open before the win (see `commands.estimators`).
+
+    `wins_low`..`wins_high` is the 80% interval of the number of wins; `soon_*` the part expected
+    within `soon_days`; `basis` the deals that entered the pipeline in the window."""
+
     expected_wins: float
     expected_value_cents: int
+    wins_low: int
+    wins_high: int
+    soon_days: int
+    soon_wins: float
+    soon_value_cents: int
     open_deals: int
     basis: int
     stages: tuple[StageForecast, ...]
 
     @property
     def enough_history(self) -> bool:
-        return all(stage.enough_history for stage in self.stages if stage.open_deals)
+        return not any(stage.thin for stage in self.stages if stage.open_deals)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from collections.abc import Callable
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from commands.digest_report import Digest, Listing
+from commands.digest_report import Conversion, Digest, Listing
+from commands.estimators import THIN_SPELLS
 from commands.parsing import format_amount, format_deal_id
 
 T = TypeVar("T")
@@ -73,20 +74,71 @@ def digest_text(digest: Digest) -> str:
             f"(limit {s.stall_after_days}), owner {s.owner_id}"
         ),
     )
-    lines += ["", f"Stage conversion (last {digest.window_days} days; previous window in brackets):"]
+    lines += conversion_lines(digest)
+    lines += forecast_lines(digest)
+    return "\n".join(lines)
+
+
+def conversion_lines(digest: Digest) -> list[str]:
+    lines = [
+        "",
+        f"Stage conversion: deals that entered each stage in the last {digest.window_days} days "
+        "(the window before in brackets):",
+    ]
+    thin = []
     for row in digest.conversion:
         now, before = row.current, row.previous
+        if not now.entered and not before.entered:
+            lines.append(f"  {row.stage.name}: none entered")
+            continue
+        parts = [
+            f"  {row.stage.name}: of {now.entered} that entered, {now.moved_on} moved on, "
+            f"{now.dropped_out} dropped out, {now.still_open} still there",
+            f"{_rate(now.next_rate)} move on ({_rate(before.next_rate)})",
+        ]
+        if now.won_rate is not None or before.won_rate is not None:
+            parts.append(f"{_rate(now.won_rate)} end up won ({_rate(before.won_rate)})")
+        parts.append(median_words(now))
+        lines.append("; ".join(parts) + ("  <- converts worst" if row.worst else ""))
+        if now.entered and now.thin:
+            thin.append(f"{row.stage.name} ({plural(now.ended, 'ended stay')})")
+    if thin:
         lines.append(
-            f"  {row.stage.name}: {now.entered} entered, {_rate(now.next_rate)} to next ({_rate(before.next_rate)}), "
-            f"{_rate(now.won_rate)} closed ({_rate(before.won_rate)})"
-            + (f", median {now.median_days:.1f} days" if now.median_days is not None else "")
-            + ("  <- converts worst" if row.worst else "")
+            f"  Fewer than {THIN_SPELLS} ended stays behind: {', '.join(thin)}; read those rates as rough guesses."
         )
+    return lines
+
+
+def forecast_lines(digest: Digest) -> list[str]:
     forecast = digest.forecast
-    lines += [
+    if not forecast.open_deals:
+        return ["", "Forecast: no open deals before the win."]
+    lines = [
         "",
-        f"Forecast: {forecast.expected_wins:.1f} wins worth {_money(forecast.expected_value_cents)} "
-        f"from {forecast.open_deals} open deals ({forecast.basis} deals behind the rates)"
-        + ("" if forecast.enough_history else "; too few deals to trust the rates"),
+        f"Forecast: about {forecast.expected_wins:.1f} wins (80% likely {forecast.wins_low} to {forecast.wins_high}) "
+        f"worth {_money(forecast.expected_value_cents)} from {plural(forecast.open_deals, 'open deal')}; "
+        f"about {forecast.soon_wins:.1f} of them ({_money(forecast.soon_value_cents)}) "
+        f"within {forecast.soon_days} days.",
     ]
-    return "\n".join(lines)
+    for stage in forecast.stages:
+        if not stage.open_deals:
+            continue
+        factors = " x ".join(f"{_rate(f.rate)} ({f.ended})" for f in stage.factors)
+        lines.append(
+            f"  {stage.stage.name}: {plural(stage.open_deals, 'open deal')}, {_rate(stage.won_rate)} chance of a win "
+            f"for a deal new to the stage ({factors} ended stays), {stage.expected_wins:.1f} wins expected"
+            + (" - too few ended stays to trust" if stage.thin else "")
+        )
+    return lines
+
+
+def median_words(conversion: Conversion) -> str:
+    if conversion.median_days is not None:
+        return f"median {conversion.median_days:.1f} days"
+    if conversion.entered - conversion.skipped > 0:
+        return f"median over {conversion.watched_days:.0f} days (fewer than half have left)"
+    return "median -"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

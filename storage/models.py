@@ -23,7 +23,7 @@ class Deal(SQLModel, table=True):
     __tablename__ = "deal"
     __table_args__ = (
         UniqueConstraint("team_id", "number", name="uq_deal_team_number"),
-        UniqueConstraint("team_id", "crm_id", name="uq_deal_team_crm_id"),
+        Index("uq_deal_team_crm_id", "team_id", "crm_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

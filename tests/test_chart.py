@@ -29,6 +29,24 @@ def stage(index: int, name: str, *, won: bool = False) -> Stage:
     return Stage(key=f"stage-{index}", name=name, exit_criteria=("x",), evidence_prompt="y", won=won)
 
 
+def conversion_of(entered: int, moved_on: int) -> Conversion:
+    """Stays that all ended: `moved_on` of `entered` moved on, the rest were lost."""
+    return Conversion(
+        entered=entered,
+        moved_on=moved_on,
+        skipped=0,
+        dropped_out=entered - moved_on,
+        lost=entered - moved_on,
+        moved_back=0,
+        still_open=0,
+        next_rate=moved_on / entered if entered else None,
+        next_rate_raw=moved_on / entered if entered else None,
+        won_rate=None,
+        median_days=None,
+        watched_days=0.0,
+    )
+
+
 def digest(
     rows: list[tuple[str, int, int]],
     *,
@@ -43,8 +61,8 @@ def digest(
     conversion = tuple(
         StageConversion(
             stage=s,
-            current=Conversion(entered=entered, reached_next=reached, reached_won=0, median_days=None),
-            previous=Conversion(entered=0, reached_next=0, reached_won=0, median_days=None),
+            current=conversion_of(entered, reached),
+            previous=conversion_of(0, 0),
             worst=index == worst,
         )
         for index, (s, (entered, reached)) in enumerate(zip(stages, rates, strict=True))
@@ -65,7 +83,7 @@ def digest(
         pending=empty,
         stalled=empty,
         conversion=conversion,
-        forecast=Forecast(0.0, 0, 0, 0, ()),
+        forecast=Forecast(0.0, 0, 0, 0, 30, 0.0, 0, 0, 0, ()),
     )
 
 

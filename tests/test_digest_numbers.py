@@ -153,9 +153,15 @@ def names(listing: Listing) -> list[str]:
     return [item.deal_name for item in listing.items]
 
 
-def counts(digest: Digest, window: str) -> list[tuple[str, int, int, int]]:
+def counts(digest: Digest, window: str) -> list[tuple[str, int, int, int, int]]:
+    """Per stage: stays that entered it in the window, and of them how many moved on, dropped out, are open."""
     rows = [(row.stage.key, getattr(row, window)) for row in digest.conversion]
-    return [(key, c.entered, c.reached_next, c.reached_won) for key, c in rows]
+    return [(key, c.entered, c.moved_on, c.dropped_out, c.still_open) for key, c in rows]
+
+
+def shrunk(moved_on: float, ended: int, prior: float) -> float:
+    """The Beta-prior shrinkage the README defines: 10 pseudo-stays at the pipeline-wide rate."""
+    return (moved_on + 10 * prior) / (ended + 10)
 
 
 def medians(digest: Digest, window: str) -> list[float | None]:
@@ -168,8 +174,7 @@ def worst(digest: Digest) -> list[str]:
 
 def forecast_stages(digest: Digest) -> list[tuple[str, int, int, float | None, int, bool]]:
     return [
-        (s.stage.key, s.open_deals, s.open_value_cents, s.won_rate, s.basis, s.enough_history)
-        for s in digest.forecast.stages
+        (s.stage.key, s.open_deals, s.open_value_cents, s.won_rate, s.basis, s.thin) for s in digest.forecast.stages
     ]
 
 
@@ -301,13 +306,14 @@ def test_an_empty_pipeline_has_zeros_everywhere(services: Services) -> None:
         digest.stalled,
     ):
         assert (listing.items, listing.total, listing.more) == ((), 0, 0)
-    nothing = Conversion(0, 0, 0, None)
+    nothing = Conversion(0, 0, 0, 0, 0, 0, 0, None, None, None, None, 0.0)
     assert [(row.current, row.previous, row.worst) for row in digest.conversion] == [(nothing, nothing, False)] * 7
     assert [row.stage.key for row in digest.conversion] == list(STAGES)
     forecast = digest.forecast
     assert (forecast.expected_wins, forecast.expected_value_cents, forecast.open_deals, forecast.basis) == (0, 0, 0, 0)
     # Only the four stages before Contract signed are forecast; no history, so no rates.
-    assert forecast_stages(digest) == [(key, 0, 0, None, 0, False) for key in STAGES[:4]]
+    assert forecast_stages(digest) == [(key, 0, 0, None, 0, True) for key in STAGES[:4]]
+    assert (forecast.wins_low, forecast.wins_high, forecast.soon_wins) == (0, 0, 0)
     # Nothing open, so nothing rests on thin history.
     assert forecast.enough_history is True
     json.dumps(digest.to_json())
@@ -409,81 +415,78 @@ def test_where_deals_are_and_what_happened_in_the_period(services: Services, clo
 def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: Clock) -> None:
     build_history(services, clock)
     digest = digest_at(services, AS_OF)
-    # Current window [Apr 2, Jul 1), furthest stage by Jul 1 00:00.
+    # Current window [Apr 2, Jul 1), seen on Jul 1 00:00: each stay that entered a stage in it.
     assert counts(digest, "current") == [
-        # 12 created: Delta Echo Foxtrot Golf Hotel India Kilo Lima Mike Oscar Papa Quebec; on: Delta Echo
-        # Foxtrot Hotel Lima Mike Oscar; won: Echo Mike.
-        ("meeting-booked", 12, 7, 2),
-        # Delta Echo Hotel Juliet Lima Mike Oscar + Foxtrot's skip; on: Echo Lima Mike Foxtrot (Juliet's
-        # next stage came Jul 2); won: Echo Mike.
-        ("needs-confirmed", 8, 4, 2),
-        # Charlie (moved back Apr 20) Echo Foxtrot Lima Mike; on and won: Charlie Echo Mike.
-        ("product-evaluated", 5, 3, 3),
-        ("proposal-received", 3, 3, 3),  # Charlie Echo Mike
-        ("contract-signed", 3, 1, 3),  # Charlie Echo Mike; only Mike went on
-        ("implementation-started", 2, 0, 2),  # Alpha Mike
-        ("live", 0, 0, 0),  # nobody reached it
+        # Delta Echo Foxtrot Golf Hotel India Kilo Lima Mike Oscar Papa Quebec; on: Delta Echo Foxtrot
+        # Hotel Lima Mike Oscar; dropped out: Kilo (lost); still there: Golf India Papa Quebec.
+        ("meeting-booked", 12, 7, 1, 4),
+        # Delta Echo Hotel Juliet Lima Mike Oscar + Foxtrot's skip; on: Echo Lima Mike Foxtrot; Delta
+        # lost; Hotel, Juliet (approved only Jul 2) and Oscar still there.
+        ("needs-confirmed", 8, 4, 1, 3),
+        # Charlie (moved back Apr 20) Echo Foxtrot Lima Mike; Lima lost; Foxtrot still there.
+        ("product-evaluated", 5, 3, 1, 1),
+        ("proposal-received", 3, 3, 0, 0),  # Charlie (re-entered May 5) Echo Mike
+        ("contract-signed", 3, 1, 0, 2),  # Charlie Echo Mike; only Mike went on
+        ("implementation-started", 2, 0, 0, 2),  # Alpha Mike
+        ("live", 0, 0, 0, 0),
     ]
+    # Kaplan-Meier medians over whole hours, open stays censored at their age on Jul 1 00:00.
     assert medians(digest, "current") == pytest.approx(
-        [
-            # 1 (Kilo, lost) 2+1/24 (Foxtrot) 5 6.375 7+1/1440 10 10 | 10 10 14 20.625 28.625
-            10.0,
-            # 0 (Foxtrot's skip) 0.625 (Oscar) 11 16 | 16 16 36.625 (Hotel) 88.625 (Juliet, to the window's end)
-            16.0,
-            # 4.625 (Foxtrot) 14 (Echo) 15 (Charlie's re-entry) 17 (Mike) 56 (Lima, until lost)
-            15.0,
-            # 17 (Echo) 21 (Mike) 51+1/24 (Charlie)
-            21.0,
-            # 5+14/24 (Charlie) 13+14/24 (Mike, Jun 10 09:00 → Jun 23 23:00) 29.625 (Echo)
-            13 + 14 / 24,
-            # (7+1/24 (Mike) + 81.625 (Alpha)) / 2
-            44 + 1 / 3,
-            None,
-        ],
+        # MB: ended 24h (Kilo) 49 (Foxtrot) 120 153 240 ×4, Papa censored at 168: S(240) = 8/12 × 3/7 < 1/2.
+        # NC: Oscar censored at 15h, Echo 264, then three at 384: S(384) = 5/6 × 2/5.
+        # PE: Foxtrot censored at 111h; 336 (Echo) 360 (Charlie): S(360) = 1/2.
+        # PR: 408 504 1225: S(504) = 1/3. CS: Charlie censored at 134h, Mike 326 (13 d 14 h): S = 1/2.
+        # Implementation started: nobody has left it yet, so no median.
+        [10.0, 16.0, 15.0, 21.0, 13 + 14 / 24, None, None],
         abs=1e-6,
     )
-    # Previous window [Jan 2, Apr 2), furthest stage by Apr 2 00:00. Charlie was created before it.
+    assert digest.conversion[5].current.watched_days == pytest.approx(81 + 15 / 24)  # Alpha since Apr 10 09:00
+    # Previous window [Jan 2, Apr 2), seen on Apr 2 00:00. Charlie was created before it.
     assert counts(digest, "previous") == [
-        ("meeting-booked", 3, 2, 1),  # Alpha Bravo Juliet; Juliet moved on only Apr 3; won: Alpha
-        ("needs-confirmed", 3, 2, 1),  # Alpha Bravo Charlie; Bravo was lost
-        ("product-evaluated", 2, 2, 1),  # Alpha, and Charlie's skip (won only in June)
-        ("proposal-received", 2, 1, 1),  # Alpha Charlie; Charlie went back, not on
-        ("contract-signed", 1, 0, 1),  # Alpha; Implementation started came Apr 10
-        ("implementation-started", 0, 0, 0),
-        ("live", 0, 0, 0),
+        ("meeting-booked", 3, 2, 0, 1),  # Alpha Bravo on; Juliet moved on only Apr 3
+        ("needs-confirmed", 3, 2, 1, 0),  # Alpha Charlie on; Bravo lost
+        ("product-evaluated", 2, 2, 0, 0),  # Alpha, and Charlie's skip
+        ("proposal-received", 2, 1, 0, 1),  # Alpha on; Charlie there until Apr 20
+        ("contract-signed", 1, 0, 0, 1),  # Alpha, until Apr 10
+        ("implementation-started", 0, 0, 0, 0),
+        ("live", 0, 0, 0, 0),
     ]
-    assert medians(digest, "previous") == pytest.approx(
-        [
-            10.0,  # 7.625 (Juliet, Mar 25 09:00 → window end) 10 (Alpha) 17 (Bravo)
-            21.0,  # 19 (Bravo, until lost) 21 (Alpha) 64 (Charlie)
-            9.5,  # 0 (Charlie's skip) and 19 (Alpha)
-            20.8125,  # 19 (Alpha) and 22.625 (Charlie, Mar 10 09:00 → window end; moved back Apr 20)
-            12.625,  # Alpha, Mar 20 09:00 → window end
-            None,
-            None,
-        ],
-        abs=1e-6,
-    )
-    # Next rates 7/12, 4/8, 3/5, 3/3, 1/3, 0/2 (Live has no next stage): Implementation started.
-    assert worst(digest) == ["implementation-started"]
+    # MB: Juliet censored at 183h, Alpha 240: S = 1/2. NC: 456 (Bravo) 504. PE: Alpha's 456 (skips take no
+    # time and are left out). PR: Alpha 456, Charlie censored at 543. CS: Alpha open.
+    assert medians(digest, "previous") == pytest.approx([10.0, 21.0, 19.0, 19.0, None, None, None], abs=1e-6)
 
-    # The forecast rests on the current window's won rates.
+    # Next-stage rates (Aalen-Johansen, then shrunk towards the pipeline-wide rate 17 of 20 ended = 0.85).
+    # MB: F_on = 3/12 + (8/12)(4/7) = 53/84, F_out = 1/12 = 7/84, so 53/60 over 8 ended stays.
+    # NC (all entries): F_on = 1/8 + (7/8)(1/6) + (35/48)(2/5) = 27/48, F_out = 7/48: 27/34 over 5.
+    # NC (real stays, for a deal sitting there): 1/2 against 1/6: 3/4 over 4.  PE: 3/4 over 4.  PR: 3/3.
+    mb, nc = shrunk(53 / 60 * 8, 8, 0.85), shrunk(27 / 34 * 5, 5, 0.85)
+    nc_real, pe, pr = shrunk(3, 4, 0.85), shrunk(3, 4, 0.85), shrunk(3, 3, 0.85)
+    assert [row.current.next_rate for row in digest.conversion[:4]] == pytest.approx([mb, nc, pe, pr])
+    assert digest.conversion[4].current.next_rate == pytest.approx(shrunk(1, 1, 0.85))  # Mike moved on
+    assert digest.conversion[5].current.next_rate is None  # nobody has left Implementation started
+    assert [row.current.won_rate for row in digest.conversion[:4]] == pytest.approx(
+        [mb * nc * pe * pr, nc_real * pe * pr, pe * pr, pr]
+    )
+    assert worst(digest) == ["product-evaluated"]  # the lowest shrunk rate among stages with a next stage
+
+    # The forecast: each open deal's chance is its stage's; no deal is older than five ended stays.
     forecast = digest.forecast
     assert forecast_stages(digest) == [
-        ("meeting-booked", 4, 4_900_000, pytest.approx(2 / 12), 12, True),
-        ("needs-confirmed", 3, 3_400_000, 0.25, 8, False),
-        ("product-evaluated", 1, 600_000, 0.6, 5, False),
-        ("proposal-received", 0, 0, 1.0, 3, False),
+        ("meeting-booked", 4, 4_900_000, pytest.approx(mb * nc * pe * pr), 3, True),
+        ("needs-confirmed", 3, 3_400_000, pytest.approx(nc_real * pe * pr), 3, True),
+        ("product-evaluated", 1, 600_000, pytest.approx(pe * pr), 3, True),
+        ("proposal-received", 0, 0, pytest.approx(pr), 3, True),
     ]
-    # 4 × 2/12 + 3 × 0.25 + 1 × 0.6 = 2.0166…
-    assert forecast.expected_wins == 2.02
-    # 4 900 000 / 6 + 3 400 000 / 4 + 600 000 × 0.6 = 816 666.67 + 850 000 + 360 000
-    assert forecast.expected_value_cents == 2_026_667
+    wins = 4 * mb * nc * pe * pr + 3 * nc_real * pe * pr + pe * pr
+    assert forecast.expected_wins == round(wins, 2)
+    assert forecast.expected_value_cents == round(
+        4_900_000 * mb * nc * pe * pr + 3_400_000 * nc_real * pe * pr + 600_000 * pe * pr
+    )
     assert forecast.open_deals == 8
+    assert forecast.wins_low <= round(wins) <= forecast.wins_high <= 8
     # The 12 new deals, Juliet (Needs confirmed Apr 3) and Charlie (moved back Apr 20); Alpha only
     # entered Implementation started.
     assert forecast.basis == 14
-    # Needs confirmed and Product evaluated have open deals and fewer than 10 deals behind their rate.
     assert forecast.enough_history is False
 
 
@@ -544,10 +547,20 @@ def test_to_json_is_serialisable_with_stages_as_keys(services: Services, clock: 
     assert payload["stalled"]["items"][0]["stage"] == "needs-confirmed"
     assert [row["stage"] for row in payload["conversion"]] == list(STAGES)
     needs_confirmed = payload["conversion"][1]["current"]
-    assert needs_confirmed == {"entered": 8, "reached_next": 4, "reached_won": 2, "median_days": pytest.approx(16.0)}
-    assert [row["worst"] for row in payload["conversion"]] == [False] * 5 + [True, False]
+    assert {key: needs_confirmed[key] for key in ("entered", "moved_on", "dropped_out", "still_open")} == {
+        "entered": 8,
+        "moved_on": 4,
+        "dropped_out": 1,
+        "still_open": 3,
+    }
+    assert needs_confirmed["median_days"] == pytest.approx(16.0)
+    assert [row["worst"] for row in payload["conversion"]] == [False, False, True] + [False] * 4
     assert [row["stage"] for row in payload["forecast"]["stages"]] == list(STAGES[:4])
-    assert (payload["forecast"]["expected_wins"], payload["forecast"]["basis"]) == (2.02, 14)
+    first = payload["forecast"]["stages"][0]
+    assert [factor["stage"] for factor in first["factors"]] == list(STAGES[:4])
+    assert [factor["ended"] for factor in first["factors"]] == [8, 5, 4, 3]
+    assert set(payload["forecast"]) >= {"expected_wins", "expected_value_cents", "wins_low", "wins_high", "soon_wins"}
+    assert payload["forecast"]["basis"] == 14
 
 
 def test_a_skip_and_moves_back_count_every_entry(services: Services, clock: Clock) -> None:
@@ -565,30 +578,33 @@ def test_a_skip_and_moves_back_count_every_entry(services: Services, clock: Cloc
     h.advance(sierra, utc(6, 1, 12), utc(6, 2))
     h.back(sierra, utc(6, 7), "meeting-booked", "No budget owner after all")
     digest = digest_at(services, AS_OF)
-    # Deals are counted once however often they entered; Sierra's furthest stage is Needs confirmed.
+    # Every stay counts: Romeo entered Needs confirmed and Product evaluated twice, Sierra Meeting booked twice.
     assert counts(digest, "current") == [
-        ("meeting-booked", 2, 2, 1),
-        ("needs-confirmed", 2, 1, 1),
-        ("product-evaluated", 1, 1, 1),
-        ("proposal-received", 1, 1, 1),  # entered by the skip
-        ("contract-signed", 1, 0, 1),
-        ("implementation-started", 0, 0, 0),
-        ("live", 0, 0, 0),
+        ("meeting-booked", 3, 2, 0, 1),  # Romeo on, Sierra on, Sierra again (still there)
+        ("needs-confirmed", 3, 2, 1, 0),  # Romeo on twice, Sierra moved back
+        ("product-evaluated", 2, 1, 1, 0),  # Romeo moved back, then on
+        ("proposal-received", 1, 1, 0, 0),  # Romeo's skip
+        ("contract-signed", 1, 0, 0, 1),
+        ("implementation-started", 0, 0, 0, 0),
+        ("live", 0, 0, 0, 0),
     ]
-    # The median is over entries.
+    # Kaplan-Meier medians over real stays (a skip takes no time and is left out).
     assert medians(digest, "current") == pytest.approx(
         [
-            2.0,  # 1 (Sierra) 2 (Romeo) 23.625 (Sierra again, Jun 7 09:00 → Jul 1 00:00)
-            4.0,  # 2 (Romeo) 4 (Romeo again) 5 (Sierra)
-            1.5,  # 1 and 2 (Romeo twice)
-            0.0,  # skipped through
-            18.625,  # Jun 12 09:00 → Jul 1 00:00
+            2.0,  # 24h (Sierra) 48h (Romeo), Sierra's second stay censored at 567h
+            4.0,  # 48h 96h (Romeo) 120h (Sierra)
+            1.0,  # 24h (moved back) 48h: half had left after a day
+            None,  # only skipped through
+            None,  # Romeo still there (18.625 days)
             None,
             None,
         ],
         abs=1e-6,
     )
-    assert worst(digest) == ["contract-signed"]  # next rates 2/2, 1/2, 1/1, 1/1, 0/1
+    # Raw rates 2/2, 2/3, 1/2, 1/1; pipeline-wide 6 of 8 ended moved on.
+    mb, nc, pe, pr = shrunk(2, 2, 0.75), shrunk(2, 3, 0.75), shrunk(1, 2, 0.75), shrunk(1, 1, 0.75)
+    assert [row.current.next_rate for row in digest.conversion[:5]] == pytest.approx([mb, nc, pe, pr, None])
+    assert worst(digest) == ["product-evaluated"]
     assert stage_totals(digest)[0] == ("meeting-booked", 1, 100_000)
     assert stage_totals(digest)[4] == ("contract-signed", 1, 200_000)
     # Sierra's time in stage runs from her move back, not from her creation.
@@ -596,9 +612,14 @@ def test_a_skip_and_moves_back_count_every_entry(services: Services, clock: Cloc
         ("Sierra", utc(6, 7), 23),
         ("Romeo", utc(6, 12), 18),
     ]
-    # Sierra: 1 open deal at Meeting booked, won rate 1/2 (Romeo won, Sierra not).
+    # Sierra: 1 open deal at Meeting booked.
     forecast = digest.forecast
-    assert (forecast.expected_wins, forecast.expected_value_cents, forecast.basis) == (0.5, 50_000, 2)
+    chance = mb * nc * pe * pr
+    assert (forecast.expected_wins, forecast.expected_value_cents, forecast.basis) == (
+        round(chance, 2),
+        round(100_000 * chance),
+        2,
+    )
     assert digest.won_in_period.deals == 0  # Romeo's win on Jun 12 is before the period
 
 
@@ -622,25 +643,32 @@ def test_deals_lost_at_every_stage(services: Services, clock: Clock) -> None:
     assert digest.won_in_period.deals == 0  # Contract signed was entered May 5
     assert (digest.approved.total, digest.new_deals.total, digest.stalled.total, digest.pending.total) == (0, 0, 0, 0)
     assert counts(digest, "current") == [
-        ("meeting-booked", 7, 6, 3),
-        ("needs-confirmed", 6, 5, 3),
-        ("product-evaluated", 5, 4, 3),
-        ("proposal-received", 4, 3, 3),
-        ("contract-signed", 3, 2, 3),
-        ("implementation-started", 2, 1, 2),
-        ("live", 1, 0, 1),
+        ("meeting-booked", 7, 6, 1, 0),
+        ("needs-confirmed", 6, 5, 1, 0),
+        ("product-evaluated", 5, 4, 1, 0),
+        ("proposal-received", 4, 3, 1, 0),
+        ("contract-signed", 3, 2, 1, 0),
+        ("implementation-started", 2, 1, 1, 0),
+        ("live", 1, 0, 1, 0),
     ]
     # Every deal that moved on stayed 1 day; the one lost there stayed until Jun 25.
     assert medians(digest, "current") == pytest.approx(
-        [1.0, 1.0, 1.0, 1.0, 1.0, (1 + 50 + 5 / 24) / 2, 49 + 6 / 24],  # May 6 → Jun 25 14:00; May 7 → Jun 25 15:00
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 49 + 6 / 24],  # Live: May 7 09:00 → Jun 25 15:00
         abs=1e-6,
     )
-    assert worst(digest) == ["implementation-started"]  # 6/7, 5/6, 4/5, 3/4, 2/3, 1/2
+    # Nothing is open, so the rates are plain shares: 6/7, 5/6, 4/5, 3/4, 2/3, 1/2, shrunk towards the
+    # pipeline-wide 18 of 22 (stages before the win).
+    prior = 18 / 22
+    rates = [shrunk(6, 7, prior), shrunk(5, 6, prior), shrunk(4, 5, prior), shrunk(3, 4, prior)]
+    assert [row.current.next_rate_raw for row in digest.conversion[:6]] == pytest.approx(
+        [6 / 7, 5 / 6, 4 / 5, 3 / 4, 2 / 3, 1 / 2]
+    )
+    assert worst(digest) == ["implementation-started"]
     assert forecast_stages(digest) == [
-        ("meeting-booked", 0, 0, pytest.approx(3 / 7), 7, False),
-        ("needs-confirmed", 0, 0, 0.5, 6, False),
-        ("product-evaluated", 0, 0, 0.6, 5, False),
-        ("proposal-received", 0, 0, 0.75, 4, False),
+        ("meeting-booked", 0, 0, pytest.approx(rates[0] * rates[1] * rates[2] * rates[3]), 4, True),
+        ("needs-confirmed", 0, 0, pytest.approx(rates[1] * rates[2] * rates[3]), 4, True),
+        ("product-evaluated", 0, 0, pytest.approx(rates[2] * rates[3]), 4, True),
+        ("proposal-received", 0, 0, pytest.approx(rates[3]), 4, True),
     ]
     assert (digest.forecast.expected_wins, digest.forecast.open_deals, digest.forecast.basis) == (0, 0, 7)
 
@@ -746,6 +774,8 @@ def test_a_move_back_that_never_moves_on_again_does_not_count_as_converting(serv
     h.advance(tango, utc(1, 10), utc(1, 11))
     h.back(tango, utc(5, 10), "needs-confirmed", "New CFO reopened the budget")
     digest = digest_at(services, AS_OF)
-    assert counts(digest, "current")[1] == ("needs-confirmed", 1, 0, 0)
-    assert counts(digest, "previous")[1] == ("needs-confirmed", 1, 1, 0)
-    assert digest.forecast.stages[1].won_rate == 0.0
+    assert counts(digest, "current")[1] == ("needs-confirmed", 1, 0, 0, 1)
+    assert counts(digest, "previous")[1] == ("needs-confirmed", 1, 1, 0, 0)
+    # Nothing ended in the current window: no rate, rather than a made-up one.
+    assert digest.conversion[1].current.next_rate is None
+    assert digest.forecast.stages[1].won_rate is None

@@ -48,9 +48,10 @@ def upgrade() -> None:
             sqlite_where=sa.text("ended = 'open'"),
             postgresql_where=sa.text("ended = 'open'"),
         )
-    with op.batch_alter_table("deal", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("crm_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.create_unique_constraint("uq_deal_team_crm_id", ["team_id", "crm_id"])
+    # A plain ADD COLUMN and a unique index: SQLite can do both in place, where a batch table rebuild of
+    # `deal` would have to drop a table that other tables' foreign keys point at.
+    op.add_column("deal", sa.Column("crm_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.create_index("uq_deal_team_crm_id", "deal", ["team_id", "crm_id"], unique=True)
     _backfill()
 
 
@@ -71,7 +72,6 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deal", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_deal_team_crm_id", type_="unique")
-        batch_op.drop_column("crm_id")
+    op.drop_index("uq_deal_team_crm_id", table_name="deal")
+    op.drop_column("deal", "crm_id")
     op.drop_table("stage_spell")

@@ -1,0 +1,196 @@
+"""Digest aggregates over stage spells: one statement per number family, each returning a short,
+grouped result (per stage, per whole hour or day), so the digest's memory stays flat and its cost
+grows with the activity in the window rather than with the length of the history.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from storage.models import Deal, SpellEnd, StageSpell
+
+
+def _moment(value: datetime) -> ColumnElement[datetime]:
+    return literal(value, UTCDateTime())
+
+
+def _seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return cast(func.extract("epoch", end - start), Float)
+
+
+def _whole(session: Session, start: Any, end: Any, unit_seconds: float) -> ColumnElement[int]:
+    """Whole units from `start` to `end` (never negative here), rounded down: SQLite's CAST truncates,
+    PostgreSQL's would round, so it floors."""
+    units = _seconds_between(session, start, end) / unit_seconds
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(units, Integer)
+    return cast(func.floor(units), Integer)
+
+
+def _open_at(at: datetime) -> ColumnElement[bool]:
+    """The spell was open at `at`: entered before it, and not left by then."""
+    return and_(
+        col(StageSpell.entered_at) < _moment(at),
+        or_(col(StageSpell.left_at).is_(None), col(StageSpell.left_at) >= _moment(at)),
+    )
+
+
+@dataclass(frozen=True)
+class StayRow:
+    stage_key: str
+    hours: int
+    outcome: str
+    count: int
+
+
+def stays_entered(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[StayRow]:
+    """Spells that entered a stage in [start, end), as they stood at `end`: per stage, whole hours
+    stayed (until they ended, or until `end` while still open) and outcome (`open` if not ended by
+    `end`), with their count."""
+    ended_by_end = and_(col(StageSpell.left_at).is_not(None), col(StageSpell.left_at) < _moment(end))
+    outcome = case((ended_by_end, col(StageSpell.ended)), else_=literal(SpellEnd.OPEN.value)).label("outcome")
+    until = case((ended_by_end, col(StageSpell.left_at)), else_=_moment(end))
+    hours = _whole(session, col(StageSpell.entered_at), until, 3600.0).label("hours")
+    rows = session.execute(
+        select(col(StageSpell.stage_key), hours, outcome, func.count())
+        .where(
+            col(StageSpell.team_id) == team_id,
+            col(StageSpell.entered_at) >= _moment(start),
+            col(StageSpell.entered_at) < _moment(end),
+        )
+        .group_by(col(StageSpell.stage_key), hours, outcome)
+    ).all()
+    return [StayRow(key, int(hour), str(kind), int(count)) for key, hour, kind, count in rows]
+
+
+@dataclass(frozen=True)
+class OpenRow:
+    stage_key: str
+    age_days: int
+    deals: int
+    value_cents: int
+
+
+def open_by_stage_and_age(session: Session, *, team_id: str, at: datetime) -> list[OpenRow]:
+    """Deals open at `at` (their spell then open), per stage and whole days in it, with their value."""
+    age = _whole(session, col(StageSpell.entered_at), _moment(at), 86400.0).label("age")
+    rows = session.execute(
+        select(col(StageSpell.stage_key), age, func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
+        .join(Deal, col(Deal.id) == col(StageSpell.deal_id))
+        .where(col(StageSpell.team_id) == team_id, _open_at(at))
+        .group_by(col(StageSpell.stage_key), age)
+    ).all()
+    return [OpenRow(key, int(days), int(count), int(value)) for key, days, count, value in rows]
+
+
+def close_times(
+    session: Session, *, team_id: str, won_key: str, stage_keys: Sequence[str], start: datetime, end: datetime
+) -> list[tuple[str, int, int]]:
+    """For deals won in [start, end) (a spell at the won stage entered by an approved move): per earlier
+    stage, whole days from the deal's latest entry into that stage (before the win) to the win, counted."""
+    if not stage_keys:
+        return []
+    won = aliased(StageSpell)
+    earlier = aliased(StageSpell)
+    entries = (
+        select(
+            col(earlier.stage_key).label("stage_key"),
+            col(won.entered_at).label("won_at"),
+            func.max(col(earlier.entered_at)).label("entered_at"),
+        )
+        .join(earlier, col(earlier.deal_id) == col(won.deal_id))
+        .where(
+            col(won.team_id) == team_id,
+            col(won.stage_key) == won_key,
+            col(won.entered_via) == "approved",
+            col(won.entered_at) >= _moment(start),
+            col(won.entered_at) < _moment(end),
+            col(earlier.stage_key).in_(stage_keys),
+            col(earlier.entered_at) <= col(won.entered_at),
+        )
+        .group_by(col(won.id), col(earlier.stage_key), col(won.entered_at))
+        .subquery()
+    )
+    days = _whole(session, entries.c.entered_at, entries.c.won_at, 86400.0).label("days")
+    rows = session.execute(select(entries.c.stage_key, days, func.count()).group_by(entries.c.stage_key, days)).all()
+    return [(str(key), int(day), int(count)) for key, day, count in rows]
+
+
+def won_in_period(session: Session, *, team_id: str, won_key: str, start: datetime, end: datetime) -> tuple[int, int]:
+    """Deals that crossed into the won stage from an earlier one in [start, end) (a move back into it is
+    not a new win), and their value."""
+    count, value = session.execute(
+        select(func.count(func.distinct(col(StageSpell.deal_id))), func.coalesce(func.sum(col(Deal.value_cents)), 0))
+        .join(Deal, col(Deal.id) == col(StageSpell.deal_id))
+        .where(
+            col(StageSpell.team_id) == team_id,
+            col(StageSpell.stage_key) == won_key,
+            col(StageSpell.entered_via) == "approved",
+            col(StageSpell.entered_at) >= _moment(start),
+            col(StageSpell.entered_at) < _moment(end),
+        )
+    ).one()
+    return int(count), int(value)
+
+
+def deals_entering(session: Session, *, team_id: str, stage_keys: Sequence[str], start: datetime, end: datetime) -> int:
+    """Distinct deals that entered any of `stage_keys` in [start, end)."""
+    if not stage_keys:
+        return 0
+    return int(
+        session.execute(
+            select(func.count(func.distinct(col(StageSpell.deal_id)))).where(
+                col(StageSpell.team_id) == team_id,
+                col(StageSpell.stage_key).in_(stage_keys),
+                col(StageSpell.entered_at) >= _moment(start),
+                col(StageSpell.entered_at) < _moment(end),
+            )
+        ).scalar_one()
+    )
+
+
+@dataclass(frozen=True)
+class StalledRow:
+    deal_number: int
+    deal_name: str
+    owner_id: str
+    stage_key: str
+    entered_at: datetime
+    value_cents: int | None
+
+
+def stalled_deals(
+    session: Session, *, team_id: str, at: datetime, stalled_before: Mapping[str, datetime], limit: int
+) -> tuple[list[StalledRow], int]:
+    """Deals open at `at` that entered their stage before that stage's cutoff, oldest first."""
+    if not stalled_before:
+        return [], 0
+    stalled = or_(
+        *(
+            and_(col(StageSpell.stage_key) == key, col(StageSpell.entered_at) < _moment(cutoff))
+            for key, cutoff in stalled_before.items()
+        )
+    )
+    base = (
+        select(
+            col(Deal.number),
+            col(Deal.name),
+            col(Deal.owner_id),
+            col(StageSpell.stage_key),
+            col(StageSpell.entered_at),
+            col(Deal.value_cents),
+        )
+        .join(Deal, col(Deal.id) == col(StageSpell.deal_id))
+        .where(col(StageSpell.team_id) == team_id, _open_at(at), stalled)
+    )
+    rows = session.execute(base.order_by(col(StageSpell.entered_at), col(Deal.number)).limit(limit)).all()
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    return [StalledRow(*row) for row in rows], int(total)
