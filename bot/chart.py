@@ -71,7 +71,7 @@ def render_chart(digest: Digest) -> bytes:
     figure.text(
         0.02,
         1 - 0.65 / height,
-        f"Open deals by stage · dates in {digest.period.tz}",
+        subtitle(digest),
         fontsize=10,
         color=MUTED_COLOR,
         va="center",
@@ -230,6 +230,17 @@ def outcome_line(digest: Digest) -> str:
         f"Won this period: {deals(won.deals)} · {format_amount(won.value_cents)}"
         f"      Lost: {deals(lost.deals)} · {format_amount(lost.value_cents)}"
     )
+
+
+def subtitle(digest: Digest) -> str:
+    """What the bars and arrows mean, and the forecast in one phrase."""
+    forecast = digest.forecast
+    expected = (
+        f" · forecast: about {forecast.expected_wins:.1f} wins (80% likely {forecast.wins_low}–{forecast.wins_high})"
+        if forecast.open_deals
+        else ""
+    )
+    return f"Open deals by stage · → share that moves on{expected} · dates in {digest.period.tz}"
 
 
 def deals(count: int) -> str:

@@ -1,5 +1,6 @@
 import io
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.chart import conversion_label, period_label, render_chart, shorten
+from bot.chart import conversion_label, period_label, render_chart, shorten, subtitle
 from commands.digest_report import (
     Conversion,
     Digest,
@@ -184,3 +185,13 @@ def test_shorten_keeps_short_names_and_ellipsises_long_ones() -> None:
     long = shorten("x" * 200)
     assert len(long) == 32
     assert long.endswith("…")
+
+
+def test_subtitle_says_what_the_arrows_mean_and_gives_the_forecast() -> None:
+    quiet = typical()
+    assert subtitle(quiet) == "Open deals by stage · → share that moves on · dates in Europe/Paris"
+    forecast = Forecast(4.56, 100, 3, 6, 30, 1.0, 10, 8, 14, ())
+    assert subtitle(replace(quiet, forecast=forecast)) == (
+        "Open deals by stage · → share that moves on · forecast: about 4.6 wins (80% likely 3–6)"
+        " · dates in Europe/Paris"
+    )
