@@ -39,11 +39,13 @@ Definitions (the README repeats them in a sales manager's words):
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import numpy
 
@@ -347,10 +349,25 @@ class CloseTimes:
     def soon_share(self, stage_key: str, age_days: int, within_days: int = SOON_DAYS) -> float:
         """Of the deals won that had sat in the stage at least `age_days`, the share won within
         `within_days` more; 0 when no deal won after sitting there that long."""
-        days = self.days_by_stage.get(stage_key, {})
-        later = sum(count for day, count in days.items() if day >= age_days)
-        soon = sum(count for day, count in days.items() if age_days <= day < age_days + within_days)
+        days, counts = self._cumulative.get(stage_key, ((), ()))
+        total = counts[-1] if counts else 0
+
+        def won_before(day: int) -> int:
+            index = bisect.bisect_left(days, day)
+            return counts[index - 1] if index else 0
+
+        later = total - won_before(age_days)
+        soon = won_before(age_days + within_days) - won_before(age_days)
         return soon / later if later else 0.0
+
+    @cached_property
+    def _cumulative(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Per stage, the days in ascending order and the running count of wins up to each."""
+        result = {}
+        for stage_key, by_day in self.days_by_stage.items():
+            days = sorted(by_day)
+            result[stage_key] = (days, list(itertools.accumulate(by_day[day] for day in days)))
+        return result
 
 
 @dataclass(frozen=True)
