@@ -50,6 +50,7 @@ from bench.simulated_pipeline import (
     write_csv,
 )
 from commands.__main__ import main as commands_main
+from commands.digest import FORECAST_DAYS
 
 TEAM = "TSIM"
 DEFAULT_AS_OF = date(2026, 6, 1)
@@ -84,6 +85,7 @@ class SeedRun:
     realised_wins: int
     oracle: float
     age_aware_oracle: float
+    complete_data: float
     simulate_seconds: float
     forecast: float | None = None
     digest_open_deals: int | None = None
@@ -170,7 +172,7 @@ def run_seed(
         run.deals_in_csv = write_csv(simulation, csv_path, as_of)
         with fresh_database(database_url, keep=False) as url, _environment(DATABASE_URL=url, PIPELINE_FILE=""):
             started = time.perf_counter()
-            _command(["import", str(csv_path), "--team", TEAM])
+            _command(["import", str(csv_path), "--team", TEAM, "--channel", "C0SIM001"])
             run.import_seconds = time.perf_counter() - started
             digest_arguments = ["digest", "--team", TEAM, "--as-of", as_of.date().isoformat(), "--json"]
             if window is not None:
@@ -199,6 +201,7 @@ def summarise_simulation(simulation: Simulation, as_of: datetime) -> SeedRun:
         realised_wins=sum(deal.won for deal in open_deals),
         oracle=simulation.oracle_forecast(as_of),
         age_aware_oracle=simulation.age_aware_oracle_forecast(as_of),
+        complete_data=simulation.complete_data_forecast(as_of, FORECAST_DAYS),
         simulate_seconds=0.0,
     )
 
@@ -353,6 +356,7 @@ def shape_report(shape: Shape, runs: list[SeedRun], *, oracle_only: bool) -> dic
         "mean_age_aware_oracle": statistics.fmean(run.age_aware_oracle for run in runs),
         "oracle_mae": oracle_mae,
         "age_aware_oracle_mae": statistics.fmean(abs(run.age_aware_oracle - run.realised_wins) for run in runs),
+        "complete_data_mae": statistics.fmean(abs(run.complete_data - run.realised_wins) for run in runs),
         "stages": stages,
         "seconds_per_seed": statistics.fmean(
             run.simulate_seconds + (run.import_seconds or 0.0) + (run.digest_seconds or 0.0) for run in runs
@@ -428,7 +432,9 @@ def _render_shape(name: str, shape: dict[str, Any], *, oracle_only: bool) -> lis
         + ("" if oracle_only else f", forecast {shape['mean_forecast']:.1f}")
     )
     lines.append(
-        f"   MAE: oracle {shape['oracle_mae']:.2f}, age-aware oracle {shape['age_aware_oracle_mae']:.2f}"
+        f"   MAE: oracle {shape['oracle_mae']:.2f}, age-aware oracle {shape['age_aware_oracle_mae']:.2f}, "
+        f"complete-data estimate {shape['complete_data_mae']:.2f} "
+        f"({shape['complete_data_mae'] / shape['oracle_mae']:.3f}x the oracle)"
         + ("" if oracle_only else f", forecast {shape['forecast_mae']:.2f}")
     )
     if oracle_only:

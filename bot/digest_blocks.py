@@ -194,7 +194,7 @@ def _conversion(digest: Digest) -> list[Block]:
             line += " · _converts worst_"
         lines.append(line)
         if now.entered and now.thin:
-            thin.append(f"{escape(row.stage.name)} ({now.ended})")
+            thin.append(f"{escape(row.stage.name)} ({now.rate_basis})")
     title = (
         f"*Stage conversion*: deals that entered each stage in the last {digest.window_days} days; "
         "deals still in a stage are not counted as lost"

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from commands.import_history import IMPORT_ACTOR
 from commands.parsing import Evidence, format_amount
 
 SECTION_TEXT_LIMIT = 3000
@@ -17,7 +18,8 @@ def escape(text: str) -> str:
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
+    """A Slack mention of the person; history brought in from a CRM names the import instead."""
+    return "the import" if user_id == IMPORT_ACTOR else f"<@{user_id}>"
 
 
 def link(evidence: Evidence) -> str:

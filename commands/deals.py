@@ -3,7 +3,7 @@
 from sqlmodel import Session
 
 from commands.errors import CommandError
-from commands.history import owe_announcement, record
+from commands.history import owe_announcement, owe_card_of_imported, record
 from commands.managers import is_manager
 from commands.parsing import ListDeals, MarkLost, NewDeal, format_deal_id
 from commands.results import (
@@ -103,6 +103,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
         require_owner_or_manager(session, services, actor, deal, doing="mark it lost")
         if deal.status == "lost":
             raise CommandError(f"{format_deal_id(deal.number)} is already lost ({deal.lost_reason}).")
+        owe_card_of_imported(session, deal, at=now)
         cancelled = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
         if cancelled is not None:
             assert cancelled.id is not None

@@ -22,6 +22,7 @@ Definitions (each number in the digest means exactly this):
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,13 +46,16 @@ from commands.digest_report import (
 from commands.pipeline import Pipeline
 from commands.results import evidence_from_json, stage_or_placeholder
 from commands.services import Services
+from storage import period_queries, spell_queries
 from storage import report_queries as reports
-from storage import spell_queries
 from storage.db import read_only
 
 LIST_LIMIT = 10
 DEFAULT_PERIOD_DAYS = 7
 DEFAULT_WINDOW_DAYS = 90
+FORECAST_DAYS = 365
+"""How far back the forecast's rates and times to close look: longer than the conversion window, because a
+forecast's error from rates resting on few stays soon outweighs what a recent change in them would add."""
 PENDING_AFTER = timedelta(days=1)
 
 
@@ -68,7 +72,12 @@ def local_midnight(day: date, tz: str) -> datetime:
 
 
 def compute_digest(
-    services: Services, *, team_id: str, period: Period, window_days: int = DEFAULT_WINDOW_DAYS
+    services: Services,
+    *,
+    team_id: str,
+    period: Period,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    forecast_days: int = FORECAST_DAYS,
 ) -> Digest:
     pipeline = services.pipeline
     as_of = period.end
@@ -102,16 +111,24 @@ def compute_digest(
             stalled_before={stage.key: as_of - timedelta(days=stage.stall_after_days) for stage in pipeline.stages},
             limit=LIST_LIMIT,
         )
-        current = spell_queries.stays_entered(session, team_id=team_id, start=as_of - window, end=as_of)
-        previous = spell_queries.stays_entered(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
+        current = _Window(
+            spell_queries.stays_entered(session, team_id=team_id, start=as_of - window, end=as_of),
+            period_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of),
+        )
+        previous = _Window(
+            spell_queries.stays_entered(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
+            period_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
+        )
+        forecast_start = as_of - timedelta(days=forecast_days)
+        forecast_watch = period_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
         close_times = spell_queries.close_times(
-            session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=as_of - window, end=as_of
+            session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=forecast_start, end=as_of
         )
         basis = spell_queries.deals_entering(
             session, team_id=team_id, stage_keys=before_won, start=as_of - window, end=as_of
         )
     by_stage = _by_stage(pipeline, open_rows)
-    current_chain = estimators.chain(_stage_spells(before_won, current))
+    forecast_chain = estimators.chain(_watches(before_won, forecast_watch))
     return Digest(
         team_id=team_id,
         as_of=as_of,
@@ -157,7 +174,7 @@ def compute_digest(
             stalled_total,
         ),
         conversion=_conversions(pipeline, current, previous),
-        forecast=_forecast(pipeline, by_stage, current_chain, open_rows, close_times, basis),
+        forecast=_forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis),
     )
 
 
@@ -168,6 +185,26 @@ def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tup
         deals[row.stage_key] += row.deals
         value[row.stage_key] += row.value_cents
     return tuple(StageTotal(stage, deals[stage.key], value[stage.key]) for stage in pipeline.stages)
+
+
+@dataclass(frozen=True)
+class _Window:
+    entered: list[spell_queries.StayRow]
+    """The stays that began in the window: what the counts and the median read."""
+    watched: period_queries.WatchRows
+    """Every stay in a stage during the window: what the rates read."""
+
+
+def _watches(keys: Sequence[str], rows: period_queries.WatchRows) -> list[estimators.Watch]:
+    exits: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
+    entries: dict[str, dict[int, int]] = {key: {} for key in keys}
+    for key, hours, outcome, count in rows.exits:
+        if key in exits:
+            exits[key].append(estimators.Stay(hours, estimators.Outcome(outcome), count))
+    for key, hours, count in rows.entries:
+        if key in entries:
+            entries[key][hours] = entries[key].get(hours, 0) + count
+    return [estimators.Watch(key, tuple(exits[key]), entries[key]) for key in keys]
 
 
 def _stage_spells(keys: Sequence[str], rows: list[spell_queries.StayRow]) -> list[estimators.StageSpells]:
@@ -216,26 +253,25 @@ def _deals(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> List
     )
 
 
-def _conversions(
-    pipeline: Pipeline, current: list[spell_queries.StayRow], previous: list[spell_queries.StayRow]
-) -> tuple[StageConversion, ...]:
+def _conversions(pipeline: Pipeline, current: _Window, previous: _Window) -> tuple[StageConversion, ...]:
     """Each stage's conversion in both windows; the worst is the lowest next-stage rate now, among stages
     with a next stage and at least one ended stay."""
     now, before = _window_conversions(pipeline, current), _window_conversions(pipeline, previous)
-    rates = {index: row.next_rate for index, row in enumerate(now[:-1]) if row.next_rate is not None and row.ended}
+    rates = {index: row.next_rate for index, row in enumerate(now[:-1]) if row.next_rate is not None and row.rate_basis}
     worst = min(rates, key=lambda index: (rates[index], index)) if rates else None
     return tuple(
         StageConversion(stage, now[index], before[index], index == worst) for index, stage in enumerate(pipeline.stages)
     )
 
 
-def _window_conversions(pipeline: Pipeline, rows: list[spell_queries.StayRow]) -> list[Conversion]:
+def _window_conversions(pipeline: Pipeline, window: _Window) -> list[Conversion]:
     won_position = pipeline.index(pipeline.won_stage().key)
-    spells = _stage_spells(pipeline.keys, rows)
-    chain = estimators.chain(spells[:won_position])
+    spells = _stage_spells(pipeline.keys, window.entered)
+    watches = _watches(pipeline.keys, window.watched)
+    chain = estimators.chain(watches[:won_position])
     result = []
     for position, stage_spells in enumerate(spells):
-        rate = estimators.next_rate(stage_spells.stays, chain.prior)
+        rate = estimators.next_rate(watches[position], chain.prior)
         median = estimators.median_days(stage_spells.stays)
         result.append(
             Conversion(
@@ -248,6 +284,7 @@ def _window_conversions(pipeline: Pipeline, rows: list[spell_queries.StayRow]) -
                 still_open=stage_spells.still_open,
                 next_rate=rate.value if rate.ended else None,
                 next_rate_raw=rate.raw,
+                rate_basis=rate.ended,
                 won_rate=chain.win_chance(position).probability if position < won_position else None,
                 median_days=median.days if median else None,
                 watched_days=median.longest_days if median else 0.0,

@@ -98,9 +98,9 @@ class Conversion:
     """The stays that entered a stage in a window, as they stood at the window's end, and what they say.
 
     `commands.estimators` defines each rate; in short: `next_rate` is the probability that a stay in
-    the stage ends by moving on rather than dropping out, counting only stays whose outcome is known
-    (open ones are censored, not failures) and shrunk towards the pipeline-wide rate when few stays
-    ended; `won_rate` is the probability that a deal sitting in the stage is eventually won (before
+    the stage ends by moving on rather than dropping out, from every stay seen in the stage during the
+    window (open ones are censored, not failures), shrunk towards the pipeline-wide rate when few
+    stays ended; `won_rate` is the probability that a deal sitting in the stage is eventually won (before
     the won stage only); `median_days` is the Kaplan-Meier median stay.
     """
 
@@ -113,6 +113,8 @@ class Conversion:
     still_open: int
     next_rate: float | None
     next_rate_raw: float | None
+    rate_basis: int
+    """The ended stays the rate rests on: every stay in the stage during the window, not only those that began in it."""
     won_rate: float | None
     median_days: float | None
     watched_days: float
@@ -124,8 +126,8 @@ class Conversion:
 
     @property
     def thin(self) -> bool:
-        """Fewer than `THIN_SPELLS` ended stays: the rate is mostly the pipeline-wide prior."""
-        return self.ended < THIN_SPELLS
+        """Fewer than `THIN_SPELLS` ended stays behind the rate: it leans on the pipeline-wide rate."""
+        return self.rate_basis < THIN_SPELLS
 
 
 @dataclass(frozen=True)

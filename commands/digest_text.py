@@ -101,7 +101,7 @@ def conversion_lines(digest: Digest) -> list[str]:
         parts.append(median_words(now))
         lines.append("; ".join(parts) + ("  <- converts worst" if row.worst else ""))
         if now.entered and now.thin:
-            thin.append(f"{row.stage.name} ({plural(now.ended, 'ended stay')})")
+            thin.append(f"{row.stage.name} ({plural(now.rate_basis, 'ended stay')})")
     if thin:
         lines.append(
             f"  Fewer than {THIN_SPELLS} ended stays behind: {', '.join(thin)}; read those rates as rough guesses."

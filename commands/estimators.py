@@ -54,6 +54,9 @@ THIN_SPELLS = 20
 SOON_DAYS = 30
 AGE_NEEDS_ENDED = 5
 """Stays that ended after a deal's age, below which its age says nothing and the stage's rate is used."""
+AGE_PRIOR_SPELLS = 40.0
+"""How many pseudo-stays at the stage's own rate temper the rate read from stays that lasted as long as a deal has:
+enough that a handful of old stays cannot swing it, few enough that a real age effect shows."""
 INTERVAL = (0.1, 0.9)
 
 
@@ -105,23 +108,30 @@ class Incidence:
         return self.at(math.inf)
 
 
-def incidence(stays: Iterable[Stay]) -> Incidence:
+def incidence(stays: Iterable[Stay], entries: Mapping[int, int] | None = None) -> Incidence:
     """Aalen-Johansen estimate of the two competing outcomes; open stays are censored at their age.
 
-    At each duration t with n stays still at risk, d_on moving on and d_out dropping out:
+    At each duration t with n stays at risk, d_on moving on and d_out dropping out:
     F_on(t) += S(t-) * d_on / n, F_out(t) += S(t-) * d_out / n, S(t) = S(t-) * (1 - (d_on + d_out) / n).
-    Stays censored at t are at risk at t (they were seen to last that long).
+    Stays censored at t are at risk at t (they were seen to last that long). `entries` maps a duration
+    to how many stays were first seen at it (stays that had already lasted that long when the window
+    began: left truncation); they join the risk set there. Without it every stay is seen from the start.
     """
-    by_hour: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_hour: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for stay in stays:
         slot = by_hour[stay.hours]
         slot[0 if stay.outcome.moved_on else 1 if stay.outcome.dropped_out else 2] += stay.count
-    at_risk = sum(sum(slot) for slot in by_hour.values())
+        if entries is None:
+            by_hour[0][3] += stay.count
+    for hour, count in (entries or {}).items():
+        by_hour[hour][3] += count
+    at_risk = 0
     survival, on, out = 1.0, 0.0, 0.0
     hours, ons, outs, survivals = [], [], [], []
     for hour in sorted(by_hour):
-        moved, dropped, censored = by_hour[hour]
-        if at_risk and (moved or dropped):
+        moved, dropped, censored, joined = by_hour[hour]
+        at_risk += joined
+        if at_risk > 0 and (moved or dropped):
             on += survival * moved / at_risk
             out += survival * dropped / at_risk
             survival *= 1 - (moved + dropped) / at_risk
@@ -190,31 +200,75 @@ class StageSpells:
         return tuple(stay for stay in self.stays if stay.outcome != Outcome.SKIPPED)
 
 
-def raw_rate(stays: Sequence[Stay]) -> tuple[float | None, int]:
+@dataclass(frozen=True)
+class Watch:
+    """Every stay in one stage while a window was open: how each stood at the window's end (`exits`:
+    duration and outcome), and the age at which each was first seen (`entries`: a stay that began
+    before the window was first seen at the age it had when the window began; None means every stay
+    began in the window, so all were seen from the start).
+
+    Watching every stay in the window rather than only those that began in it is what keeps a stage
+    whose stays outlast the window from having almost nothing to go on (period analysis)."""
+
+    stage_key: str
+    exits: tuple[Stay, ...] = ()
+    entries: Mapping[int, int] | None = None
+
+    def _count(self, wanted: Iterable[Outcome]) -> int:
+        kinds = set(wanted)
+        return sum(stay.count for stay in self.exits if stay.outcome in kinds)
+
+    @property
+    def moved_on(self) -> int:
+        return self._count((Outcome.MOVED_ON, Outcome.SKIPPED))
+
+    @property
+    def dropped_out(self) -> int:
+        return self._count((Outcome.LOST, Outcome.MOVED_BACK))
+
+    @property
+    def ended(self) -> int:
+        return self.moved_on + self.dropped_out
+
+    def real(self) -> Watch:
+        """The same without skips: they began in the window and took no time, so they were seen at 0."""
+        skipped = self._count((Outcome.SKIPPED,))
+        exits = tuple(stay for stay in self.exits if stay.outcome != Outcome.SKIPPED)
+        if self.entries is None:
+            return Watch(self.stage_key, exits)
+        entries = dict(self.entries)
+        entries[0] = entries.get(0, 0) - skipped
+        return Watch(self.stage_key, exits, entries)
+
+    @property
+    def curve(self) -> Incidence:
+        return incidence(self.exits, self.entries)
+
+
+def raw_rate(watch: Watch) -> tuple[float | None, int]:
     """The next-stage rate from the data alone (Aalen-Johansen), and how many stays ended."""
-    ended = sum(stay.count for stay in stays if stay.outcome != Outcome.OPEN)
-    on, out, _ = incidence(stays).final
-    return (on / (on + out) if on + out > 0 else None), ended
+    on, out, _ = watch.curve.final
+    return (on / (on + out) if on + out > 0 else None), watch.ended
 
 
-def shrunk(raw: float | None, ended: int, prior: float | None) -> float | None:
-    """The Beta-prior posterior mean: `PRIOR_SPELLS` pseudo-stays at the prior's rate."""
+def shrunk(raw: float | None, ended: int, prior: float | None, *, strength: float = PRIOR_SPELLS) -> float | None:
+    """The Beta-prior posterior mean: `strength` pseudo-stays at the prior's rate."""
     if prior is None:
         return raw
     if raw is None:
         return prior
-    return (raw * ended + PRIOR_SPELLS * prior) / (ended + PRIOR_SPELLS)
+    return (raw * ended + strength * prior) / (ended + strength)
 
 
-def pipeline_rate(stages: Sequence[StageSpells]) -> float | None:
+def pipeline_rate(watches: Sequence[Watch]) -> float | None:
     """Moving on among ended stays, all stages before the win pooled: what thin rates shrink towards."""
-    moved = sum(stage.moved_on for stage in stages)
-    ended = moved + sum(stage.dropped_out for stage in stages)
+    moved = sum(watch.moved_on for watch in watches)
+    ended = moved + sum(watch.dropped_out for watch in watches)
     return moved / ended if ended else None
 
 
-def next_rate(stays: Sequence[Stay], prior: float | None) -> Rate:
-    raw, ended = raw_rate(stays)
+def next_rate(watch: Watch, prior: float | None) -> Rate:
+    raw, ended = raw_rate(watch)
     return Rate(shrunk(raw, ended, prior), raw, ended)
 
 
@@ -267,7 +321,7 @@ class WinChance:
 class Chain:
     """The Markov chain over the stages before the won stage, as estimated from one window."""
 
-    stages: tuple[StageSpells, ...]
+    stages: tuple[Watch, ...]
     prior: float | None
     all_entries: tuple[Rate, ...]
     real_stays: tuple[Rate, ...]
@@ -302,21 +356,22 @@ class Chain:
         remaining = (on_end - on_age) + (out_end - out_age)
         if remaining <= 0:
             return stage_rate
-        return shrunk((on_end - on_age) / remaining, ended_after, stage_rate)
+        return shrunk((on_end - on_age) / remaining, ended_after, stage_rate, strength=AGE_PRIOR_SPELLS)
 
 
-def chain(stages: Sequence[StageSpells]) -> Chain:
-    """Estimate the chain from the stays that entered each stage before the won stage."""
-    prior = pipeline_rate(stages)
+def chain(watches: Sequence[Watch]) -> Chain:
+    """Estimate the chain from every stay seen in each stage before the won stage."""
+    prior = pipeline_rate(watches)
+    real = [watch.real() for watch in watches]
     return Chain(
-        stages=tuple(stages),
+        stages=tuple(watches),
         prior=prior,
-        all_entries=tuple(next_rate(stage.stays, prior) for stage in stages),
-        real_stays=tuple(next_rate(stage.real_stays, prior) for stage in stages),
-        real_curves=tuple(incidence(stage.real_stays) for stage in stages),
+        all_entries=tuple(next_rate(watch, prior) for watch in watches),
+        real_stays=tuple(next_rate(watch, prior) for watch in real),
+        real_curves=tuple(watch.curve for watch in real),
         ended_hours=tuple(
-            tuple(sorted(s.hours for s in stage.real_stays if s.outcome != Outcome.OPEN for _ in range(s.count)))
-            for stage in stages
+            tuple(sorted(s.hours for s in watch.exits if s.outcome != Outcome.OPEN for _ in range(s.count)))
+            for watch in real
         ),
     )
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from commands.deals import find_deal, require_owner_or_manager
 from commands.errors import CommandError
-from commands.history import owe_announcement, record
+from commands.history import owe_announcement, owe_card_of_imported, record
 from commands.managers import require_manager
 from commands.parsing import Advance, format_deal_id
 from commands.pipeline import Stage
@@ -64,6 +64,7 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
             )
         target = _target_stage(services, deal, current, command)
         _require_no_pending(session, deal)
+        owe_card_of_imported(session, deal, at=now)
         if pipeline.index(target.key) < pipeline.index(current.key):
             return _move_back(session, services, actor, deal, target, command.note, now)
         entered = pipeline.between(current.key, target.key)

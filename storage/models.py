@@ -223,10 +223,14 @@ class StageSpell(SQLModel, table=True):
     """
 
     __tablename__ = "stage_spell"
+    # The digest's statements read only these indexes (`storage.spell_queries`), so their cost follows the
+    # window or the open deals, not the length of the history: stays entered in a window, by time or by
+    # stage and time; stays open at a moment (`left_at` NULL, or after it); a deal's stays, by time.
     __table_args__ = (
-        Index("ix_stage_spell_team_entered", "team_id", "entered_at"),
-        Index("ix_stage_spell_team_left", "team_id", "left_at"),
-        Index("ix_stage_spell_deal", "deal_id", "entered_at"),
+        Index("ix_stage_spell_team_entered", "team_id", "entered_at", "stage_key", "left_at", "ended"),
+        Index("ix_stage_spell_team_stage", "team_id", "stage_key", "entered_at", "entered_via", "deal_id"),
+        Index("ix_stage_spell_team_left", "team_id", "left_at", "entered_at", "stage_key", "ended", "deal_id"),
+        Index("ix_stage_spell_deal", "deal_id", "entered_at", "stage_key"),
         Index(
             "uq_stage_spell_one_open",
             "deal_id",

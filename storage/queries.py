@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from storage.models import Deal, DealEvent, DealSequence, HandledEvent, Manager, MoveRequest
+from storage.models import Announcement, Deal, DealEvent, DealSequence, HandledEvent, Manager, MoveRequest
 
 
 def next_deal_number(session: Session, *, team_id: str) -> int:
@@ -22,14 +22,26 @@ def next_deal_number(session: Session, *, team_id: str) -> int:
     transaction: concurrent callers queue on that row's lock, and a rolled-back
     transaction gives its number back, so numbers stay unique and gap-free.
     """
+    return reserve_deal_numbers(session, team_id=team_id, count=1)
+
+
+def reserve_deal_numbers(session: Session, *, team_id: str, count: int) -> int:
+    """Hand out `count` consecutive deal numbers at once (an import); returns the first.
+
+    The same row update as `next_deal_number`, so the block is unique and gap-free too; the
+    row stays locked until the caller's transaction ends.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(DealSequence).values(team_id=team_id, last_number=0).on_conflict_do_nothing())
-    return session.execute(
+    last = session.execute(
         update(DealSequence)
         .where(col(DealSequence.team_id) == team_id)
-        .values(last_number=col(DealSequence.last_number) + 1)
+        .values(last_number=col(DealSequence.last_number) + count)
         .returning(col(DealSequence.last_number))
     ).scalar_one()
+    return int(last) - count + 1
 
 
 def get_deal(session: Session, *, team_id: str, number: int, for_update: bool = False) -> Deal | None:
@@ -175,3 +187,23 @@ def remember_event(session: Session, *, team_id: str, event_id: str, at: datetim
         .returning(col(HandledEvent.event_id))
     ).first()
     return inserted is not None
+
+
+def ever_owed(session: Session, *, team_id: str, deal_id: int, kind: str) -> bool:
+    """Whether the deal's thread was ever owed a post of this kind (delivered or not)."""
+    return (
+        session.exec(
+            select(Announcement.id).where(
+                Announcement.team_id == team_id, Announcement.deal_id == deal_id, Announcement.kind == kind
+            )
+        ).first()
+        is not None
+    )
+
+
+def deal_numbers(session: Session, *, deal_ids: Sequence[int]) -> dict[int, int]:
+    """Each deal's number by its id (for reports that only know ids)."""
+    if not deal_ids:
+        return {}
+    rows = session.exec(select(Deal.id, Deal.number).where(col(Deal.id).in_(deal_ids))).all()
+    return {int(deal_id): number for deal_id, number in rows if deal_id is not None}

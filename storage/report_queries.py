@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import any_, func, or_, select
 from sqlmodel import Session, col
 
 from storage.models import Deal, DealEvent, MoveRequest
@@ -32,7 +32,14 @@ class EventRow:
 def events_in_period(
     session: Session, *, team_id: str, kind: str, start: datetime, end: datetime, limit: int
 ) -> tuple[list[EventRow], int]:
-    base = (
+    """The first `limit` events of `kind` in [start, end), oldest first, and how many there are."""
+    in_period = (
+        col(DealEvent.team_id) == team_id,
+        col(DealEvent.kind) == kind,
+        col(DealEvent.at) >= start,
+        col(DealEvent.at) < end,
+    )
+    page = (
         select(
             col(Deal.number),
             col(Deal.name),
@@ -49,34 +56,33 @@ def events_in_period(
         )
         .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
         .outerjoin(MoveRequest, col(MoveRequest.id) == col(DealEvent.move_id))
-        .where(
-            col(DealEvent.team_id) == team_id,
-            col(DealEvent.kind) == kind,
-            col(DealEvent.at) >= start,
-            col(DealEvent.at) < end,
-        )
+        .where(*in_period)
+        .order_by(col(DealEvent.at), col(DealEvent.id))
+        .limit(limit)
     )
-    rows = session.execute(base.order_by(col(DealEvent.at), col(DealEvent.id)).limit(limit)).all()
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(page).all()
+    # Every event has its deal (a foreign key) and the move join is outer, so the total counts the events
+    # alone: from the index on (team_id, kind, at), without reading the deals.
+    total = session.execute(select(func.count()).select_from(DealEvent).where(*in_period)).scalar_one()
     return [EventRow(*row) for row in rows], int(total)
 
 
 def lost_in_period(session: Session, *, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
-    lost = (
-        select(col(DealEvent.deal_id))
-        .where(
-            col(DealEvent.team_id) == team_id,
-            col(DealEvent.kind) == "lost",
-            col(DealEvent.at) >= start,
-            col(DealEvent.at) < end,
-        )
-        .distinct()
-        .subquery()
+    """Deals lost in [start, end) (each once, however often), and their value."""
+    lost = select(col(DealEvent.deal_id)).where(
+        col(DealEvent.team_id) == team_id,
+        col(DealEvent.kind) == "lost",
+        col(DealEvent.at) >= start,
+        col(DealEvent.at) < end,
     )
+    # PostgreSQL would hash-join the whole deal table for an IN (a week's losses are far fewer than it
+    # guesses); `= ANY(ARRAY(...))` looks each one up by its key instead.
+    if session.get_bind().dialect.name == "postgresql":
+        lost_deal = col(Deal.id) == any_(func.array(lost.scalar_subquery()))
+    else:
+        lost_deal = col(Deal.id).in_(lost)
     count, value = session.execute(
-        select(func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
-        .select_from(lost)
-        .join(Deal, col(Deal.id) == lost.c.deal_id)
+        select(func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0)).where(lost_deal)
     ).one()
     return int(count), int(value)
 
@@ -96,8 +102,10 @@ class PendingRow:
 def pending_older_than(
     session: Session, *, team_id: str, at: datetime, requested_before: datetime, limit: int
 ) -> tuple[list[PendingRow], int]:
-    """Moves requested before `requested_before` and still undecided at `at`, oldest first."""
-    base = (
+    """Moves requested before `requested_before` and still undecided at `at`, oldest first; the total comes
+    with the first page (a window count), so the moves are read once."""
+    total = func.count().over().label("total")
+    page = (
         select(
             col(Deal.number),
             col(Deal.name),
@@ -107,6 +115,7 @@ def pending_older_than(
             col(Deal.channel_id),
             col(MoveRequest.message_ts),
             col(Deal.thread_ts),
+            total,
         )
         .join(Deal, col(Deal.id) == col(MoveRequest.deal_id))
         .where(
@@ -114,10 +123,13 @@ def pending_older_than(
             col(MoveRequest.requested_at) < requested_before,
             or_(col(MoveRequest.decided_at).is_(None), col(MoveRequest.decided_at) >= at),
         )
+        .order_by(col(MoveRequest.requested_at))
+        .limit(limit)
     )
-    rows = session.execute(base.order_by(col(MoveRequest.requested_at)).limit(limit)).all()
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    return [PendingRow(*row) for row in rows], int(total)
+    if limit < 1:
+        return [], int(session.execute(select(func.count()).select_from(page.limit(None).subquery())).scalar_one())
+    rows = session.execute(page).all()
+    return [PendingRow(*row[:-1]) for row in rows], int(rows[0][-1]) if rows else 0
 
 
 def team_ids(session: Session) -> Sequence[str]:

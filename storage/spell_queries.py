@@ -1,6 +1,12 @@
 """Digest aggregates over stage spells: one statement per number family, each returning a short,
 grouped result (per stage, per whole hour or day), so the digest's memory stays flat and its cost
 grows with the activity in the window rather than with the length of the history.
+
+Each statement reaches its rows through an index on `stage_spell` (see `storage.models.StageSpell`):
+spells entered in a window through `(team_id, entered_at, ...)` or `(team_id, stage_key, entered_at, ...)`,
+spells open at a moment through `(team_id, left_at, ...)`: the ones never left (`left_at IS NULL`) and
+the few left after that moment, as two branches of a UNION ALL, so that no statement walks the whole
+history of the workspace.
 """
 
 from collections.abc import Mapping, Sequence
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, Integer, Subquery, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -35,15 +41,21 @@ def _whole(session: Session, start: Any, end: Any, unit_seconds: float) -> Colum
     return cast(func.floor(units), Integer)
 
 
-def _open_at(at: datetime) -> ColumnElement[bool]:
-    """The spell was open at `at`: entered before it, and not left by then."""
-    return and_(
-        col(StageSpell.entered_at) < _moment(at),
-        or_(col(StageSpell.left_at).is_(None), col(StageSpell.left_at) >= _moment(at)),
-    )
+def _open_at(team_id: str, at: datetime, *extra: ColumnElement[bool]) -> Subquery:
+    """The workspace's spells open at `at` (entered before it, and not left by then) that also meet `extra`:
+    their deal, stage and entry. Two disjoint branches, each served by `ix_stage_spell_team_left`: the spells
+    never left, and those left at or after `at` (none when `at` is now)."""
+    columns = (col(StageSpell.deal_id), col(StageSpell.stage_key), col(StageSpell.entered_at))
+    entered = col(StageSpell.entered_at) < _moment(at)
+    return union_all(
+        select(*columns).where(col(StageSpell.team_id) == team_id, col(StageSpell.left_at).is_(None), entered, *extra),
+        select(*columns).where(
+            col(StageSpell.team_id) == team_id, col(StageSpell.left_at) >= _moment(at), entered, *extra
+        ),
+    ).subquery("open_spell")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StayRow:
     stage_key: str
     hours: int
@@ -67,11 +79,12 @@ def stays_entered(session: Session, *, team_id: str, start: datetime, end: datet
             col(StageSpell.entered_at) < _moment(end),
         )
         .group_by(col(StageSpell.stage_key), hours, outcome)
-    ).all()
+    )
+    # Up to stages x outcomes x hours in the window: made into rows as they arrive, not held twice.
     return [StayRow(key, int(hour), str(kind), int(count)) for key, hour, kind, count in rows]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenRow:
     stage_key: str
     age_days: int
@@ -81,12 +94,13 @@ class OpenRow:
 
 def open_by_stage_and_age(session: Session, *, team_id: str, at: datetime) -> list[OpenRow]:
     """Deals open at `at` (their spell then open), per stage and whole days in it, with their value."""
-    age = _whole(session, col(StageSpell.entered_at), _moment(at), 86400.0).label("age")
+    spell = _open_at(team_id, at)
+    age = _whole(session, spell.c.entered_at, _moment(at), 86400.0).label("age")
     rows = session.execute(
-        select(col(StageSpell.stage_key), age, func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
-        .join(Deal, col(Deal.id) == col(StageSpell.deal_id))
-        .where(col(StageSpell.team_id) == team_id, _open_at(at))
-        .group_by(col(StageSpell.stage_key), age)
+        select(spell.c.stage_key, age, func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
+        .select_from(spell)
+        .join(Deal, col(Deal.id) == spell.c.deal_id)
+        .group_by(spell.c.stage_key, age)
     ).all()
     return [OpenRow(key, int(days), int(count), int(value)) for key, days, count, value in rows]
 
@@ -179,18 +193,21 @@ def stalled_deals(
             for key, cutoff in stalled_before.items()
         )
     )
-    base = (
+    spell = _open_at(team_id, at, stalled)
+    rows = session.execute(
         select(
             col(Deal.number),
             col(Deal.name),
             col(Deal.owner_id),
-            col(StageSpell.stage_key),
-            col(StageSpell.entered_at),
+            spell.c.stage_key,
+            spell.c.entered_at,
             col(Deal.value_cents),
         )
-        .join(Deal, col(Deal.id) == col(StageSpell.deal_id))
-        .where(col(StageSpell.team_id) == team_id, _open_at(at), stalled)
-    )
-    rows = session.execute(base.order_by(col(StageSpell.entered_at), col(Deal.number)).limit(limit)).all()
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        .select_from(spell)
+        .join(Deal, col(Deal.id) == spell.c.deal_id)
+        .order_by(spell.c.entered_at, col(Deal.number))
+        .limit(limit)
+    ).all()
+    # Every spell has its deal (a foreign key), so the total needs no join.
+    total = session.execute(select(func.count()).select_from(spell)).scalar_one()
     return [StalledRow(*row) for row in rows], int(total)

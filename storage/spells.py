@@ -111,7 +111,9 @@ def insert_spells(session: Session, *, team_id: str, spells_by_deal: Iterable[tu
         for spell in spells
     ]
     if rows:
-        session.execute(insert(StageSpell), rows)
+        # Core's executemany through the table: the ORM's bulk insert would start a new statement whenever
+        # the next row's empty columns differ (open spells have no left_at).
+        session.execute(insert(StageSpell.__table__), rows)  # type: ignore[attr-defined,arg-type]
     return len(rows)
 
 

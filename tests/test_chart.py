@@ -42,6 +42,7 @@ def conversion_of(entered: int, moved_on: int) -> Conversion:
         still_open=0,
         next_rate=moved_on / entered if entered else None,
         next_rate_raw=moved_on / entered if entered else None,
+        rate_basis=entered,
         won_rate=None,
         median_days=None,
         watched_days=0.0,

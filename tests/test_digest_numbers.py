@@ -120,8 +120,10 @@ class History:
         mark_lost(self.services, Actor(self.team_id, by), MarkLost(number, reason))
 
 
-def digest_at(services: Services, as_of: datetime, *, team_id: str = TEAM, tz: str = "UTC") -> Digest:
-    return compute_digest(services, team_id=team_id, period=period_ending(as_of, tz=tz))
+def digest_at(
+    services: Services, as_of: datetime, *, team_id: str = TEAM, tz: str = "UTC", forecast_days: int = 365
+) -> Digest:
+    return compute_digest(services, team_id=team_id, period=period_ending(as_of, tz=tz), forecast_days=forecast_days)
 
 
 def stage_totals(digest: Digest) -> list[tuple[str, int, int]]:
@@ -306,7 +308,7 @@ def test_an_empty_pipeline_has_zeros_everywhere(services: Services) -> None:
         digest.stalled,
     ):
         assert (listing.items, listing.total, listing.more) == ((), 0, 0)
-    nothing = Conversion(0, 0, 0, 0, 0, 0, 0, None, None, None, None, 0.0)
+    nothing = Conversion(0, 0, 0, 0, 0, 0, 0, None, None, 0, None, None, 0.0)
     assert [(row.current, row.previous, row.worst) for row in digest.conversion] == [(nothing, nothing, False)] * 7
     assert [row.stage.key for row in digest.conversion] == list(STAGES)
     forecast = digest.forecast
@@ -455,32 +457,45 @@ def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: 
     # time and are left out). PR: Alpha 456, Charlie censored at 543. CS: Alpha open.
     assert medians(digest, "previous") == pytest.approx([10.0, 21.0, 19.0, 19.0, None, None, None], abs=1e-6)
 
-    # Next-stage rates (Aalen-Johansen, then shrunk towards the pipeline-wide rate 17 of 20 ended = 0.85).
-    # MB: F_on = 3/12 + (8/12)(4/7) = 53/84, F_out = 1/12 = 7/84, so 53/60 over 8 ended stays.
+    # Next-stage rates: Aalen-Johansen over every stay in the stage during the window, shrunk towards the
+    # pipeline-wide rate. Besides the stays above, three were open when the window began on Apr 2: Juliet at
+    # Meeting booked (183h old then, moved on at 216h), Charlie at Proposal received (543h old, moved back at
+    # 41 days) and Alpha at Contract signed (303h old, moved on at 504h).
+    # MB: 24h lost (n=12), 49 120 153 on, Papa censored at 168, Juliet joins at 183, on at 216 (n=8), four on at
+    #     240 (n=7): F_on = 3/12 + (8/12)(1/8) + (7/12)(4/7) = 8/12, F_out = 1/12: 8/9 over 9 ended.
     # NC (all entries): F_on = 1/8 + (7/8)(1/6) + (35/48)(2/5) = 27/48, F_out = 7/48: 27/34 over 5.
-    # NC (real stays, for a deal sitting there): 1/2 against 1/6: 3/4 over 4.  PE: 3/4 over 4.  PR: 3/3.
-    mb, nc = shrunk(53 / 60 * 8, 8, 0.85), shrunk(27 / 34 * 5, 5, 0.85)
-    nc_real, pe, pr = shrunk(3, 4, 0.85), shrunk(3, 4, 0.85), shrunk(3, 3, 0.85)
+    # NC (real stays, for a deal sitting there): 1/2 against 1/6: 3/4 over 4.  PE: 3/4 over 4.
+    # PR: 408 504 on (n=3, 2), Charlie joins at 543, moved back at 984 (n=2), Charlie's re-entry on at 1224:
+    #     F_on = 1/3 + 1/3 + 1/6, F_out = 1/6: 5/6 over 4.  CS: Mike at 326 (n=3), Alpha at 504 (n=2): 1 over 2.
+    # Pipeline-wide: 8 + 4 + 3 + 3 moved on of 22 ended = 9/11.
+    prior = 9 / 11
+    mb, nc = shrunk(8, 9, prior), shrunk(27 / 34 * 5, 5, prior)
+    nc_real, pe, pr = shrunk(3, 4, prior), shrunk(3, 4, prior), shrunk(5 / 6 * 4, 4, prior)
     assert [row.current.next_rate for row in digest.conversion[:4]] == pytest.approx([mb, nc, pe, pr])
-    assert digest.conversion[4].current.next_rate == pytest.approx(shrunk(1, 1, 0.85))  # Mike moved on
+    assert [row.current.rate_basis for row in digest.conversion] == [9, 5, 4, 4, 2, 0, 0]
+    assert digest.conversion[4].current.next_rate == pytest.approx(shrunk(2, 2, prior))
     assert digest.conversion[5].current.next_rate is None  # nobody has left Implementation started
     assert [row.current.won_rate for row in digest.conversion[:4]] == pytest.approx(
         [mb * nc * pe * pr, nc_real * pe * pr, pe * pr, pr]
     )
     assert worst(digest) == ["product-evaluated"]  # the lowest shrunk rate among stages with a next stage
 
-    # The forecast: each open deal's chance is its stage's; no deal is older than five ended stays.
-    forecast = digest.forecast
-    assert forecast_stages(digest) == [
-        ("meeting-booked", 4, 4_900_000, pytest.approx(mb * nc * pe * pr), 3, True),
-        ("needs-confirmed", 3, 3_400_000, pytest.approx(nc_real * pe * pr), 3, True),
-        ("product-evaluated", 1, 600_000, pytest.approx(pe * pr), 3, True),
-        ("proposal-received", 0, 0, pytest.approx(pr), 3, True),
+    # The forecast, with its rates read over the same 90 days: each open deal's chance is its stage's, but
+    # Papa, 7 days into Meeting booked, is judged by the 5 stays that lasted longer than 168h: all moved on,
+    # tempered by 40 pseudo-stays at the stage's rate.
+    forecast = digest_at(services, AS_OF, forecast_days=90).forecast
+    papa = (5 + 40 * mb) / 45
+    assert [(s.stage.key, s.open_deals, s.open_value_cents, s.won_rate, s.basis) for s in forecast.stages] == [
+        ("meeting-booked", 4, 4_900_000, pytest.approx(mb * nc * pe * pr), 4),
+        ("needs-confirmed", 3, 3_400_000, pytest.approx(nc_real * pe * pr), 4),
+        ("product-evaluated", 1, 600_000, pytest.approx(pe * pr), 4),
+        ("proposal-received", 0, 0, pytest.approx(pr), 4),
     ]
-    wins = 4 * mb * nc * pe * pr + 3 * nc_real * pe * pr + pe * pr
+    # Golf India Quebec at the stage's rate, Papa at his own; Hotel Juliet Oscar; Foxtrot.
+    wins = (3 * mb + papa) * nc * pe * pr + 3 * nc_real * pe * pr + pe * pr
     assert forecast.expected_wins == round(wins, 2)
     assert forecast.expected_value_cents == round(
-        4_900_000 * mb * nc * pe * pr + 3_400_000 * nc_real * pe * pr + 600_000 * pe * pr
+        (3_300_000 * mb + 1_600_000 * papa) * nc * pe * pr + 3_400_000 * nc_real * pe * pr + 600_000 * pe * pr
     )
     assert forecast.open_deals == 8
     assert forecast.wins_low <= round(wins) <= forecast.wins_high <= 8
@@ -488,6 +503,9 @@ def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: 
     # entered Implementation started.
     assert forecast.basis == 14
     assert forecast.enough_history is False
+    # Over the default 365 days the forecast reads the older stays too (Alpha's, Bravo's, Charlie's).
+    yearly = digest.forecast.stages[0].factors
+    assert [factor.ended for factor in yearly] == [12, 8, 6, 5]
 
 
 def test_another_workspace_never_appears(services: Services, clock: Clock) -> None:
@@ -558,7 +576,7 @@ def test_to_json_is_serialisable_with_stages_as_keys(services: Services, clock: 
     assert [row["stage"] for row in payload["forecast"]["stages"]] == list(STAGES[:4])
     first = payload["forecast"]["stages"][0]
     assert [factor["stage"] for factor in first["factors"]] == list(STAGES[:4])
-    assert [factor["ended"] for factor in first["factors"]] == [8, 5, 4, 3]
+    assert [factor["ended"] for factor in first["factors"]] == [12, 8, 6, 5]
     assert set(payload["forecast"]) >= {"expected_wins", "expected_value_cents", "wins_low", "wins_high", "soon_wins"}
     assert payload["forecast"]["basis"] == 14
 
@@ -778,4 +796,6 @@ def test_a_move_back_that_never_moves_on_again_does_not_count_as_converting(serv
     assert counts(digest, "previous")[1] == ("needs-confirmed", 1, 1, 0, 0)
     # Nothing ended in the current window: no rate, rather than a made-up one.
     assert digest.conversion[1].current.next_rate is None
-    assert digest.forecast.stages[1].won_rate is None
+    # The forecast reads the year: Tango moved on from Needs confirmed and Product evaluated once each and
+    # went back from Proposal received; pipeline-wide 3 of 4 moved on.
+    assert digest.forecast.stages[1].won_rate == pytest.approx(shrunk(1, 1, 0.75) ** 2 * shrunk(0, 1, 0.75))

@@ -203,16 +203,21 @@ def test_a_seed_repeats_its_history_and_another_seed_does_not(tmp_path: Path) ->
     assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "again.csv").read_bytes()
 
 
-def test_the_slow_shape_stays_longer_than_the_window() -> None:
-    simulation = simulate(SHAPES["slow"], seed=1, as_of=AS_OF, history_days=400)
+def test_the_slow_shapes_take_longer_than_the_window() -> None:
+    won_key = stage_keys()[won_position()]
+    slow = simulate(SHAPES["slow"], seed=1, as_of=AS_OF, history_days=400)
+    to_close = [(deal.won_at - deal.created).days for deal in slow.deals if deal.won_at is not None]
+    assert sum(to_close) / len(to_close) > 90  # from first meeting to signature
+    glacial = simulate(SHAPES["glacial"], seed=1, as_of=AS_OF, history_days=400)
     stays = [
         (after - before).days
-        for deal in simulation.deals
-        for (_, before), (_, after) in zip(deal.entries, deal.entries[1:], strict=False)
-        if stage_keys().index(deal.entries[0][0]) < won_position()
+        for deal in glacial.deals
+        for (key, before), (_, after) in zip(deal.entries, deal.entries[1:], strict=False)
+        if stage_keys().index(key) < stage_keys().index(won_key)
     ]
-    assert sum(stays) / len(stays) > 90
-    assert 2_000 < len(simulation.deals) < 5_000
+    assert sum(stays) / len(stays) > 90  # every stay
+    assert glacial.history_days == 1100  # it brings three years of history
+    assert 1_500 < len(slow.deals) < 2_500
 
 
 def test_the_report_passes_a_forecast_that_knows_the_truth() -> None:

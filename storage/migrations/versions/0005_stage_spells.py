@@ -38,9 +38,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("stage_spell", schema=None) as batch_op:
-        batch_op.create_index("ix_stage_spell_team_entered", ["team_id", "entered_at"], unique=False)
-        batch_op.create_index("ix_stage_spell_team_left", ["team_id", "left_at"], unique=False)
-        batch_op.create_index("ix_stage_spell_deal", ["deal_id", "entered_at"], unique=False)
+        batch_op.create_index(
+            "ix_stage_spell_team_entered", ["team_id", "entered_at", "stage_key", "left_at", "ended"], unique=False
+        )
+        batch_op.create_index(
+            "ix_stage_spell_team_stage", ["team_id", "stage_key", "entered_at", "entered_via", "deal_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_stage_spell_team_left",
+            ["team_id", "left_at", "entered_at", "stage_key", "ended", "deal_id"],
+            unique=False,
+        )
+        batch_op.create_index("ix_stage_spell_deal", ["deal_id", "entered_at", "stage_key"], unique=False)
         batch_op.create_index(
             "uq_stage_spell_one_open",
             ["deal_id"],
