@@ -30,8 +30,9 @@ from commands.parsing import format_deal_id
 from commands.pipeline import Pipeline
 from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
 from commands.services import Services
-from storage import queries, report_queries, spells
-from storage.db import make_engine, make_session_factory, read_only
+from commands.stage_history import HistoryDifference, check_stage_history
+from storage import report_queries, spells
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 
 PROG = "python -m commands"
@@ -150,16 +151,12 @@ def _import(arguments: argparse.Namespace) -> int:
 
 def _check(arguments: argparse.Namespace) -> int:
     pipeline = _pipeline()
-    services = _services(pipeline)
-    with services.sessions.begin() as session:
-        if not arguments.fix:
-            read_only(session)
-        if arguments.team is not None and arguments.team not in report_queries.team_ids(session):
-            raise BadArguments(f"there is no workspace {arguments.team} in the database (no deals)")
-        found = list(spells.compare(session, stage_keys=pipeline.keys, team_id=arguments.team, fix=arguments.fix))
-        numbers = queries.deal_numbers(session, deal_ids=[difference.deal_id for difference in found])
+    try:
+        found = check_stage_history(_services(pipeline), team_id=arguments.team, fix=arguments.fix)
+    except CommandError as error:
+        raise BadArguments(error.message) from None
     for difference in found:
-        print(_difference_line(difference, numbers.get(difference.deal_id)))
+        print(_difference_line(difference))
     where = f" in {arguments.team}" if arguments.team else ""
     if not found:
         print(f"No differences{where}: every deal's stage spells are what its events say.")
@@ -173,15 +170,13 @@ def _check(arguments: argparse.Namespace) -> int:
     return 1
 
 
-def _difference_line(difference: spells.Difference, number: int | None) -> str:
-    deal = format_deal_id(number) if number is not None else f"deal id {difference.deal_id}"
-    missing = [spell for spell in difference.derived if spell not in difference.stored]
-    extra = [spell for spell in difference.stored if spell not in difference.derived]
+def _difference_line(difference: HistoryDifference) -> str:
+    deal = format_deal_id(difference.deal_number) if difference.deal_number is not None else "a deal"
     parts = []
-    if missing:
-        parts.append("missing: " + "; ".join(_spell_text(spell) for spell in missing))
-    if extra:
-        parts.append("stored but not in the events: " + "; ".join(_spell_text(spell) for spell in extra))
+    if difference.missing:
+        parts.append("missing: " + "; ".join(_spell_text(spell) for spell in difference.missing))
+    if difference.extra:
+        parts.append("stored but not in the events: " + "; ".join(_spell_text(spell) for spell in difference.extra))
     if not parts:
         parts.append(
             f"the same spells in another order: stored {len(difference.stored)}, derived {len(difference.derived)}"

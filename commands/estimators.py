@@ -7,13 +7,16 @@ as "did not convert" is what made the old rates too low; every number here treat
 
 Definitions (the README repeats them in a sales manager's words):
 
-- **Next-stage rate** of a stage: the probability that a stay in it ends by moving on (to the next
-  stage, or past it on a skip) rather than dropping out (lost, or moved back). Estimated with the
-  Aalen-Johansen estimator of the two competing outcomes' cumulative incidence, F_on and F_out, over
-  the stays' durations (open stays censored at their age on `end`), as F_on(t) / (F_on(t) + F_out(t))
-  at the longest duration t observed. With no open stays this is exactly moved_on / (moved_on +
-  dropped_out); with open stays it does not let the quick outcomes, the only ones a recent stay can
-  have had, speak for the slow ones.
+- **Next-stage rate** of a stage over a window: the probability that a stay in it ends by moving on
+  (to the next stage, or past it on a skip) rather than dropping out (lost, or moved back). Estimated
+  with the Aalen-Johansen estimator of the two competing outcomes' cumulative incidence, F_on and
+  F_out, as F_on(t) / (F_on(t) + F_out(t)) at the longest duration t observed, over every stay that
+  was in the stage at some moment of the window (a `Watch`): a stay that began before the window is
+  watched from the age it had when the window began (left truncation), and a stay still open at the
+  window's end counts for the time it has lasted and no further (censoring). With every stay begun and
+  ended inside the window this is exactly moved_on / (moved_on + dropped_out); otherwise it does not
+  let the quick outcomes, the only ones a recent stay can have had, speak for the slow ones, and a
+  stage whose stays outlast the window still has evidence (period analysis).
 - **Shrinkage**: a rate that rests on few ended stays is pulled towards the pipeline-wide rate (all
   stages before the win pooled) by a Beta prior worth `PRIOR_SPELLS` stays:
   (rate * ended + PRIOR_SPELLS * pipeline_rate) / (ended + PRIOR_SPELLS). The digest says when a rate
@@ -26,14 +29,16 @@ Definitions (the README repeats them in a sales manager's words):
   time), open stays censored. None when fewer than half have ended within the longest follow-up;
   `longest_days` then says how long we have watched.
 - **Forecast**: each open deal before the won stage is an independent Bernoulli trial whose
-  probability is its stage's win probability, with the first factor conditioned on how long the deal
-  has already sat in its stage (of the stays that lasted at least that long and then ended, the share
-  that moved on; shrunk towards the stage's rate). Expected wins are the sum of these probabilities,
-  expected value the sum of value times probability, and the 80% interval the 10th and 90th
-  percentiles of the exact distribution of the number of wins (a Poisson-binomial distribution).
-  Expected wins within `SOON_DAYS`: each deal's win probability times the share of deals won in the
-  window that had sat in that stage about as long and were won within `SOON_DAYS` more (the observed
-  time-to-close).
+  probability is its stage's win probability (from the rates over the forecast's look-back), with the
+  first factor conditioned on how long the deal has already sat in its stage: of the stays that
+  lasted at least that long and then ended, the share that moved on, shrunk towards the stage's rate
+  by `AGE_PRIOR_SPELLS` pseudo-stays (only when at least `AGE_NEEDS_ENDED` such stays ended).
+  Expected wins are the sum of these probabilities, expected value the sum of value times
+  probability, and the 80% interval the 10th and 90th percentiles of the exact distribution of the
+  number of wins (a Poisson-binomial distribution).
+  Expected wins within `SOON_DAYS`: each deal's win probability times the share of the deals won in
+  the look-back that had sat in that stage at least as long and were won within `SOON_DAYS` more (the
+  observed time to close).
 """
 
 from __future__ import annotations
