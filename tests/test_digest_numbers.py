@@ -499,6 +499,13 @@ def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: 
     )
     assert forecast.open_deals == 8
     assert forecast.wins_low <= round(wins) <= forecast.wins_high <= 8
+    # Within 30 days: Echo, Mike and Charlie were won in the window, 52, 64 and 187 days after entering
+    # Meeting booked, 42, 54 and 171 after Needs confirmed, 31, 38 and 66 after Product evaluated. Of those
+    # that had sat at least as long as Golf (28 days), one (Echo) closed within 30 more: 1/3; India (20),
+    # Papa (7), Quebec (14): none. Hotel (36 days at Needs confirmed): Echo and Mike, 2/3; Juliet (88) and
+    # Oscar (0): none. Foxtrot (4 days at Product evaluated): Echo, 1/3.
+    soon = mb * nc * pe * pr / 3 + nc_real * pe * pr * 2 / 3 + pe * pr / 3
+    assert forecast.soon_wins == round(soon, 2)
     # The 12 new deals, Juliet (Needs confirmed Apr 3) and Charlie (moved back Apr 20); Alpha only
     # entered Implementation started.
     assert forecast.basis == 14
