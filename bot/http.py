@@ -22,11 +22,11 @@ def make_wsgi(app: App, *, healthy: Callable[[], bool]) -> Wsgi:
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
-        if path == HEALTH_PATH and method == "GET":
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
             ok = healthy()
             body = b"ok\n" if ok else b"database unavailable\n"
             start_response("200 OK" if ok else "503 Service Unavailable", _text_headers(body))
-            return [body]
+            return [] if method == "HEAD" else [body]
         if path == SLACK_PATH and method == "POST":
             return slack(environ, start_response)
         body = b"not found\n"

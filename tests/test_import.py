@@ -505,7 +505,7 @@ def test_cli_refuses_a_bad_file_with_exit_1_and_writes_nothing(
             ["import", "{deals}", "--team", TEAM, "--format", "pipedrive", "--stage-map", "nope.yaml"],
             "nope.yaml: no such file (the stage map)",
         ),
-        (["check", "--team", "T9"], "there is no workspace T9 in the database"),
+        (["check", "--team", "T9"], "There is no workspace T9 in the database"),
     ],
 )
 def test_cli_bad_arguments_exit_2(
