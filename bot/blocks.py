@@ -192,7 +192,13 @@ def moved_back_confirmation(moved: MovedBack) -> Message:
 
 
 def already_decided(error: AlreadyDecided) -> str:
-    return f"Nothing changed: {_outcome_line(error.move)}"
+    move = error.move
+    if move.status == "cancelled" and move.decided_by:
+        return (
+            f"Nothing changed: {format_deal_id(move.deal_number)} was marked lost by {mention(move.decided_by)}, "
+            "so this move was cancelled."
+        )
+    return f"Nothing changed: {_outcome_line(move)}"
 
 
 def refusal(error: CommandError) -> Message:
@@ -396,7 +402,7 @@ def _outcome_line(move: MoveSummary) -> str:
     if move.status == "rejected":
         return f":x: Rejected by {who} {when}: {escape(move.decision_reason or '')}"
     if move.status == "cancelled":
-        return f":heavy_multiplication_x: Cancelled {when}: {escape(move.decision_reason or '')}"
+        return f":heavy_multiplication_x: Cancelled by {who} {when}: {escape(move.decision_reason or '')}"
     return ":hourglass: Waiting for a manager"
 
 

@@ -98,6 +98,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
     """Close the deal as lost with its reason; a pending move on it is cancelled."""
     now = services.clock()
     with services.sessions.begin() as session:
+        # The deal's row first, like every change to a deal (see commands.moves), then its pending move.
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         require_owner_or_manager(session, services, actor, deal, doing="mark it lost")
@@ -141,10 +142,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
 def record_deal_thread(services: Services, *, team_id: str, number: int, thread_ts: str) -> None:
     """Remember the card message that is the deal's thread (Slack metadata, not a deal change)."""
     with services.sessions.begin() as session:
-        deal = queries.get_deal(session, team_id=team_id, number=number)
-        if deal is not None and deal.thread_ts is None:
-            deal.thread_ts = thread_ts
-            session.add(deal)
+        queries.set_thread_ts(session, team_id=team_id, number=number, thread_ts=thread_ts)
 
 
 def find_deal(session: Session, actor: Actor, number: int, *, for_update: bool = False) -> Deal:

@@ -29,6 +29,9 @@ def list_managers(services: Services, actor: Actor) -> ManagerList:
 def change_manager(services: Services, actor: Actor, command: ChangeManager) -> ManagerChanged:
     """Add or remove a manager. Anyone may add the first manager; after that only managers may."""
     with services.sessions.begin() as session:
+        # Changes queue here, so the list read below is still true when we write: two people adding
+        # themselves as the first manager, or two managers removing each other, cannot both succeed.
+        queries.lock_managers(session, team_id=actor.team_id)
         current = _manager_list(session, services, actor.team_id)
         if current.all:
             require_manager(session, services, actor, doing="change who the managers are")

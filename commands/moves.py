@@ -2,6 +2,10 @@
 
 A rep's request never moves a deal: it is stored as pending, and a manager other than the
 requester approves or rejects it. Moving backwards needs a note instead of approval.
+
+Every use case that changes a deal or its moves locks the deal's row first and only then reads the
+move (`/deal lost` does the same), so concurrent changes to one deal queue in one order instead of
+deadlocking, and the one that waited sees what the other left.
 """
 
 from datetime import datetime
@@ -33,7 +37,12 @@ class AlreadyDecided(CommandError):
     """A second decision on a move; carries the first one so the reply can say who made it."""
 
     def __init__(self, move: MoveSummary) -> None:
-        super().__init__(f"This move was already {move.status}.")
+        if move.status == "cancelled":
+            # Only marking the deal lost cancels a move.
+            message = f"{format_deal_id(move.deal_number)} was marked lost, so this move was cancelled."
+        else:
+            message = f"This move was already {move.status}."
+        super().__init__(message)
         self.move = move
 
 
@@ -111,7 +120,7 @@ def decide_move(
         raise CommandError("A rejection needs a reason, so the rep knows what evidence is missing.")
     now = services.clock()
     with services.sessions.begin() as session:
-        move, deal = _load_move(session, actor, move_id)
+        move, deal = _lock_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
         status = "approved" if approve else "rejected"
         claimed = queries.claim_decision(
@@ -127,7 +136,6 @@ def decide_move(
         if not claimed:
             raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
         if approve:
-            session.refresh(deal, with_for_update=True)
             deal.stage_key = move.to_stage
             deal.stage_entered_at = now
             session.add(deal)
@@ -163,7 +171,7 @@ def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveS
 def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> EvidenceAsked:
     now = services.clock()
     with services.sessions.begin() as session:
-        move, deal = _load_move(session, actor, move_id)
+        move, deal = _lock_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
         record(
             session,
@@ -186,10 +194,7 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> Evide
 def record_move_message(services: Services, *, team_id: str, move_id: int, message_ts: str) -> None:
     """Remember the thread message that shows the move (Slack metadata, not a deal change)."""
     with services.sessions.begin() as session:
-        move = queries.get_move(session, team_id=team_id, move_id=move_id)
-        if move is not None and move.message_ts is None:
-            move.message_ts = message_ts
-            session.add(move)
+        queries.set_move_message_ts(session, team_id=team_id, move_id=move_id, message_ts=message_ts)
 
 
 def _target_stage(services: Services, deal: Deal, current: Stage, command: Advance) -> Stage:
@@ -287,6 +292,16 @@ def _move_back(
 def _load_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveRequest, Deal]:
     move = queries.get_move(session, team_id=actor.team_id, move_id=move_id)
     deal = queries.get_deal_by_id(session, team_id=actor.team_id, deal_id=move.deal_id) if move else None
+    if move is None or deal is None:
+        raise CommandError("That move does not exist in this workspace.")
+    return move, deal
+
+
+def _lock_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveRequest, Deal]:
+    """The move and its deal, for changing them: the deal's row is locked before the move is read, so
+    the move is read as the change that held the lock before us left it (decided, cancelled or still pending)."""
+    deal = queries.get_deal_of_move(session, team_id=actor.team_id, move_id=move_id, for_update=True)
+    move = queries.get_move(session, team_id=actor.team_id, move_id=move_id) if deal else None
     if move is None or deal is None:
         raise CommandError("That move does not exist in this workspace.")
     return move, deal

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import DigestDelivery, DigestSchedule
@@ -38,25 +40,21 @@ def save_schedule(
     changed_by: str,
     changed_at: datetime,
 ) -> DigestSchedule:
-    schedule = session.get(DigestSchedule, (team_id, channel_id))
-    if schedule is None:
-        schedule = DigestSchedule(
-            team_id=team_id,
-            channel_id=channel_id,
-            frequency=frequency,
-            at_time=at_time,
-            tz=tz,
-            changed_by=changed_by,
-            changed_at=changed_at,
-        )
-    schedule.frequency = frequency
-    schedule.weekday = weekday
-    schedule.at_time = at_time
-    schedule.tz = tz
-    schedule.active = True
-    schedule.changed_by = changed_by
-    schedule.changed_at = changed_at
-    session.add(schedule)
+    """Create or replace the channel's schedule in one statement, so two at once cannot collide on the key."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "frequency": frequency,
+        "weekday": weekday,
+        "at_time": at_time,
+        "tz": tz,
+        "active": True,
+        "changed_by": changed_by,
+        "changed_at": changed_at,
+    }
+    statement = insert(DigestSchedule).values(team_id=team_id, channel_id=channel_id, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["team_id", "channel_id"], set_=values))
+    schedule = session.get(DigestSchedule, (team_id, channel_id), populate_existing=True)
+    assert schedule is not None
     return schedule
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -53,6 +53,27 @@ def get_deal(session: Session, *, team_id: str, number: int, for_update: bool = 
 
 def get_deal_by_id(session: Session, *, team_id: str, deal_id: int) -> Deal | None:
     return session.exec(select(Deal).where(Deal.team_id == team_id, Deal.id == deal_id)).first()
+
+
+def get_deal_of_move(session: Session, *, team_id: str, move_id: int, for_update: bool = False) -> Deal | None:
+    """The deal a move belongs to; with `for_update`, its row is locked (and only its row, not the move's)."""
+    statement = (
+        select(Deal)
+        .join(MoveRequest, col(MoveRequest.deal_id) == col(Deal.id))
+        .where(Deal.team_id == team_id, MoveRequest.team_id == team_id, MoveRequest.id == move_id)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=Deal)
+    return session.exec(statement).first()
+
+
+def set_thread_ts(session: Session, *, team_id: str, number: int, thread_ts: str) -> None:
+    """Remember the deal's thread, unless one is already remembered (a conditional update: the first wins)."""
+    session.execute(
+        update(Deal)
+        .where(col(Deal.team_id) == team_id, col(Deal.number) == number, col(Deal.thread_ts).is_(None))
+        .values(thread_ts=thread_ts)
+    )
 
 
 def list_deals(
@@ -136,6 +157,36 @@ def claim_decision(
         .values(status=status, decided_by=decided_by, decided_at=decided_at, decision_reason=reason)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def set_move_message_ts(session: Session, *, team_id: str, move_id: int, message_ts: str) -> None:
+    """Remember the thread message that shows the move, unless one is already remembered (the first wins)."""
+    session.execute(
+        update(MoveRequest)
+        .where(
+            col(MoveRequest.team_id) == team_id, col(MoveRequest.id) == move_id, col(MoveRequest.message_ts).is_(None)
+        )
+        .values(message_ts=message_ts)
+    )
+
+
+MANAGERS_LOCK_NAMESPACE = 7_240_114
+"""The first key of the workspace's advisory lock on its managers (the second is the team id's hash)."""
+
+
+def lock_managers(session: Session, *, team_id: str) -> None:
+    """Make the caller's transaction the only one changing the workspace's managers until it ends.
+
+    A change reads the managers and then writes; row locks cannot serialize that while there is no
+    manager row yet (the first manager may be added by anyone), so on PostgreSQL the lock is an advisory
+    transaction lock keyed by the workspace, which exists with or without rows. On SQLite every writing
+    transaction already holds the database's write lock (BEGIN IMMEDIATE), so there is nothing to add.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:team_id))"),
+            {"namespace": MANAGERS_LOCK_NAMESPACE, "team_id": team_id},
+        )
 
 
 def active_managers(session: Session, *, team_id: str) -> set[str]:

@@ -160,6 +160,18 @@ def test_a_second_click_changes_nothing_and_says_it_was_decided(bot: RunningBot)
     assert deal_row(bot).stage_key == "needs-confirmed"
 
 
+def test_approving_a_move_whose_deal_was_just_lost_says_who_lost_it(bot: RunningBot) -> None:
+    create_deal(bot)
+    request_move(bot)
+    assert bot.command("/deal", "lost deal-1 reason:Chose a competitor").status == 200
+    bot.slack.wait_for(lambda: move_row(bot).status == "cancelled")
+    before = stored(bot)
+    click(bot, APPROVE_ACTION, user=MANAGER)
+    ephemeral = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
+    assert f"deal-1 was marked lost by <@{REP}>, so this move was cancelled" in ephemeral[0]["text"]
+    assert stored(bot) == before
+
+
 def test_a_rep_cannot_approve_and_nothing_changes(bot: RunningBot) -> None:
     create_deal(bot)
     request_move(bot)
