@@ -135,10 +135,14 @@ def move_outcome(move: MoveSummary, deal: DealSummary) -> Message:
 
 def move_confirmation(requested: MoveRequested) -> Message:
     move = requested.move
+    who_decides = (
+        "A manager will decide in the deal's thread."
+        if requested.managers_to_ask
+        else ":warning: No other manager exists yet to decide it: add one with `/pipeline managers add @someone`."
+    )
     return Message(
         text=f"Asked to move {deal_title(requested.deal)} to *{escape(move.to_stage.name)}* "
-        f"with {len(move.evidence)} evidence link{'s' if len(move.evidence) != 1 else ''}. "
-        "A manager will decide in the deal's thread."
+        f"with {len(move.evidence)} evidence link{'s' if len(move.evidence) != 1 else ''}. {who_decides}"
     )
 
 

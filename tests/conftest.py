@@ -111,7 +111,9 @@ def serve(wsgi: Any) -> tuple[str, WSGIServer]:
 
 
 @contextmanager
-def running_bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+def running_bot(
+    database_url: str, slack: FakeSlack, *, managers: str = f"{MANAGER},{OTHER_MANAGER}"
+) -> Iterator[RunningBot]:
     """Build the app as `python app.py` would (settings, migrations, wiring) and serve it on a free port."""
     settings = load_settings(
         {
@@ -119,7 +121,7 @@ def running_bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "DATABASE_URL": database_url,
             "SLACK_API_URL": slack.base_url,
-            "SALES_MANAGERS": f"{MANAGER},{OTHER_MANAGER}",
+            "SALES_MANAGERS": managers,
         }
     )
     runtime = build(settings)

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from storage.models import Deal, DealEvent, MoveRequest
-from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot
+from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot, running_bot
+from tests.fakes.slack_api import FakeSlack
 from tests.slack_requests import Response, slash_command
 
 CHANNEL = "C_SALES"
@@ -170,6 +171,15 @@ def test_approving_a_move_whose_deal_was_just_lost_says_who_lost_it(bot: Running
     ephemeral = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
     assert f"deal-1 was marked lost by <@{REP}>, so this move was cancelled" in ephemeral[0]["text"]
     assert stored(bot) == before
+
+
+def test_with_no_manager_advance_says_so_instead_of_promising_a_decision(database_url: str, slack: FakeSlack) -> None:
+    with running_bot(database_url, slack, managers="") as lonely:
+        create_deal(lonely)
+        answer = request_move(lonely)
+        assert "No other manager exists yet" in shown(answer) and "/pipeline managers add" in shown(answer)
+        assert "will decide" not in shown(answer)
+    assert slack.violations == []
 
 
 def test_a_rep_cannot_approve_and_nothing_changes(bot: RunningBot) -> None:
