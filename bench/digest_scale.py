@@ -1,14 +1,17 @@
 """Does the pipeline digest stay flat in memory as the history grows, and how long does it take?
 
 Loads a realistic event history for a large workspace (100,000 deals / 1,000,000 events by default)
-and a small one (1,000 / 10,000) into a fresh database, then measures `compute_digest` on each in a
-fresh interpreter: wall time (best of 3, or of fewer once the runs add up to a minute), the peak of
-Python allocations during one call (tracemalloc), and the growth of the process's peak RSS as a
-cross-check.
+and a small one (1,000 / 10,000) into a fresh database, with the stage spells derived from the same
+events, then measures `compute_digest` on each in a fresh interpreter: wall time (best of 3, or of
+fewer once the runs add up to a minute), the peak of Python allocations during one call (tracemalloc),
+and the growth of the process's peak RSS as a cross-check; and, on the same data in the same process,
+the floor: one plain SQL statement per number family the digest computes. With `--old-history-days`
+it also measures a workspace with the same recent stories and a longer, older history.
 
 Run from the repository root (see bench/README.md):
 
-    python -m bench.digest_scale [--database-url URL] [--deals N] [--events-per-deal N] [--seed N] [--json]
+    python -m bench.digest_scale [--database-url URL] [--deals N] [--events-per-deal N] [--seed N]
+                                 [--old-history-days N] [--per-query] [--json]
 
 The database must not exist yet: a SQLite file is created (default: in a temporary directory), a
 PostgreSQL database is created through the server's `postgres` database; both are removed at the
@@ -43,7 +46,14 @@ from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from commands import digest as digest_module
-from commands.digest import DEFAULT_WINDOW_DAYS, LIST_LIMIT, PENDING_AFTER, compute_digest, period_ending
+from commands.digest import (
+    DEFAULT_WINDOW_DAYS,
+    FORECAST_DAYS,
+    LIST_LIMIT,
+    PENDING_AFTER,
+    compute_digest,
+    period_ending,
+)
 from commands.digest_report import Digest, Period
 from commands.pipeline import Pipeline
 from commands.pipeline_file import default_pipeline
@@ -52,6 +62,7 @@ from storage import report_queries, spell_queries, spells
 from storage.db import READ_ONLY, make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import Deal, DealEvent, DealSequence, MoveRequest, StageSpell
+from storage.spell_queries import HOURLY_UNTIL_SECONDS
 from storage.spells import STAGE_CHANGES, Change, derive
 
 LARGE_TEAM = "TBENCHLARGE"
@@ -174,7 +185,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--per-query",
         action="store_true",
-        help="also time each spell_queries and report_queries function (large and long histories)",
+        help="also time each function of storage.spell_queries, storage.report_queries (and any other "
+        "storage.*_queries module commands.digest uses) as the digest calls it, on the large and long histories",
     )
     parser.add_argument(
         "--timeout",
@@ -185,7 +197,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--analyze",
         action="store_true",
-        help="also ANALYZE a SQLite database after loading (the app never does; PostgreSQL is always analyzed)",
+        help="also ANALYZE a SQLite database after loading (the app never does; PostgreSQL is always vacuumed "
+        "and analyzed, as autovacuum would)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (for EXPLAIN)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
@@ -721,6 +734,7 @@ def floor_statements(dialect: str, pipeline: Pipeline, period: Period) -> list[F
     tables (what a person would type at the SQL prompt): the bar the digest is held to."""
     as_of = period.end
     window = timedelta(days=DEFAULT_WINDOW_DAYS)
+    forecast_start = as_of - timedelta(days=FORECAST_DAYS)
     won_key = pipeline.won_stage().key
     before_won = pipeline.keys[: pipeline.index(won_key)]
     stall_cutoffs = {
@@ -730,10 +744,39 @@ def floor_statements(dialect: str, pipeline: Pipeline, period: Period) -> list[F
     before_won_keys = {f"before_won_{n}": key for n, key in enumerate(before_won)}
     in_before_won = ", ".join(f":{name}" for name in before_won_keys)
 
+    def seconds(start: str, end: str) -> str:
+        if dialect == "sqlite":
+            return f"((julianday({end}) - julianday({start})) * 86400.0)"
+        return f"date_part('epoch', {end} - {start})"
+
     def whole(start: str, end: str, unit: int) -> str:
         if dialect == "sqlite":
-            return f"CAST((julianday({end}) - julianday({start})) * 86400.0 / {unit} AS INTEGER)"
-        return f"CAST(floor(extract(epoch FROM ({end} - {start})) / {unit}) AS INTEGER)"
+            return f"CAST({seconds(start, end)} / {unit} AS INTEGER)"
+        return f"CAST(floor({seconds(start, end)} / {unit}) AS INTEGER)"
+
+    def bucket(start: str, end: str) -> str:
+        """Whole hours for a month, then whole days (in hours): as `storage.spell_queries` keeps durations."""
+        return (
+            f"CASE WHEN {seconds(start, end)} < {HOURLY_UNTIL_SECONDS} THEN {whole(start, end, 3600)} "
+            f"ELSE {whole(start, end, 86400)} * 24 END"
+        )
+
+    def watched(start: datetime, end: datetime, suffix: str) -> FloorStatement:
+        ended = f"(left_at IS NOT NULL AND left_at < :end_{suffix})"
+        return FloorStatement(
+            f"stays watched, {suffix} window",
+            f"""SELECT stage_key, hours, outcome, seen_from, count(*) FROM (
+                  SELECT stage_key,
+                         {bucket("entered_at", f"CASE WHEN {ended} THEN left_at ELSE :end_{suffix} END")} AS hours,
+                         CASE WHEN {ended} THEN ended ELSE 'open' END AS outcome,
+                         CASE WHEN entered_at < :start_{suffix}
+                              THEN {bucket("entered_at", f":start_{suffix}")} ELSE 0 END AS seen_from
+                  FROM stage_spell
+                  WHERE team_id = :team AND entered_at < :end_{suffix}
+                    AND (left_at IS NULL OR left_at >= :start_{suffix})
+                ) AS watched GROUP BY stage_key, hours, outcome, seen_from""",
+            {f"start_{suffix}": start, f"end_{suffix}": end},
+        )
 
     def stays(start: datetime, end: datetime, suffix: str) -> FloorStatement:
         ended = f"(left_at IS NOT NULL AND left_at < :end_{suffix})"
@@ -765,17 +808,20 @@ def floor_statements(dialect: str, pipeline: Pipeline, period: Period) -> list[F
         ),
         stays(as_of - window, as_of, "current"),
         stays(as_of - 2 * window, as_of - window, "previous"),
+        watched(as_of - window, as_of, "current"),
+        watched(as_of - 2 * window, as_of - window, "previous"),
+        watched(forecast_start, as_of, "forecast"),
         FloorStatement(
             "time to close of wins",
             f"""SELECT stage_key, days, count(*) FROM (
                   SELECT e.stage_key, {whole("max(e.entered_at)", "w.entered_at", 86400)} AS days
                   FROM stage_spell w JOIN stage_spell e ON e.deal_id = w.deal_id
                   WHERE w.team_id = :team AND w.stage_key = :won_key AND w.entered_via = 'approved'
-                    AND w.entered_at >= :start_current AND w.entered_at < :as_of
+                    AND w.entered_at >= :start_forecast AND w.entered_at < :as_of
                     AND e.stage_key IN ({in_before_won}) AND e.entered_at <= w.entered_at
                   GROUP BY w.id, e.stage_key, w.entered_at
                 ) AS closes GROUP BY stage_key, days""",
-            {"start_current": as_of - window, **before_won_keys},
+            {"start_forecast": forecast_start, **before_won_keys},
         ),
         FloorStatement(
             "deals entering (forecast basis)",

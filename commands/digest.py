@@ -46,8 +46,8 @@ from commands.digest_report import (
 from commands.pipeline import Pipeline
 from commands.results import evidence_from_json, stage_or_placeholder
 from commands.services import Services
-from storage import period_queries, spell_queries
 from storage import report_queries as reports
+from storage import spell_queries
 from storage.db import read_only
 
 LIST_LIMIT = 10
@@ -113,14 +113,14 @@ def compute_digest(
         )
         current = _Window(
             spell_queries.stays_entered(session, team_id=team_id, start=as_of - window, end=as_of),
-            period_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of),
+            spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of),
         )
         previous = _Window(
             spell_queries.stays_entered(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
-            period_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
+            spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
         )
         forecast_start = as_of - timedelta(days=forecast_days)
-        forecast_watch = period_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
+        forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
         close_times = spell_queries.close_times(
             session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=forecast_start, end=as_of
         )
@@ -191,11 +191,11 @@ def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tup
 class _Window:
     entered: list[spell_queries.StayRow]
     """The stays that began in the window: what the counts and the median read."""
-    watched: period_queries.WatchRows
+    watched: spell_queries.WatchRows
     """Every stay in a stage during the window: what the rates read."""
 
 
-def _watches(keys: Sequence[str], rows: period_queries.WatchRows) -> list[estimators.Watch]:
+def _watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimators.Watch]:
     exits: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
     entries: dict[str, dict[int, int]] = {key: {} for key in keys}
     for key, hours, outcome, count in rows.exits:

@@ -83,6 +83,7 @@ class MoveRequest(SQLModel, table=True):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        Index("ix_move_request_team_decided", "team_id", "decided_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

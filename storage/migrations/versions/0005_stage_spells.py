@@ -61,6 +61,8 @@ def upgrade() -> None:
     # `deal` would have to drop a table that other tables' foreign keys point at.
     op.add_column("deal", sa.Column("crm_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
     op.create_index("uq_deal_team_crm_id", "deal", ["team_id", "crm_id"], unique=True)
+    # The digest's moves left waiting: undecided, or decided after its moment.
+    op.create_index("ix_move_request_team_decided", "move_request", ["team_id", "decided_at"], unique=False)
     _backfill()
 
 
@@ -81,6 +83,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_move_request_team_decided", table_name="move_request")
     op.drop_index("uq_deal_team_crm_id", table_name="deal")
     op.drop_column("deal", "crm_id")
     op.drop_table("stage_spell")
