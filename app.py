@@ -2,6 +2,9 @@
 
 `python app.py` loads `.env`, migrates the database, and runs Socket Mode when
 SLACK_APP_TOKEN is set, otherwise HTTP on PORT (Slack requests at POST /slack/events).
+SIGTERM or SIGINT stops it cleanly: no new requests, the ones in hand finished, the WebSocket
+closed with a close frame, the scheduler's running jobs finished, exit 0.
+`python app.py --check` checks settings, database and Slack, then exits (0 when all is well).
 """
 
 import argparse
@@ -9,10 +12,15 @@ import errno
 import logging
 import os
 import re
+import signal
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
+from types import FrameType
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -31,6 +39,7 @@ from bot.app_factory import create_app, make_client
 from bot.digest_post import digest_deliverer
 from bot.http import Wsgi, make_wsgi
 from bot.scheduler import DigestRunner, add_thread_catch_up, start_scheduler, worker_name
+from bot.socket_mode import close_socket, health_wsgi, socket_mode_handler
 from commands.pipeline import Pipeline
 from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
 from commands.services import Services
@@ -90,6 +99,7 @@ class Settings:
     pipeline_file: str | None = None
     log_level: str = "INFO"
     run_scheduler: bool = True
+    health_port: int | None = None
 
 
 def load_settings(environ: Mapping[str, str], *, connect: bool = False, bind: bool = False) -> Settings:
@@ -109,6 +119,7 @@ def load_settings(environ: Mapping[str, str], *, connect: bool = False, bind: bo
     signing_secret = _token("SLACK_SIGNING_SECRET", get("SLACK_SIGNING_SECRET"), problems, required=True)
     app_token = _token("SLACK_APP_TOKEN", get("SLACK_APP_TOKEN"), problems, required=False)
     port = _port(get("PORT") or "3000", problems)
+    health_port = _port(health_text, problems, name="HEALTH_PORT") if (health_text := get("HEALTH_PORT")) else None
     database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
     database_ok = _problem(problems, database_url_problem(database_url))
     managers = _managers(get("SALES_MANAGERS") or "", problems)
@@ -124,9 +135,13 @@ def load_settings(environ: Mapping[str, str], *, connect: bool = False, bind: bo
     if connect and database_ok:
         _problem(problems, database_unreachable(database_url))
     if connect and bot_token and slack_api_url != "":
+        # The app-level token is not tried here: its only method, apps.connections.open, is rate-limited
+        # to about one call a minute, which a check run by a supervisor would take from the app's reconnects.
         _problem(problems, slack_refuses(bot_token, slack_api_url or None))
     if bind and port and get("SLACK_APP_TOKEN") is None:  # HTTP mode
         _problem(problems, port_unavailable(port))
+    if bind and health_port and app_token:  # Socket Mode
+        _problem(problems, port_unavailable(health_port, name="HEALTH_PORT"))
     if problems or bot_token is None or signing_secret is None or port is None:
         raise SettingsError(problems)
     return Settings(
@@ -140,6 +155,7 @@ def load_settings(environ: Mapping[str, str], *, connect: bool = False, bind: bo
         pipeline_file=pipeline_file,
         log_level=log_level,
         run_scheduler=SCHEDULER_VALUES[scheduler_text],
+        health_port=health_port,
     )
 
 
@@ -169,10 +185,11 @@ def _token(name: str, value: str | None, problems: list[str], *, required: bool)
     return value
 
 
-def _port(port_text: str, problems: list[str]) -> int | None:
+def _port(port_text: str, problems: list[str], *, name: str = "PORT") -> int | None:
     if port_text.isdigit() and 0 < int(port_text) < 65536:
         return int(port_text)
-    problems.append(f"PORT must be a port number from 1 to 65535, like 3000, not {port_text!r}.")
+    like = 3000 if name == "PORT" else 8080
+    problems.append(f"{name} must be a port number from 1 to 65535, like {like}, not {port_text!r}.")
     return None
 
 
@@ -267,20 +284,23 @@ def slack_refuses(token: str, base_url: str | None) -> str | None:
     return None
 
 
-def port_unavailable(port: int) -> str | None:
+def port_unavailable(port: int, *, name: str = "PORT") -> str | None:
     try:
         bind_http(port).server_close()
     except OSError as error:
-        return port_problem(port, error)
+        return port_problem(port, error, name=name)
     return None
 
 
-def port_problem(port: int, error: OSError) -> str:
+def port_problem(port: int, error: OSError, *, name: str = "PORT") -> str:
+    like = 3000 if name == "PORT" else 8080
     if isinstance(error, PermissionError):
-        return f"PORT {port} may not be opened by this user: choose a port above 1023, like 3000."
+        return f"{name} {port} may not be opened by this user: choose a port above 1023, like {like}."
     if error.errno == errno.EADDRINUSE:
-        return f"PORT {port} is already in use on this machine: stop what holds it or choose a free port, like 3000."
-    return f"PORT {port} cannot be opened ({error.strerror or error}): choose a free port, like 3000."
+        return (
+            f"{name} {port} is already in use on this machine: stop what holds it or choose a free port, like {like}."
+        )
+    return f"{name} {port} cannot be opened ({error.strerror or error}): choose a free port, like {like}."
 
 
 def pipeline_file_problems(path: str | None) -> list[str]:
@@ -342,15 +362,22 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
+class StoppableWSGIServer(ThreadingWSGIServer):
+    """`server_close()` waits for the requests being answered, so a stop finishes them first."""
+
+    daemon_threads = False
+    block_on_close = True
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # bolt's middleware logs each request
         pass
 
 
-def bind_http(port: int) -> ThreadingWSGIServer:
-    """Open the HTTP port (every address); the app is set when it is built."""
-    server = make_server("0.0.0.0", port, _not_ready, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
-    assert isinstance(server, ThreadingWSGIServer)
+def bind_http(port: int) -> StoppableWSGIServer:
+    """Open an HTTP port (every address); the app is set when it is built."""
+    server = make_server("0.0.0.0", port, _not_ready, server_class=StoppableWSGIServer, handler_class=QuietHandler)
+    assert isinstance(server, StoppableWSGIServer)
     return server
 
 
@@ -358,18 +385,79 @@ def _not_ready(environ: dict[str, object], start_response: object) -> list[bytes
     raise RuntimeError("the HTTP server was started before its app was set")
 
 
-def serve_http(runtime: Runtime, server: ThreadingWSGIServer) -> None:
+def serve_http(runtime: Runtime, server: StoppableWSGIServer) -> Callable[[], None]:
+    """Serve Slack's requests on PORT in the background; the function that stops taking them."""
     server.set_app(runtime.wsgi)
+    _serve_in_background(server, "http")
     logger.info("serving Slack requests on http://0.0.0.0:%d/slack/events", runtime.settings.port)
-    server.serve_forever()
+    return lambda: _stop_server(server)
 
 
-def serve_socket_mode(runtime: Runtime) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+def serve_socket_mode(runtime: Runtime, health: StoppableWSGIServer | None) -> Callable[[], None]:
+    """Connect to Slack over a WebSocket (and answer GET /healthz on HEALTH_PORT); the function that closes it."""
     assert runtime.settings.app_token is not None
     logger.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(runtime.app, runtime.settings.app_token).start()
+    handler = socket_mode_handler(runtime.app, runtime.settings.app_token)
+    handler.connect()
+    if health is not None:
+        health.set_app(
+            health_wsgi(
+                database_answers=lambda: database_answers(runtime.engine), connected=handler.client.is_connected
+            )
+        )
+        _serve_in_background(health, "health")
+        logger.info("answering GET /healthz on http://0.0.0.0:%d/healthz", runtime.settings.health_port)
+    return lambda: close_socket(handler.client)
+
+
+def _serve_in_background(server: StoppableWSGIServer, name: str) -> None:
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True).start()
+
+
+def _stop_server(server: StoppableWSGIServer) -> None:
+    server.shutdown()
+    server.server_close()  # waits for the requests being answered
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def wait_for_stop_signal(poll_seconds: float = 0.1) -> int:
+    """Block until SIGTERM or SIGINT and return it. The handler only records the signal: the stop itself runs
+    here, in the main thread, where no lock can be held half-way by an interrupted frame."""
+    received: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, record) for signum in STOP_SIGNALS}
+    try:
+        while not received:
+            time.sleep(poll_seconds)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return received[0]
+
+
+def shut_down(
+    *,
+    stop_requests: Callable[[], None],
+    listeners: Executor,
+    scheduler: BackgroundScheduler | None,
+    servers: Sequence[StoppableWSGIServer] = (),
+    engine: Engine,
+) -> None:
+    """Stop in the order that loses nothing: take no new request and finish those in hand (their acks
+    and the work after them, like the thread posts they owe), finish the scheduler's running jobs
+    (digests and thread posts being delivered), then close the health port and the database pool."""
+    stop_requests()
+    listeners.shutdown(wait=True)
+    if scheduler is not None:
+        scheduler.shutdown(wait=True)
+    for server in servers:
+        _stop_server(server)
+    engine.dispose()
 
 
 def settings_from_environment(*, connect: bool = False, bind: bool = False) -> Settings:
@@ -433,7 +521,14 @@ def create_wsgi() -> Wsgi:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="Run the pipeline Slack bot.")
     parser.add_argument("--no-scheduler", action="store_true", help="do not post scheduled digests from this process")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, the database and Slack's answer to the bot token, then exit: 0 when all is well",
+    )
     arguments = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if arguments.check:
+        return check()
     try:
         settings = settings_from_environment(connect=True, bind=True)
     except SettingsError as error:
@@ -444,6 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # taken since it was checked
         report(SettingsError([port_problem(settings.port, error)]))
         return 2
+    try:
+        health = bind_http(settings.health_port) if settings.app_token and settings.health_port else None
+    except OSError as error:
+        assert settings.health_port is not None
+        report(SettingsError([port_problem(settings.health_port, error, name="HEALTH_PORT")]))
+        return 2
     configure_logging(settings)
     try:
         runtime = build(settings)
@@ -453,15 +554,34 @@ def main(argv: list[str] | None = None) -> int:
     warn_if_no_managers(runtime)
     scheduler = runtime.start_scheduler() if settings.run_scheduler and not arguments.no_scheduler else None
     try:
-        if server is None:
-            serve_socket_mode(runtime)
-        else:
-            serve_http(runtime, server)
-    except KeyboardInterrupt:
-        logger.info("stopping")
-    finally:
+        stop_requests = serve_http(runtime, server) if server is not None else serve_socket_mode(runtime, health)
+    except BaseException:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        raise
+    signum = wait_for_stop_signal()
+    logger.info("stopping on %s: finishing the requests and deliveries in hand", signal.Signals(signum).name)
+    shut_down(
+        stop_requests=stop_requests,
+        listeners=runtime.app.listener_runner.listener_executor,
+        scheduler=scheduler,
+        servers=[health] if health is not None else [],
+        engine=runtime.engine,
+    )
+    logger.info("stopped")
+    return 0
+
+
+def check() -> int:
+    """`python app.py --check`: what a start checks (settings, database, Slack's answer to the bot token),
+    without binding PORT, which the running app holds; for a supervisor's health check or a deploy script."""
+    try:
+        settings = settings_from_environment(connect=True)
+    except SettingsError as error:
+        report(error)
+        return 2
+    mode = "Socket Mode" if settings.app_token else f"HTTP on port {settings.port}"
+    print(f"salesbot: ok: settings, database and Slack answer ({mode})")
     return 0
 
 

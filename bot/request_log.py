@@ -1,7 +1,11 @@
 """One structured log line per Slack request: kind, team, user, what was asked, outcome, latency.
 
-It wraps the WSGI app, so it times the whole answer Slack waits for (the ack) and sees its status.
-Only ids and names of commands or actions are logged: never tokens, signatures or typed text.
+    request kind=command team=T1 user=U1 what=/deal status=200 outcome=ok ms=14
+
+Two ways in, one line: `dispatch_logged` wraps bolt's dispatch (Socket Mode uses it, and any adapter can:
+it reads bolt's parsed body and context and times the dispatch, which returns at the ack), and `logged`
+wraps the HTTP WSGI app (it also sees what bolt never dispatches). Only ids and names of commands or
+actions are logged: never tokens, signatures or typed text.
 """
 
 import io
@@ -11,6 +15,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 
 logger = logging.getLogger("salesbot.requests")
 
@@ -33,21 +41,43 @@ def logged(wsgi: Wsgi) -> Wsgi:
             return start_response(status, headers, exc_info)
 
         answer = b"".join(wsgi(environ, capture))
-        kind, team, user, what = describe(body, environ.get("CONTENT_TYPE", ""))
         status = statuses[0].split()[0] if statuses else "-"
-        logger.info(
-            "request kind=%s team=%s user=%s what=%s status=%s outcome=%s ms=%.0f",
-            kind,
-            team,
-            user,
-            what,
-            status,
-            "refused" if REFUSAL_MARK in answer else ("ok" if status.startswith("2") else "error"),
-            (time.perf_counter() - started) * 1000,
-        )
+        log_line(describe(body, environ.get("CONTENT_TYPE", "")), status, REFUSAL_MARK in answer, started)
         return [answer]
 
     return app
+
+
+def dispatch_logged(app: App, request: BoltRequest) -> BoltResponse:
+    """`app.dispatch(request)`, then its log line. Bolt's dispatch returns once the listener has acked."""
+    started = time.perf_counter()
+    response = app.dispatch(request)
+    body = response.body if isinstance(response.body, str) else ""
+    log_line(describe_bolt(request), str(response.status), REFUSAL_MARK.decode() in body, started)
+    return response
+
+
+def describe_bolt(request: BoltRequest) -> tuple[str, str, str, str]:
+    """(kind, team, user, what) from the body bolt parsed and the ids its context holds."""
+    body = request.body if isinstance(request.body, dict) else {}
+    context = request.context
+    if "command" in body:
+        return "command", _text(context.team_id), _text(context.user_id), _text(body.get("command"))
+    return _text(body.get("type")), _text(context.team_id), _text(context.user_id), _what(body)
+
+
+def log_line(described: tuple[str, str, str, str], status: str, refused: bool, started: float) -> None:
+    kind, team, user, what = described
+    logger.info(
+        "request kind=%s team=%s user=%s what=%s status=%s outcome=%s ms=%.0f",
+        kind,
+        team,
+        user,
+        what,
+        status,
+        "refused" if refused else ("ok" if status.startswith("2") else "error"),
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 def describe(body: bytes, content_type: str) -> tuple[str, str, str, str]:

@@ -5,7 +5,8 @@
                                        [--channel C…] [--dry-run]
     python -m commands check [--team T] [--fix]
 
-Exit codes: 0 done, 1 refused (bad data, or differences found by check), 2 bad arguments.
+Exit codes: 0 done, 1 refused (bad data, an unknown --team, or differences found by check), 2 bad arguments.
+`digest` on a database without any deal prints one line saying so on stderr and exits 0.
 """
 
 import argparse
@@ -37,6 +38,29 @@ from storage.migrate import upgrade_to_head
 
 PROG = "python -m commands"
 TEAM_ID = re.compile(r"[A-Z][A-Z0-9]{0,31}")
+MAX_PERIOD_DAYS = 366
+MAX_WINDOW_DAYS = 3650
+
+
+def days_between(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number of days from `low` to `high`, refused with a message otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            days = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days ({what})") from None
+        if not low <= days <= high:
+            raise argparse.ArgumentTypeError(f"{days} days is out of range: give {low} to {high} days ({what})")
+        return days
+
+    return parse
+
+
+NO_DEALS_YET = (
+    "no digest: the database holds no deals yet (create one with /deal new in Slack, "
+    f"or import a CRM export with `{PROG} import`)"
+)
 
 
 class BadArguments(Exception):
@@ -50,8 +74,18 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     digest.add_argument("--team", help="Slack workspace id (default: the only one in the database)")
     digest.add_argument("--as-of", type=date.fromisoformat, help="end of the period: midnight starting this date")
     digest.add_argument("--tz", default="UTC", help="IANA zone for the period's midnight (default UTC)")
-    digest.add_argument("--days", type=int, default=DEFAULT_PERIOD_DAYS, help="period length in days")
-    digest.add_argument("--window", type=int, default=DEFAULT_WINDOW_DAYS, help="conversion window in days")
+    digest.add_argument(
+        "--days",
+        type=days_between(1, MAX_PERIOD_DAYS, "the period's length"),
+        default=DEFAULT_PERIOD_DAYS,
+        help=f"period length in days, 1 to {MAX_PERIOD_DAYS} (default {DEFAULT_PERIOD_DAYS})",
+    )
+    digest.add_argument(
+        "--window",
+        type=days_between(1, MAX_WINDOW_DAYS, "the conversion window"),
+        default=DEFAULT_WINDOW_DAYS,
+        help=f"conversion window in days, 1 to {MAX_WINDOW_DAYS} (default {DEFAULT_WINDOW_DAYS})",
+    )
     digest.add_argument("--json", action="store_true", help="print JSON instead of text")
     imports = commands.add_parser("import", help="import deals and their stage history from a CRM export (CSV)")
     imports.add_argument("file", type=Path, help="the CSV file")
@@ -81,7 +115,15 @@ def _digest(arguments: argparse.Namespace) -> int:
         ZoneInfo(arguments.tz)
         pipeline = _pipeline()
         services = _services(pipeline)
-        team = arguments.team or _only_team(services)
+        teams = _team_ids(services)
+        if not teams and not arguments.team:
+            # A fresh install: nothing is wrong, there is just nothing to digest yet.
+            print(f"{PROG} digest: {NO_DEALS_YET}", file=sys.stderr)
+            return 0
+        team = arguments.team or _only_team(teams)
+        if team not in teams:
+            holds = f"it holds {_listed(teams)}" if teams else "it holds no deals yet"
+            raise LookupError(f"workspace {team} has no data in this database ({holds}); check --team")
         as_of = local_midnight(arguments.as_of, arguments.tz) if arguments.as_of else datetime.now(UTC)
         period = period_ending(as_of, days=arguments.days, tz=arguments.tz)
         digest = compute_digest(services, team_id=team, period=period, window_days=arguments.window)
@@ -209,14 +251,20 @@ def _require_file(path: Path, what: str) -> None:
         raise BadArguments(f"{path}: no such file ({what})")
 
 
-def _only_team(services: Services) -> str:
+def _team_ids(services: Services) -> list[str]:
     with services.sessions() as session:
-        teams = list(report_queries.team_ids(session))
+        return sorted(report_queries.team_ids(session))
+
+
+def _only_team(teams: list[str]) -> str:
     if len(teams) != 1:
-        raise LookupError(
-            f"the database has {len(teams)} workspaces ({', '.join(teams) or 'none'}); choose one with --team"
-        )
+        raise LookupError(f"the database has {len(teams)} workspaces ({_listed(teams)}); choose one with --team")
     return teams[0]
+
+
+def _listed(teams: list[str], shown: int = 5) -> str:
+    more = f" and {len(teams) - shown} more" if len(teams) > shown else ""
+    return ", ".join(teams[:shown]) + more
 
 
 if __name__ == "__main__":

@@ -47,3 +47,70 @@ def test_ambiguous_workspace_and_bad_zone_are_clear_errors(
     assert "choose one with --team" in capsys.readouterr().err
     assert main(["digest", "--team", "T1", "--tz", "Mars/Base"]) == 2
     assert "Mars/Base" in capsys.readouterr().err
+
+
+@pytest.fixture
+def empty_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("PIPELINE_FILE", raising=False)
+    monkeypatch.chdir(str(tmp_path))
+    return database_url
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_empty_database_answers_one_line_saying_there_is_nothing_yet(
+    empty_database: str, as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", *(["--json"] if as_json else [])]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err == (
+        "python -m commands digest: no digest: the database holds no deals yet "
+        "(create one with /deal new in Slack, or import a CRM export with `python -m commands import`)\n"
+    )
+
+
+def test_an_unknown_team_is_told_it_has_no_data(
+    empty_database: str, services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", "--team", "T9"]) == 1
+    assert capsys.readouterr() == (
+        "",
+        "python -m commands: workspace T9 has no data in this database (it holds no deals yet); check --team\n",
+    )
+    create_deal(services, Actor("T1", REP), channel_id="C1", command=NewDeal("Acme", None, None, ()))
+    assert main(["digest", "--team", "T9", "--json"]) == 1
+    assert capsys.readouterr() == (
+        "",
+        "python -m commands: workspace T9 has no data in this database (it holds T1); check --team\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("--days", "0", "0 days is out of range: give 1 to 366 days (the period's length)"),
+        ("--days", "-7", "-7 days is out of range: give 1 to 366 days (the period's length)"),
+        ("--days", "100000", "100000 days is out of range: give 1 to 366 days (the period's length)"),
+        ("--days", "week", "'week' is not a whole number of days (the period's length)"),
+        ("--window", "0", "0 days is out of range: give 1 to 3650 days (the conversion window)"),
+        ("--window", "-90", "-90 days is out of range: give 1 to 3650 days (the conversion window)"),
+        ("--window", "100000", "100000 days is out of range: give 1 to 3650 days (the conversion window)"),
+        ("--window", "1.5", "'1.5' is not a whole number of days (the conversion window)"),
+    ],
+)
+def test_bad_days_or_window_are_refused_with_a_message(
+    cli_database: str, option: str, value: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["digest", "--team", "T1", f"{option}={value}"])
+    assert refused.value.code == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and "Traceback" not in printed.err
+    assert printed.err.splitlines()[-1] == f"python -m commands digest: error: argument {option}: {problem}"
+
+
+def test_the_widest_days_and_window_still_answer(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--team", "T1", "--days", "366", "--window", "3650", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["window_days"] == 3650 and printed["by_stage"][0]["deals"] == 1
