@@ -245,7 +245,7 @@ class Watch:
         entries[0] = entries.get(0, 0) - skipped
         return Watch(self.stage_key, exits, entries)
 
-    @property
+    @cached_property
     def curve(self) -> Incidence:
         return incidence(self.exits, self.entries)
 
@@ -331,8 +331,8 @@ class Chain:
     all_entries: tuple[Rate, ...]
     real_stays: tuple[Rate, ...]
     real_curves: tuple[Incidence, ...]
-    ended_hours: tuple[tuple[int, ...], ...]
-    """Per stage, the durations of the real stays that ended, one entry per stay, ascending."""
+    ended_hours: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+    """Per stage, the durations at which real stays ended (ascending) and how many ended at or before each."""
 
     def win_chance(self, position: int) -> WinChance:
         factors = [Factor(self.stages[position].stage_key, self.real_stays[position])]
@@ -351,8 +351,9 @@ class Chain:
         ended after that age, the share that moved on (F_on(inf) - F_on(age)) / (F(inf) - F(age)),
         shrunk towards the stage's own rate by `PRIOR_SPELLS`."""
         stage_rate = self.real_stays[position].value
-        ended = self.ended_hours[position]
-        ended_after = len(ended) - bisect.bisect_right(ended, age_hours)
+        hours, ended_by = self.ended_hours[position]
+        index = bisect.bisect_right(hours, age_hours)
+        ended_after = (ended_by[-1] if ended_by else 0) - (ended_by[index - 1] if index else 0)
         if ended_after < AGE_NEEDS_ENDED:
             return stage_rate
         curve = self.real_curves[position]
@@ -374,11 +375,17 @@ def chain(watches: Sequence[Watch]) -> Chain:
         all_entries=tuple(next_rate(watch, prior) for watch in watches),
         real_stays=tuple(next_rate(watch, prior) for watch in real),
         real_curves=tuple(watch.curve for watch in real),
-        ended_hours=tuple(
-            tuple(sorted(s.hours for s in watch.exits if s.outcome != Outcome.OPEN for _ in range(s.count)))
-            for watch in real
-        ),
+        ended_hours=tuple(_ended_by_hour(watch) for watch in real),
     )
+
+
+def _ended_by_hour(watch: Watch) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    counts: dict[int, int] = defaultdict(int)
+    for stay in watch.exits:
+        if stay.outcome != Outcome.OPEN:
+            counts[stay.hours] += stay.count
+    hours = tuple(sorted(counts))
+    return hours, tuple(itertools.accumulate(counts[hour] for hour in hours))
 
 
 def _product(values: Iterable[float | None]) -> float | None:

@@ -77,6 +77,17 @@ def _open_at(team_id: str, at: datetime, *extra: ColumnElement[bool]) -> Subquer
     ).subquery("open_spell")
 
 
+HOURLY_UNTIL_SECONDS = 30 * 86_400
+"""Watched durations are kept to the hour for a month, then to the day: enough for any rate, and few rows."""
+
+
+def _bucket_hours(session: Session, start: Any, end: Any) -> ColumnElement[int]:
+    seconds = _seconds_between(session, start, end)
+    whole_hours = _whole(session, start, end, 3600.0)
+    whole_days = _whole(session, start, end, 86400.0)
+    return case((seconds < HOURLY_UNTIL_SECONDS, whole_hours), else_=whole_days * 24)
+
+
 @dataclass(frozen=True, slots=True)
 class StayRow:
     stage_key: str
@@ -86,13 +97,13 @@ class StayRow:
 
 
 def stays_entered(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[StayRow]:
-    """Spells that entered a stage in [start, end), as they stood at `end`: per stage, whole hours
-    stayed (until they ended, or until `end` while still open) and outcome (`open` if not ended by
-    `end`), with their count."""
+    """Spells that entered a stage in [start, end), as they stood at `end`: per stage, hours stayed
+    (until they ended, or until `end` while still open; whole hours for a month, then whole days) and
+    outcome (`open` if not ended by `end`), with their count."""
     ended_by_end = and_(col(StageSpell.left_at).is_not(None), col(StageSpell.left_at) < _moment(end))
     outcome = case((ended_by_end, col(StageSpell.ended)), else_=literal(SpellEnd.OPEN.value)).label("outcome")
     until = case((ended_by_end, col(StageSpell.left_at)), else_=_moment(end))
-    hours = _whole(session, col(StageSpell.entered_at), until, 3600.0).label("hours")
+    hours = _bucket_hours(session, col(StageSpell.entered_at), until).label("hours")
     # Up to stages x outcomes x hours in the window (tens of thousands at most): read on the session's
     # connection a batch at a time, so they are made into rows as they arrive (the ORM would hold them all
     # first), sharing one string per stage and per outcome.
@@ -244,17 +255,6 @@ def stalled_deals(
     # Every spell has its deal (a foreign key), so the total needs no join.
     total = session.execute(select(func.count()).select_from(spell)).scalar_one()
     return [StalledRow(*row) for row in rows], int(total)
-
-
-HOURLY_UNTIL_SECONDS = 30 * 86_400
-"""Watched durations are kept to the hour for a month, then to the day: enough for any rate, and few rows."""
-
-
-def _bucket_hours(session: Session, start: Any, end: Any) -> ColumnElement[int]:
-    seconds = _seconds_between(session, start, end)
-    whole_hours = _whole(session, start, end, 3600.0)
-    whole_days = _whole(session, start, end, 86400.0)
-    return case((seconds < HOURLY_UNTIL_SECONDS, whole_hours), else_=whole_days * 24)
 
 
 @dataclass(frozen=True)

@@ -442,7 +442,8 @@ def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: 
         [10.0, 16.0, 15.0, 21.0, 13 + 14 / 24, None, None],
         abs=1e-6,
     )
-    assert digest.conversion[5].current.watched_days == pytest.approx(81 + 15 / 24)  # Alpha since Apr 10 09:00
+    # Alpha, at Implementation started since Apr 10 09:00: 81 days 15 hours, counted in whole days after a month.
+    assert digest.conversion[5].current.watched_days == 81.0
     # Previous window [Jan 2, Apr 2), seen on Apr 2 00:00. Charlie was created before it.
     assert counts(digest, "previous") == [
         ("meeting-booked", 3, 2, 0, 1),  # Alpha Bravo on; Juliet moved on only Apr 3
@@ -678,7 +679,7 @@ def test_deals_lost_at_every_stage(services: Services, clock: Clock) -> None:
     ]
     # Every deal that moved on stayed 1 day; the one lost there stayed until Jun 25.
     assert medians(digest, "current") == pytest.approx(
-        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 49 + 6 / 24],  # Live: May 7 09:00 → Jun 25 15:00
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 49.0],  # Live: May 7 09:00 → Jun 25 15:00, in whole days after a month
         abs=1e-6,
     )
     # Nothing is open, so the rates are plain shares: 6/7, 5/6, 4/5, 3/4, 2/3, 1/2, shrunk towards the
