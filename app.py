@@ -354,7 +354,7 @@ def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
     )
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
     app = create_app(services=services, signing_secret=settings.signing_secret, client=client)
-    wsgi = make_wsgi(app, healthy=lambda: database_answers(engine))
+    wsgi = make_wsgi(app, healthy=lambda: database_answers(engine), signing_secret=settings.signing_secret)
     return Runtime(settings=settings, engine=engine, services=services, app=app, wsgi=wsgi)
 
 

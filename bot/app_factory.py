@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -20,6 +21,7 @@ from bot.listeners.commands import SlashCommands
 from bot.listeners.events import HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.views import RejectionModal
+from bot.mrkdwn import escape
 from bot.request_log import describe
 from commands.redelivery import first_delivery
 from commands.services import Services
@@ -47,10 +49,11 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
         signing_secret=signing_secret,
         client=client,
         process_before_response=False,
+        raise_error_for_unhandled_request=True,  # to `answer_error`, which answers 200 instead of bolt's 404
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     app.use(once_per_event(services))
-    app.error(log_error)
+    app.error(answer_error)
     for listeners in (
         SlashCommands(services),
         MoveButtons(services),
@@ -76,6 +79,23 @@ def once_per_event(services: Services) -> Callable[..., BoltResponse]:
     return middleware
 
 
-def log_error(error: Exception, body: dict[str, Any]) -> None:
+UNKNOWN_COMMAND = "This app has no command {command}. Try `/pipeline help`."
+SOMETHING_BROKE = (
+    "Something went wrong on our side while answering this. Check with `/deal list` or `/deal show` whether it"
+    " was done before trying again."
+)
+
+
+def answer_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+    """Every signed request gets a 200: a request no listener handles (an old button, an unknown command or
+    modal) with a short answer and one log line; an error with a message for a command, logged with its stack."""
     kind, team, user, what = describe(json.dumps(body).encode(), "application/json")
-    logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)
+    command = body.get("command")
+    if isinstance(error, BoltUnhandledRequestError):
+        logger.info("no listener kind=%s team=%s user=%s what=%s", kind, team, user, what)
+        text = UNKNOWN_COMMAND.format(command=escape(command[:64])) if isinstance(command, str) else ""
+    else:
+        logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)
+        text = SOMETHING_BROKE if isinstance(command, str) else ""
+    # `response` is None when the listener had acknowledged already: Slack has had its answer.
+    return None if response is None else BoltResponse(status=200, body=text)

@@ -41,6 +41,7 @@ from commands.results import (
     MoveSummary,
 )
 from commands.schedules import ScheduleView
+from commands.text_rules import REASON_LIMIT
 
 APPROVE_ACTION = "move_approve"
 REJECT_ACTION = "move_reject"
@@ -346,7 +347,7 @@ def reject_modal(move: MoveSummary, *, channel_id: str) -> dict[str, Any]:
                     "type": "plain_text_input",
                     "action_id": REASON_INPUT,
                     "multiline": True,
-                    "max_length": 2000,
+                    "max_length": REASON_LIMIT,
                     "placeholder": plain("What evidence of the buyer's action is missing?", 150),
                 },
             },

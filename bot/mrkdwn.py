@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from commands.import_history import IMPORT_ACTOR
 from commands.parsing import Evidence, format_amount
+from commands.text_rules import clean_text, host_of, label_misleads, punycode, remove_invisible, without_credentials
 
 SECTION_TEXT_LIMIT = 3000
 HEADER_TEXT_LIMIT = 150
@@ -13,8 +14,12 @@ LINK_LABEL_LIMIT = 60
 
 
 def escape(text: str) -> str:
-    """Escape user text for mrkdwn so `<!channel>` or `<https://evil|Invoice>` stays literal."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape user text for mrkdwn so `<!channel>` or `<https://evil|Invoice>` stays literal.
+
+    Bidi controls and zero-width characters are dropped too: text stored before they were cleaned on input
+    (or brought in by an import) cannot reorder or hide what is shown around it.
+    """
+    return remove_invisible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mention(user_id: str) -> str:
@@ -23,10 +28,16 @@ def mention(user_id: str) -> str:
 
 
 def link(evidence: Evidence) -> str:
-    """A link whose label is escaped; the URL cannot hold `|` or `>` unescaped either."""
-    url = evidence.url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    label = evidence.label or clip(evidence.url.split("://", 1)[-1], LINK_LABEL_LIMIT)
-    return f"<{url}|{escape(label).replace('|', '¦')}>"
+    """A link whose label is escaped and never names another host than the link's; the URL cannot hold `|` or
+    `>` unescaped either. A host in other than ASCII characters is followed by its `xn--…` form."""
+    target = without_credentials(evidence.url)
+    url = target.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    label = clean_text(evidence.label or "")
+    if not label or label_misleads(label, target):
+        label = target.split("://", 1)[-1]
+    shown = f"<{url}|{escape(clip(label, LINK_LABEL_LIMIT)).replace('|', '¦')}>"
+    ascii_host = punycode(host_of(target))
+    return f"{shown} ({ascii_host})" if ascii_host else shown
 
 
 def date(moment: datetime) -> str:
@@ -53,16 +64,27 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Like `clip`, but never cuts a link or mention (`<…>`) in half: a cut one is dropped whole."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    return cut + "…"
+
+
 def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, object]:
-    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": clip(remove_invisible(text), limit), "emoji": True}
 
 
 def section(text: str) -> dict[str, object]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT_LIMIT)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT_LIMIT)}}
 
 
 def context(text: str) -> dict[str, object]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_TEXT_LIMIT)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT_LIMIT)}]}
 
 
 def header(text: str) -> dict[str, object]:
@@ -81,7 +103,7 @@ def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} m
     blocks: list[dict[str, object]] = []
     current: list[str] = []
     for index, line in enumerate(lines):
-        line = clip(line, SECTION_TEXT_LIMIT)
+        line = clip_mrkdwn(line, SECTION_TEXT_LIMIT)
         if current and len("\n".join([*current, line])) > SECTION_TEXT_LIMIT:
             if len(blocks) + 2 >= max_blocks:
                 blocks.append(section("\n".join(current)))

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from commands import text_rules
 from commands.errors import CommandError
 from commands.pipeline import Pipeline
 
@@ -28,8 +29,8 @@ FORMAT_NAMES = {"ours": "CSV", "hubspot": "HubSpot export", "pipedrive": "Pipedr
 LOST = "lost"
 """What a stage map maps a CRM's closed-lost stage to."""
 
-MAX_NAME_LENGTH = 200
-MAX_REASON_LENGTH = 500
+MAX_NAME_LENGTH = text_rules.NAME_LIMIT
+MAX_REASON_LENGTH = text_rules.REASON_LIMIT
 MAX_CRM_ID_LENGTH = 64
 MAX_VALUE_CENTS = 10**13
 
@@ -251,8 +252,14 @@ class _Row:
         return self._cells.get(_folded(column), "")
 
     def text(self, column: str, *, limit: int, required: bool = False) -> str | None:
+        """The cell as it will be stored: the same character rules as text typed in Slack."""
         value = self.raw(column)
-        if not value:
+        unstorable = text_rules.unstorable_character(value) if value else None
+        if unstorable is not None:
+            self.problem(f"'{column}' holds {text_rules.describe_character(unstorable)}, which cannot be stored")
+            return None
+        value = text_rules.clean_text(value) if value else value
+        if not value or not text_rules.is_visible(value):
             if required:
                 self.problem(f"'{column}' is empty")
             return None

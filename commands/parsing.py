@@ -3,7 +3,7 @@
 Slack sends that text entity-escaped (`&amp;`, `&lt;`, `&gt;`) and, with `should_escape: true`, wraps
 links and mentions as `<https://x|label>` and `<@U123|name>`. The CLI, tests and a manifest without
 `should_escape` send the text as typed. Both forms are accepted. Free text is returned unescaped:
-renderers escape it again.
+renderers escape it again. What text may hold, and how long it may be, is `commands/text_rules.py`.
 """
 
 import datetime
@@ -19,6 +19,23 @@ from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from commands.errors import CommandError
+from commands.text_rules import (
+    COMMAND_TEXT_LIMIT,
+    COMPANY_LIMIT,
+    EVIDENCE_COUNT_LIMIT,
+    LABEL_LIMIT,
+    NAME_LIMIT,
+    NOTE_LIMIT,
+    REASON_LIMIT,
+    URL_LIMIT,
+    ascii_host,
+    clean_text,
+    has_credentials,
+    is_visible,
+    mask_credentials,
+    refuse_unstorable,
+    too_long,
+)
 
 # --- Command objects ------------------------------------------------------------------------------
 
@@ -208,7 +225,7 @@ def format_amount(cents: int) -> str:
 
 
 def parse_deal(text: str) -> DealCommand:
-    tokens = _tokenize(text)
+    tokens = _tokenize(text, DEAL_USAGE)
     if not tokens or tokens[0].lower() == "help":
         return DealHelp()
     subcommand, rest = tokens[0].lower(), tokens[1:]
@@ -219,8 +236,8 @@ def parse_deal(text: str) -> DealCommand:
 
 
 def parse_advance(text: str) -> Advance:
-    tokens = _tokenize(text)
     usage = ADVANCE_USAGE
+    tokens = _tokenize(text, usage)
     if tokens and tokens[0].lower() == "help":
         raise CommandError("/advance moves a deal to its next stage once you show the evidence.", usage)
     positional, options = _split_options(tokens, frozenset({"evidence", "to", "note"}), usage)
@@ -238,7 +255,7 @@ def parse_advance(text: str) -> Advance:
 
 
 def parse_pipeline(text: str) -> PipelineCommand:
-    tokens = _tokenize(text)
+    tokens = _tokenize(text, PIPELINE_USAGE)
     if not tokens:
         return PipelineBoard()
     subcommand, rest = tokens[0].lower(), tokens[1:]
@@ -262,8 +279,10 @@ def _parse_new(words: list[str]) -> NewDeal:
     usage = _DEAL_NEW_USAGE
     positional, options = _split_options(words, frozenset({"value", "company", "evidence"}), usage)
     name = _free_text(positional)
-    if not name:
+    if not is_visible(name):
         raise CommandError("Give the deal a name, like /deal new Acme renewal.", usage)
+    if len(name) > NAME_LIMIT:
+        raise CommandError(too_long("The deal's name", len(name), NAME_LIMIT, "Use a shorter name."), usage)
     value = _one_word_option(options, "value", usage)
     return NewDeal(
         name=name,
@@ -425,7 +444,20 @@ _OPTION_EXAMPLES = {
 _Options: TypeAlias = dict[str, list[list[str]]]
 
 
-def _tokenize(text: str) -> list[str]:
+def _tokenize(text: str, usage: str) -> list[str]:
+    """The command's words, once the text as a whole is known to be storable and of a sane size."""
+    if len(text) > COMMAND_TEXT_LIMIT:
+        raise CommandError(
+            too_long(
+                "The command",
+                len(text),
+                COMMAND_TEXT_LIMIT,
+                f"A name or company is at most {NAME_LIMIT:,} characters, a note or reason {NOTE_LIMIT:,},"
+                f" and each of at most {EVIDENCE_COUNT_LIMIT} evidence links {URL_LIMIT:,}.",
+            ),
+            usage,
+        )
+    refuse_unstorable(text, "The command", usage)
     return _TOKEN.findall(text)
 
 
@@ -480,13 +512,24 @@ def _one_word_option(options: _Options, key: str, usage: str) -> str | None:
     return None if words is None else _single_word(key, words, usage)
 
 
+# What each free-text option is called in messages, and its longest stored length.
+_TEXT_OPTIONS = {
+    "company": ("The company", COMPANY_LIMIT),
+    "note": ("The note", NOTE_LIMIT),
+    "reason": ("The reason", REASON_LIMIT),
+}
+
+
 def _text_option(options: _Options, key: str, usage: str) -> str | None:
     words = _only_occurrence(options, key, usage)
     if words is None:
         return None
     text = _free_text(words)
-    if not text:
+    if not is_visible(text):
         raise _empty_option(key, usage)
+    what, limit = _TEXT_OPTIONS[key]
+    if len(text) > limit:
+        raise CommandError(too_long(what, len(text), limit, f"Shorten it, like {_OPTION_EXAMPLES[key]}."), usage)
     return text
 
 
@@ -497,7 +540,16 @@ def _stage_option(options: _Options, key: str, usage: str) -> str | None:
     stage_key = _free_text([word]).lower()
     if not stage_key:
         raise _empty_option(key, usage)
+    if len(stage_key) > _STAGE_KEY_LIMIT:
+        raise CommandError(
+            f"'{_shown(stage_key)}' is not a stage: a stage's key is at most {_STAGE_KEY_LIMIT} characters,"
+            f" like {_OPTION_EXAMPLES[key]}. `/pipeline stages` lists them.",
+            usage,
+        )
     return stage_key
+
+
+_STAGE_KEY_LIMIT = 64  # as stored (storage.models.STAGE_KEY_LENGTH)
 
 
 def _evidence_option(options: _Options, usage: str) -> tuple[Evidence, ...]:
@@ -505,6 +557,12 @@ def _evidence_option(options: _Options, usage: str) -> tuple[Evidence, ...]:
     for words in options.get("evidence", []):
         evidence = _parse_evidence(_single_word("evidence", words, usage), usage)
         unique.setdefault(evidence.url, evidence)
+    if len(unique) > EVIDENCE_COUNT_LIMIT:
+        raise CommandError(
+            f"That is {len(unique)} evidence links; the most is {EVIDENCE_COUNT_LIMIT} at a time. Link the"
+            " most telling ones, or one page that gathers the rest.",
+            usage,
+        )
     return tuple(unique.values())
 
 
@@ -537,7 +595,6 @@ _ESCAPED = re.compile(
     r"|&(?P<entity>amp|lt|gt);"
 )
 _SCHEME_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|mailto:|tel:)")
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})
 _SHOWN_LIMIT = 60
 
 
@@ -559,18 +616,13 @@ def _decode_escaped(match: re.Match[str]) -> str:
     return _readable_link(_decode_entities(match["url"]), None if label is None else _decode_entities(label))
 
 
-def _collapse(text: str) -> str:
-    """Drop control characters (the database refuses NUL) and collapse runs of whitespace."""
-    kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES)
-    return " ".join(kept.split())
-
-
 def _free_text(words: Sequence[str]) -> str:
-    return _collapse(_ESCAPED.sub(_decode_escaped, " ".join(words)))
+    return clean_text(_ESCAPED.sub(_decode_escaped, " ".join(words)))
 
 
 def _shown(text: str) -> str:
-    """A user's value, short enough to quote in a message."""
+    """A user's value, short enough to quote in a message, and without any password it holds."""
+    text = mask_credentials(text)
     return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 1] + "…"
 
 
@@ -617,7 +669,6 @@ def _parse_amount(word: str, usage: str) -> int:
     return int(cents)
 
 
-_MAX_URL_LENGTH = 2_000
 _HOST = re.compile(r"[\w.-]+|[0-9A-Fa-f:.]+")
 _EVIDENCE_EXAMPLE = "evidence:https://example.com/signed-po.pdf"
 
@@ -625,26 +676,45 @@ _EVIDENCE_EXAMPLE = "evidence:https://example.com/signed-po.pdf"
 def _parse_evidence(word: str, usage: str) -> Evidence:
     if word.startswith("<") and word.endswith(">") and len(word) > 2:
         url, _, label = word[1:-1].partition("|")
-        url, label = _decode_entities(url), _collapse(_decode_entities(label))
+        url, label = _decode_entities(url), clean_text(_decode_entities(label))
     else:
         url, label = _decode_entities(word), ""
-    if len(url) > _MAX_URL_LENGTH:
+    shown = _shown(url)
+    if len(url) > URL_LIMIT:
         raise CommandError(
-            f"The evidence link '{_shown(url)}' is {len(url):,} characters long; the most is"
-            f" {_MAX_URL_LENGTH:,}. Use a shorter link, like {_EVIDENCE_EXAMPLE}.",
+            f"{too_long(f'The evidence link {shown!r}', len(url), URL_LIMIT, 'Use a shorter link,')}"
+            f" like {_EVIDENCE_EXAMPLE}.",
+            usage,
+        )
+    invisible = next((ch for ch in url if unicodedata.category(ch) == "Cf"), None)
+    if invisible is not None:
+        raise CommandError(
+            f"The evidence link '{shown}' has an invisible character (U+{ord(invisible):04X}) in it, which can"
+            " disguise where it leads. Paste the link again without it.",
             usage,
         )
     if not _is_web_link(url):
         raise CommandError(
-            f"'{_shown(url)}' is not a web link. Evidence must be a full http:// or https:// link,"
-            f" like {_EVIDENCE_EXAMPLE}.",
+            f"'{shown}' is not a web link. Evidence must be a full http:// or https:// link, like {_EVIDENCE_EXAMPLE}.",
             usage,
         )
-    return Evidence(url=url, label=label if label and label != url else None)
+    if has_credentials(url):
+        raise CommandError(
+            f"The evidence link '{shown}' has a user name or password in it (the part before @). Everyone in"
+            f" the deal's channel sees evidence links, so send it without them, like {_EVIDENCE_EXAMPLE}.",
+            usage,
+        )
+    if len(label) > LABEL_LIMIT:
+        raise CommandError(
+            f"The text shown for the evidence link '{shown}' is {len(label):,} characters long; the most is"
+            f" {LABEL_LIMIT:,}. Paste the link alone, like {_EVIDENCE_EXAMPLE}.",
+            usage,
+        )
+    return Evidence(url=url, label=label if is_visible(label) and label != url else None)
 
 
 def _is_web_link(url: str) -> bool:
-    if any(ch.isspace() or unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
+    if any(ch.isspace() for ch in url):
         return False
     try:
         parts = urlsplit(url)
@@ -653,7 +723,7 @@ def _is_web_link(url: str) -> bool:
         return False
     host = parts.hostname or ""
     has_host = _HOST.fullmatch(host) is not None and any(ch.isalnum() for ch in host)
-    return parts.scheme.lower() in ("http", "https") and has_host
+    return parts.scheme.lower() in ("http", "https") and has_host and ascii_host(host) is not None
 
 
 _MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^<>]*)?>")

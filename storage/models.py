@@ -15,6 +15,7 @@ TEAM_ID_LENGTH = 32
 USER_ID_LENGTH = 32
 STAGE_KEY_LENGTH = 64
 CRM_ID_LENGTH = 64
+REQUEST_KEY_LENGTH = 128
 
 
 class Deal(SQLModel, table=True):
@@ -201,6 +202,16 @@ class HandledEvent(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
     event_id: str = Field(primary_key=True, max_length=64)
+    handled_at: datetime
+
+
+class HandledRequest(SQLModel, table=True):
+    """A request already acted on, by its key (a slash command's trigger_id): a replay is answered, not acted on."""
+
+    __tablename__ = "handled_request"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    request_key: str = Field(primary_key=True, max_length=REQUEST_KEY_LENGTH)
     handled_at: datetime
 
 

@@ -3,10 +3,12 @@ that posts it to the app over real HTTP."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
@@ -42,8 +44,9 @@ def slash_command(
     channel_name: str = "sales",
     user_name: str | None = None,
     response_url: str = "https://hooks.slack.com/commands/T1/1/fake-response-url",
-    trigger_id: str = "trig-1",
+    trigger_id: str | None = None,
 ) -> bytes:
+    """A slash command; each gets a fresh trigger id (as from Slack) unless one is given, e.g. to replay one."""
     fields = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
@@ -57,9 +60,18 @@ def slash_command(
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
     }
     return urlencode(fields).encode()
+
+
+_triggers = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """A trigger id of Slack's shape, never the same twice: Slack gives every invocation its own, and the app
+    acts on a changing command once per trigger id."""
+    return f"{int(time.time())}.{next(_triggers)}.{uuid.uuid4().hex[:20]}"
 
 
 def block_action(

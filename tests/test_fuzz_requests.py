@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as wait_for_futures
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import hypothesis
 import pytest
@@ -40,6 +40,16 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
+from commands.text_rules import (
+    COMPANY_LIMIT,
+    EVIDENCE_COUNT_LIMIT,
+    LABEL_LIMIT,
+    NAME_LIMIT,
+    NOTE_LIMIT,
+    REASON_LIMIT,
+    URL_LIMIT,
+    clean_text,
+)
 from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot
 from tests.slack_requests import FORM, JSON, Response, block_action, event, view_submission
 
@@ -56,7 +66,6 @@ DECISION_KIND = {APPROVE_ACTION: "approved", ASK_EVIDENCE_ACTION: "evidence_aske
 DECISION_TABLES = frozenset({"move_request", "deal_event", "deal", "announcement", "stage_spell"})
 # Recording that an event delivery was handled (Slack redelivers events) is the only write an event may make.
 EVENT_TABLES = frozenset({"handled_event"})
-UNHANDLED_REQUEST = {"error": "unhandled request"}  # bolt's answer when no listener matches
 
 examples_run: Counter[str] = Counter()
 
@@ -144,6 +153,29 @@ SLACKISH_TOKENS = [
     "\u202e",
     "\ufeff",
     "\U0001f600",
+    # Input limits and spoofing: bidi controls, zero-width and blank-looking characters, credentials in links,
+    # hosts in other scripts, labels naming another host (NUL and \x07 are above; a form cannot carry an
+    # unpaired surrogate, so those are fuzzed in the button values and the modal below).
+    "\u202d",
+    "\u2066",
+    "\u2069",
+    "\u200f",
+    "\u200d",
+    "\u2060",
+    "\u3164",
+    "\u2800",
+    "new \u200b\u3164",
+    "company:\u200b",
+    "note:\u202e",
+    "reason:\u3164",
+    "evidence:https://rep:hunter2@crm.example/1",
+    "evidence:<https://rep:hunter2@crm.example/1|CRM>",
+    "evidence:https://bücher.example/a",
+    "evidence:https://аpple.example/po",
+    "evidence:<https://evil.example|https://bank.example/login>",
+    "evidence:<https://evil.example|ｂａｎｋ．ｅｘａｍｐｌｅ>",
+    "evidence:https://pay\u200bpal.example",
+    "<https://evil.example|https://bank.example>",
 ]
 FIRST_WORDS = ["", "new", "show", "list", "lost", "help", "deal-1", "1", "stages", "managers", "schedule", "digest"]
 
@@ -156,6 +188,22 @@ long_text = st.one_of(
         st.sampled_from(["new ", "lost deal-1 reason:", "deal-1 evidence:https://x.example note:"]),
         st.text(min_size=1, max_size=8).map(lambda unit: unit * (4000 // len(unit))),
     ).map("".join),
+    # Around each limit (name 200, note and reason 1,000, link 2,000, ten links), and far past the command's.
+    st.tuples(
+        st.sampled_from(
+            [
+                "new ",
+                "new Acme company:",
+                "lost deal-1 reason:",
+                "deal-1 evidence:https://x.example/",
+                "deal-1 note:",
+                "deal-1 to:",
+                "list stage:",
+            ]
+        ),
+        st.sampled_from([199, 200, 201, 999, 1_000, 1_001, 1_999, 2_001, 60_000, 1_000_000]),
+    ).map(lambda parts: parts[0] + "x" * parts[1]),
+    st.integers(9, 12).map(lambda n: "deal-1 " + " ".join(f"evidence:https://x.example/{i}" for i in range(n))),
 )
 command_text = st.one_of(
     st.text(), slackish_words, st.tuples(st.sampled_from(FIRST_WORDS), slackish_words).map(" ".join), long_text
@@ -163,6 +211,7 @@ command_text = st.one_of(
 
 odd_strings = st.sampled_from(
     ["", " ", "0", "-1", "1.0", "0x1", "1e3", " 1", "1 ", "+1", "²", "١", "①", str(2**31), str(2**63), str(10**30)]
+    + ["1\x00", "\x00", "\ud800", "1\udfff", "\u202e1", "1\u200b", "U" * 40]  # NUL, lone surrogates, invisible
 )
 json_scalars = st.one_of(
     st.none(),
@@ -302,6 +351,44 @@ def snapshot(engine: Engine) -> Snapshot:
     return tables
 
 
+SLACK_TEXT_LIMIT = 4_000  # Slack's advice for a message's fallback `text` (it truncates at 40,000)
+# Each stored text column, its limit (commands/text_rules.py), and whether it may hold line breaks.
+STORED_TEXTS = {
+    ("deal", "name"): (NAME_LIMIT, False),
+    ("deal", "company"): (COMPANY_LIMIT, False),
+    ("deal", "lost_reason"): (REASON_LIMIT, False),
+    ("deal_event", "note"): (REASON_LIMIT, True),
+    ("move_request", "note"): (NOTE_LIMIT, False),
+    ("move_request", "decision_reason"): (REASON_LIMIT, True),
+}
+
+
+def stored_text_problems(tables: Snapshot) -> list[str]:
+    """Stored text over its limit, or holding control, bidi or zero-width characters; credentialed links."""
+    problems: list[str] = []
+    for (table, column), (limit, multiline) in STORED_TEXTS.items():
+        for row in tables[table].values():
+            value = row[column]
+            if value is None:
+                continue
+            lines = value.split("\n") if multiline else [value]
+            if len(value) > limit or any(line != clean_text(line) or not line for line in lines):
+                problems.append(f"{table}.{column}={value[:80]!r}")
+    for table in ("deal_event", "move_request"):
+        for row in tables[table].values():
+            evidence = row["evidence"]
+            if len(evidence) > EVIDENCE_COUNT_LIMIT:
+                problems.append(f"{table}.evidence has {len(evidence)} links")
+            for item in evidence:
+                url, label = item["url"], item.get("label")
+                parts = urlsplit(url)
+                if len(url) > URL_LIMIT or parts.username is not None or "@" in parts.netloc:
+                    problems.append(f"{table}.evidence url {url[:80]!r}")
+                if label is not None and (label != clean_text(label) or len(label) > LABEL_LIMIT):
+                    problems.append(f"{table}.evidence label {label[:80]!r}")
+    return problems
+
+
 def changed_tables(before: Snapshot, after: Snapshot) -> set[str]:
     return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
 
@@ -353,7 +440,8 @@ class World:
         return self.bot.runtime.engine
 
     def command(self, command: str, text: str, *, user: str) -> Response:
-        response = self.bot.command(command, text, user=user)
+        # Each command Slack sends has its own trigger id; a repeated one is a replay, answered but not acted on.
+        response = self.bot.command(command, text, user=user, trigger_id=f"trig-fuzz-{uuid.uuid4().hex}")
         self.work.settle()
         return response
 
@@ -392,7 +480,9 @@ class World:
         for message in sent:
             for text in mrkdwn_texts(message):
                 assert not BROADCAST.search(text), (text, message)
+            assert len(str(message.get("text") or "")) <= SLACK_TEXT_LIMIT, message
         assert self.bot.slack.violations == []
+        assert stored_text_problems(snapshot(self.engine)) == []
 
 
 @pytest.fixture
@@ -613,7 +703,13 @@ reasons = mostly(
     "&lt;!channel&gt; no",
     "<!here> no",
     "x" * 3000,
+    "x" * 1001,
     "  ",
+    "no\x00pe",
+    "broken \ud800",
+    "\udfff",
+    "\u202e\u200b\u3164",
+    "Not the\u202e buyer\n\nsigned by us",
     None,
     ANY,
     ANY,
@@ -720,8 +816,8 @@ def _submit(callback_id: str = REJECT_VIEW, **changes: Any) -> dict[str, Any]:
     return _changed(payload_of(view_submission(callback_id, values, private_metadata="{}", user_id=MANAGER)), changes)
 
 
-# Payloads no listener matches: bolt answers 404 with {"error": "unhandled request"} (`App.dispatch`, then
-# `_handle_unmatched_requests`), and nothing runs. Slack would show the user an error.
+# Payloads no listener matches: bolt raises BoltUnhandledRequestError (`raise_error_for_unhandled_request`) and the
+# app's error handler answers an empty 200 (bolt's own answer would be a 404 the user sees as an error).
 UNROUTABLE: dict[str, Any] = {
     "no type": _click(type=DROP),
     "unknown type": _click(type="block_suggestion"),
@@ -729,16 +825,17 @@ UNROUTABLE: dict[str, Any] = {
     "unknown action": _click(actions=[{"action_id": "move_frobnicate", "block_id": "b", "value": "1"}]),
     "unknown modal": _submit("some_other_modal"),
 }
-# Payloads bolt's listener matchers cannot read (`body["actions"][0]["action_id"]`): the exception goes to the
-# app's error handler (`log_error`, which logs "unhandled error") and bolt answers 500 with an empty body.
+# Payloads bolt's listener matchers cannot read (`body["actions"][0]["action_id"]`): `bot.http` checks the shape
+# of what bolt reads before bolt sees it, and answers an empty 200.
 UNMATCHABLE: dict[str, Any] = {
     "action without id": _click(actions=[{"block_id": "b", "value": "1"}]),
     "action is a string": _click(actions=["move_approve"]),
 }
 # Payloads bolt cannot read at all. It raises while building its request context (`extract_team_id`,
 # `extract_user_id`, `extract_channel_id` do `"id" in value`; `response_urls` must be a list of objects; a
-# non-object body has no `.get`) or inside its own error handler (`to_action` on an empty `actions`), so the
-# exception leaves bolt; `bot.http.refusing_malformed` answers 400 and logs it. Slack never sends these.
+# non-object body has no `.get`) or inside its own error handler (`to_action` on an empty `actions`). `bot.http`
+# answers an empty 200 for an object of the wrong shape, and 400 for a body that is not an object at all.
+# Slack never sends these.
 UNREADABLE: dict[str, Any] = {
     "team is a number": _click(team=5),
     "user is a number": _click(user=5),
@@ -754,22 +851,18 @@ UNREADABLE: dict[str, Any] = {
 
 def test_payloads_bolt_cannot_route_or_read_get_its_answer_and_change_nothing(world: World) -> None:
     world.ensure_pending(REP)
-    expected = [(name, payload, "unroutable") for name, payload in UNROUTABLE.items()]
-    expected += [(name, payload, "unmatchable") for name, payload in UNMATCHABLE.items()]
-    expected += [(name, payload, "unreadable") for name, payload in UNREADABLE.items()]
-    for name, payload, kind in expected:
+    for name, payload in {**UNROUTABLE, **UNMATCHABLE, **UNREADABLE}.items():
         examples_run["payloads bolt cannot route"] += 1
         before, calls_before = world.begin()
 
         response = world.post(form(payload))
 
         unhandled = world.log.unhandled()
-        if kind == "unroutable":
-            assert (response.status, response.json(), unhandled) == (404, UNHANDLED_REQUEST, []), name
-        elif kind == "unmatchable":
-            assert (response.status, response.body) == (500, b""), name
-            assert len(unhandled) == 1 and unhandled[0].startswith("salesbot.requests: unhandled error"), name
+        if isinstance(payload, dict):
+            assert (response.status, response.body, unhandled) == (200, b"", []), name
         else:
             assert (response.status, response.body, unhandled) == (400, b"malformed request\n", []), name
         assert snapshot(world.engine) == before, name
-        assert world.bot.slack.calls[calls_before:] == [], name
+        for call in world.bot.slack.calls[calls_before:]:  # at most a short note to the person who clicked
+            assert call.method == "chat.postEphemeral" and str(call.args.get("text", "")).strip(), (name, call)
+        world.check_quiet(calls_before)

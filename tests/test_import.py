@@ -261,6 +261,18 @@ def test_every_bad_row_is_listed_with_its_line(tmp_path: Path) -> None:
     assert len(problems) == 15  # one per problem above, nothing else
 
 
+def test_cells_follow_the_same_character_rules_as_slack(tmp_path: Path) -> None:
+    nul = our_file(tmp_path, "C1,Acme\x00 deal,,100,U0123ABCD,C0123SALES,2026-03-02,,,,,,,,,")
+    with pytest.raises(ImportRefused) as refused:
+        read_deals(nul, file_format="ours", pipeline=PIPELINE, now=NOW)
+    assert list(refused.value.problems) == ["line 2: 'name' holds a NUL character (U+0000), which cannot be stored"]
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    spoofed = our_file(hidden, "C2,\u202eAcme\u200b deal,\u200b\u200b,100,U0123ABCD,C0123SALES,2026-03-02,,,,,,,,,")
+    (deal,) = read_deals(spoofed, file_format="ours", pipeline=PIPELINE, now=NOW)
+    assert (deal.name, deal.company) == ("Acme deal", None)  # bidi and zero-width removed; nothing visible is empty
+
+
 def test_header_problems_name_the_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "id,name,value,entered demo-done,lost_reasn\nX1,Deal,1,2026-03-02,\n")
     with pytest.raises(ImportRefused) as refused:

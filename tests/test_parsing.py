@@ -116,7 +116,11 @@ def advance(
         ("new Acme value:50k company:Acme", new_deal("Acme", value_cents=5_000_000, company="Acme")),
         ("new Acme company:Acme value:50k", new_deal("Acme", value_cents=5_000_000, company="Acme")),
         ("new Acme company:Acme https://acme.com", new_deal("Acme", company="Acme https://acme.com")),
-        ("new Acme\x00 deal", new_deal("Acme deal")),
+        ("new Acme\t\u00a0 deal\u2028", new_deal("Acme deal")),
+        ("new Invoice \u202efdp.exe\u202c for\u200b Acme", new_deal("Invoice fdp.exe for Acme")),
+        ("new Acme\u3164\u3164Corp", new_deal("Acme Corp")),
+        ("new 👩\u200d💻 team", new_deal("👩\u200d💻 team")),
+        ("new Acme company:\u2066Globex\u2069", new_deal("Acme", company="Globex")),
     ],
 )
 def test_parse_deal(text: str, expected: object) -> None:
@@ -155,7 +159,19 @@ def test_parse_deal_subcommands(text: str, expected: object) -> None:
         ("new Acme value:", "value: is empty", "/deal new"),
         ("new Acme value: company:x", "value: is empty", "/deal new"),
         ("new Acme company:", "company: is empty", "/deal new"),
-        ("new Acme company:\x00", "company: is empty", "/deal new"),
+        ("new Acme company:\u200b", "company: is empty", "/deal new"),
+        ("new Acme company:\u202e\u3164", "company: is empty", "/deal new"),
+        ("new \u200b\u200d\u2060", "Give the deal a name", "/deal new"),
+        ("new \u3164 \u2800 \ufeff", "Give the deal a name", "/deal new"),
+        ("new \u202e", "Give the deal a name", "/deal new"),
+        ("new Acme\x00 deal", "The command has a NUL character (U+0000), which can't be stored", "/deal new"),
+        ("new Acme company:\x00", "NUL character (U+0000)", "/deal new"),
+        ("new \x1b[31mRed", "a control character (U+001B)", "/deal new"),
+        ("new Acme \ud800", "a broken character (an unpaired surrogate, U+D800)", "/deal new"),
+        ("new " + "n" * 201, "The deal's name is 201 characters long; the most is 200.", "/deal new"),
+        ("new Acme company:" + "c" * 201, "The company is 201 characters long; the most is 200.", "/deal new"),
+        ("lost 42 reason:" + "r" * 1_001, "The reason is 1,001 characters long; the most is 1,000.", "/deal lost"),
+        ("new " + "x" * 50_001, "The command is 50,005 characters long; the most is 50,000.", "/deal new"),
         ("new Acme value:50k big", "value: takes a single value", "/deal new"),
         ("new Acme value:5k value:6k", "value: is given more than once", "/deal new"),
         ("new Acme company:A company:B", "company: is given more than once", "/deal new"),
@@ -328,6 +344,66 @@ def test_overlong_evidence_names_the_value_and_the_limit() -> None:
     assert len(message) < 300
 
 
+def test_ten_evidence_links_are_accepted() -> None:
+    links = tuple(Evidence(f"https://x.example/{n}") for n in range(10))
+    assert parse_advance("42 " + " ".join(f"evidence:{item.url}" for item in links)) == advance(evidence=links)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "https://rep:hunter2@crm.example/deal/1",
+        "<https://rep:hunter2@crm.example/deal/1|CRM>",
+        "https://rep@crm.example/deal/1",
+        "https://:hunter2@crm.example/deal/1",
+        "https://@crm.example/deal/1",
+        "HTTPS://rep:hunter2@crm.example:8443/",
+    ],
+)
+def test_evidence_with_credentials_is_refused_without_showing_them(token: str) -> None:
+    message = refusal(parse_advance, f"42 evidence:{token}").message
+    assert "user name or password" in message
+    assert "hunter2" not in message and "rep" not in message
+    assert "crm.example" in message
+    assert "evidence:https://" in message
+
+
+@pytest.mark.parametrize(
+    ("token", "invisible"),
+    [
+        ("https://pay\u200bpal.example/x", "U+200B"),
+        ("https://x.example/\u202egpj.exe", "U+202E"),
+        ("<https://x.example/\ufeff|deck>", "U+FEFF"),
+    ],
+)
+def test_evidence_with_invisible_characters_is_refused(token: str, invisible: str) -> None:
+    message = refusal(parse_advance, f"42 evidence:{token}").message
+    assert f"invisible character ({invisible})" in message
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("<https://x.example|\u202eFDP\u202c  deck>", Evidence("https://x.example", "FDP deck")),
+        ("<https://x.example|\u200b\u3164>", Evidence("https://x.example")),
+        ("<https://evil.example|https://bank.example>", Evidence("https://evil.example", "https://bank.example")),
+        ("https://аpple.example/po", Evidence("https://аpple.example/po")),
+    ],
+)
+def test_evidence_labels_are_cleaned_and_kept_as_given(token: str, expected: Evidence) -> None:
+    assert parse_advance(f"42 evidence:{token}") == advance(evidence=(expected,))
+
+
+def test_an_evidence_label_over_its_limit_is_refused() -> None:
+    message = refusal(parse_advance, f"42 evidence:<https://x.example|{'l' * 2_001}>").message
+    assert "2,001 characters long; the most is 2,000" in message
+
+
+@pytest.mark.parametrize("host", ["ü" * 70 + ".example", "a..example"])
+def test_a_host_that_has_no_ascii_form_is_not_a_web_link(host: str) -> None:
+    assert "is not a web link" in refusal(parse_advance, f"42 evidence:https://{host}/").message
+
+
 def test_bad_evidence_names_the_value() -> None:
     assert "'javascript:alert(1)'" in refusal(parse_advance, "42 evidence:javascript:alert(1)").message
 
@@ -393,6 +469,14 @@ def test_parse_advance(text: str, expected: Advance) -> None:
         ("42 note:a note:b", "note: is given more than once"),
         ("42 note:", "note: is empty"),
         ("42 evidence:javascript:alert(1)", "is not a web link"),
+        ("42 note:" + "n" * 1_001, "The note is 1,001 characters long; the most is 1,000."),
+        ("42 note:\u200b\u202e", "note: is empty"),
+        ("42 note:a\x00b", "NUL character (U+0000)"),
+        ("42 to:" + "k" * 65, "a stage's key is at most 64 characters"),
+        (
+            "42 " + " ".join(f"evidence:https://x.example/{n}" for n in range(11)),
+            "That is 11 evidence links; the most is 10 at a time.",
+        ),
     ],
 )
 def test_parse_advance_refusals(text: str, message_part: str) -> None:

@@ -1,6 +1,7 @@
 """Buttons on a pending move: Approve, Reject (opens a modal for the reason), Ask for evidence."""
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -19,6 +20,9 @@ from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
+ANY_ACTION = re.compile(".*")
+NO_LONGER_AVAILABLE = "That button is no longer available. Use the buttons on the latest message in the deal's thread."
+
 
 class MoveButtons:
     def __init__(self, services: Services) -> None:
@@ -28,6 +32,7 @@ class MoveButtons:
         app.action(blocks.APPROVE_ACTION)(self.approve)
         app.action(blocks.REJECT_ACTION)(self.reject)
         app.action(blocks.ASK_EVIDENCE_ACTION)(self.ask_for_evidence)
+        app.action(ANY_ACTION)(self.unknown)  # last: bolt runs the first listener that matches
 
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -72,6 +77,15 @@ class MoveButtons:
             click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
             return
         Announcer(self._services, client).deliver_for_deal(click.actor.team_id, asked.deal.number)
+
+    def unknown(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """A button this app no longer has (an old message, a renamed action): say so instead of an error."""
+        ack()
+        click = Click.of(body)
+        if click is None:
+            return
+        logger.info("click on an unknown button team=%s user=%s", click.actor.team_id, click.actor.user_id)
+        click.refuse(DealThreads(self._services, client, click.actor.team_id), CommandError(NO_LONGER_AVAILABLE))
 
 
 class Click:

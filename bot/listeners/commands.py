@@ -1,6 +1,7 @@
 """Slash commands: parse, run one use case, ack with what the user sees, then post to threads."""
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import available_timezones
@@ -14,6 +15,7 @@ from bot import blocks
 from bot.announcer import Announcer
 from bot.blocks import Message
 from bot.digest_post import post_digest
+from bot.listeners.payload import slash_ids
 from bot.threads import DealThreads
 from commands.board import pipeline_board
 from commands.deals import create_deal, list_deals, mark_lost, show_deal
@@ -43,6 +45,7 @@ from commands.parsing import (
     parse_deal,
     parse_pipeline,
 )
+from commands.requests import first_time, forget
 from commands.results import MovedBack
 from commands.schedules import schedule_off, set_schedule, show_schedule
 from commands.services import Actor, Services
@@ -52,6 +55,12 @@ logger = logging.getLogger(__name__)
 FollowUp = Callable[[WebClient], object]
 
 DATABASE_DOWN = "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
+ALREADY_RECEIVED = "This command was already received; nothing was done twice."
+NO_TRIGGER = (
+    "Slack sent this command without a usable trigger id, so nothing was done (a change is done once per"
+    " trigger id). Run the command again."
+)
+TRIGGER_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")  # Slack's look like 13345224609.738474920.8088930838d88f008e0
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,47 @@ class Reply:
 
     message: Message
     follow_up: FollowUp | None = None
+
+
+class Replayed(Exception):
+    """The command's trigger_id was claimed before: Slack's request, sent again."""
+
+
+class Once:
+    """A changing command is done once per trigger_id: the claim is taken before the change runs, and given back
+    when the change does not happen (refused, or the database failed), so the same request may be tried again."""
+
+    def __init__(self, services: Services, *, team_id: str, trigger_id: object) -> None:
+        self._services = services
+        self._team_id = team_id
+        self._trigger_id = trigger_id
+        self._taken: str | None = None
+
+    def claim(self) -> None:
+        key = self._trigger_id
+        if not isinstance(key, str) or not TRIGGER_ID.fullmatch(key):
+            raise CommandError(NO_TRIGGER)
+        if not first_time(self._services, team_id=self._team_id, key=key):
+            raise Replayed
+        self._taken = key
+
+    def release(self) -> None:
+        key, self._taken = self._taken, None
+        if key is None:
+            return
+        try:
+            forget(self._services, team_id=self._team_id, key=key)
+        except SQLAlchemyError as error:
+            logger.warning("replay claim not released team=%s: %r", self._team_id, error)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One slash command being answered: who ran it, where, and its replay claim."""
+
+    actor: Actor
+    channel_id: str
+    once: Once
 
 
 class SlashCommands:
@@ -72,18 +122,26 @@ class SlashCommands:
         app.command("/pipeline")(self.pipeline)
 
     def deal(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda actor: self._deal(actor, command))
+        self._answer(ack, command, client, lambda run: self._deal(run, command.get("text", "")))
 
     def advance(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda actor: self._advance(actor, command))
+        self._answer(ack, command, client, lambda run: self._advance(run, command.get("text", "")))
 
     def pipeline(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda actor: self._pipeline(actor, command, client))
+        self._answer(ack, command, client, lambda run: self._pipeline(run, command.get("text", ""), client))
 
-    def _answer(self, ack: Ack, command: dict[str, str], client: WebClient, run: Callable[[Actor], Reply]) -> None:
-        actor = Actor(team_id=command["team_id"], user_id=command["user_id"])
+    def _answer(self, ack: Ack, command: dict[str, str], client: WebClient, answer: Callable[[Run], Reply]) -> None:
+        run: Run | None = None
+        reply: Reply | None = None
         try:
-            reply = run(actor)
+            actor, channel_id = slash_ids(command)
+            once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
+            run = Run(actor, channel_id, once)
+            reply = answer(run)
+        except Replayed:
+            logger.info("replayed command skipped team=%s what=%s", command.get("team_id"), command.get("command"))
+            ack(text=ALREADY_RECEIVED)
+            return
         except CommandError as error:
             refusal = blocks.refusal(error)
             ack(text=refusal.text, blocks=refusal.blocks)
@@ -92,6 +150,9 @@ class SlashCommands:
             logger.exception("database error on %s", command.get("command"))
             ack(text=DATABASE_DOWN)
             return
+        finally:
+            if reply is None and run is not None:
+                run.once.release()
         ack(text=reply.message.text, blocks=reply.message.blocks or None)
         if reply.follow_up is not None:
             reply.follow_up(client)
@@ -100,34 +161,38 @@ class SlashCommands:
         """After the ack: deliver what the deal's thread is owed by this change."""
         return lambda client: Announcer(self._services, client).deliver_for_deal(actor.team_id, deal_number)
 
-    def _deal(self, actor: Actor, command: dict[str, str]) -> Reply:
-        services = self._services
-        match parse_deal(command.get("text", "")):
+    def _deal(self, run: Run, text: str) -> Reply:
+        services, actor = self._services, run.actor
+        match parse_deal(text):
             case NewDeal() as new:
-                deal = create_deal(services, actor, channel_id=command["channel_id"], command=new)
+                run.once.claim()
+                deal = create_deal(services, actor, channel_id=run.channel_id, command=new)
                 return Reply(blocks.created_confirmation(deal), self._announce(actor, deal.number))
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
             case ListDeals() as listing:
                 return Reply(blocks.deal_list(list_deals(services, actor, listing)))
             case MarkLost() as lost_command:
+                run.once.claim()
                 lost = mark_lost(services, actor, lost_command)
                 return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal.number))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
 
-    def _advance(self, actor: Actor, command: dict[str, str]) -> Reply:
-        result = request_move(self._services, actor, parse_advance(command.get("text", "")))
+    def _advance(self, run: Run, text: str) -> Reply:
+        wanted = parse_advance(text)
+        run.once.claim()
+        result = request_move(self._services, run.actor, wanted)
         if isinstance(result, MovedBack):
-            return Reply(blocks.moved_back_confirmation(result), self._announce(actor, result.deal.number))
-        return Reply(blocks.move_confirmation(result), self._announce(actor, result.deal.number))
+            return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal.number))
+        return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal.number))
 
-    def _pipeline(self, actor: Actor, command: dict[str, str], client: WebClient) -> Reply:
-        services = self._services
-        channel_id = command["channel_id"]
-        match parse_pipeline(command.get("text", "")):
+    def _pipeline(self, run: Run, text: str, client: WebClient) -> Reply:
+        services, actor, channel_id = self._services, run.actor, run.channel_id
+        match parse_pipeline(text):
             case PostDigest():
+                run.once.claim()
                 return Reply(
                     Message(text="Posting the pipeline digest for the last 7 days in this channel…"),
                     lambda client: self._post_digest(client, actor, channel_id),
@@ -135,10 +200,12 @@ class SlashCommands:
             case ShowSchedule():
                 return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
             case SetSchedule() as wanted:
+                run.once.claim()
                 default_tz = user_time_zone(client, actor.user_id) if wanted.tz is None else "UTC"
                 view = set_schedule(services, actor, channel_id=channel_id, command=wanted, default_tz=default_tz)
                 return Reply(blocks.schedule(view, changed=True))
             case ScheduleOff():
+                run.once.claim()
                 stopped = schedule_off(services, actor, channel_id=channel_id)
                 return Reply(blocks.schedule_stopped(stopped))
             case PipelineBoard():
@@ -150,6 +217,7 @@ class SlashCommands:
             case ListManagers():
                 return Reply(blocks.managers(list_managers(services, actor)))
             case ChangeManager() as change:
+                run.once.claim()
                 return Reply(blocks.manager_changed(change_manager(services, actor, change)))
         raise AssertionError("parse_pipeline returned an unknown command")
 

@@ -5,6 +5,7 @@ strings it can use (ids of the expected shape), and a move id only as a small AS
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from commands.errors import CommandError
@@ -45,6 +46,23 @@ def actor_of(body: dict[str, Any]) -> Actor | None:
     if not user_id or not team_id:
         return None
     return Actor(team_id=team_id, user_id=user_id)
+
+
+BAD_IDS = (
+    "Slack sent this without a usable user, workspace or channel id, so nothing was done. Try again; if it"
+    " keeps happening, ask your Slack admin to reinstall the app."
+)
+
+
+def slash_ids(command: Mapping[str, Any]) -> tuple[Actor, str]:
+    """Who ran a slash command, in which workspace and channel; refused when an id is not of Slack's shape
+    (a NUL, an unpaired surrogate or 40 characters would otherwise reach the database)."""
+    user_id = slack_id(command.get("user_id"))
+    team_id = slack_id(command.get("team_id"))
+    channel_id = slack_id(command.get("channel_id"))
+    if not (user_id and team_id and channel_id):
+        raise CommandError(BAD_IDS)
+    return Actor(team_id=team_id, user_id=user_id), channel_id
 
 
 NO_MOVE = "That does not name a move. Use the buttons on a move in a deal's thread."

@@ -17,6 +17,7 @@ from commands.errors import CommandError
 from commands.moves import AlreadyDecided, decide_move
 from commands.results import Decision
 from commands.services import Actor, Services
+from commands.text_rules import REASON_LIMIT, checked_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,15 @@ class RejectionModal:
 
     def _decide(self, actor: Actor, view: Any) -> Decision:
         move = _move_id(text_at(view, "private_metadata"))
-        reason = text_at(view, "state", "values", blocks.REASON_BLOCK, blocks.REASON_INPUT, "value")
-        if not reason.strip():
-            raise CommandError("Say why the move is rejected, so the rep knows what evidence to bring.")
+        typed = text_at(view, "state", "values", blocks.REASON_BLOCK, blocks.REASON_INPUT, "value")
+        reason = checked_text(
+            typed,
+            what="The reason",
+            limit=REASON_LIMIT,
+            empty="Say why the move is rejected, so the rep knows what evidence to bring.",
+            hint="Shorten it; link a document for the details.",
+            multiline=True,
+        )
         return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)
 
 

@@ -1,0 +1,36 @@
+"""Claims on requests already handled (a replayed slash command): one row per workspace and request key."""
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+
+from storage.models import HandledRequest
+
+
+def claim_request(session: Session, *, team_id: str, key: str, at: datetime) -> bool:
+    """Record the request as handled; False when it already was (a replay, or the same request in flight)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(
+        insert(HandledRequest)
+        .values(team_id=team_id, request_key=key, handled_at=at)
+        .on_conflict_do_nothing()
+        .returning(col(HandledRequest.request_key))
+    ).first()
+    return inserted is not None
+
+
+def forget_requests_before(session: Session, *, team_id: str, before: datetime) -> None:
+    """Drop claims older than `before`: a request that old fails its signature check, so it cannot come back."""
+    session.execute(
+        delete(HandledRequest).where(col(HandledRequest.team_id) == team_id, col(HandledRequest.handled_at) < before)
+    )
+
+
+def release_request(session: Session, *, team_id: str, key: str) -> None:
+    """Forget a claim, so the same request may be acted on again (it was refused or failed)."""
+    session.execute(
+        delete(HandledRequest).where(col(HandledRequest.team_id) == team_id, col(HandledRequest.request_key) == key)
+    )
