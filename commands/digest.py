@@ -22,7 +22,6 @@ Definitions (each number in the digest means exactly this):
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -111,14 +110,8 @@ def compute_digest(
             stalled_before={stage.key: as_of - timedelta(days=stage.stall_after_days) for stage in pipeline.stages},
             limit=LIST_LIMIT,
         )
-        current = _Window(
-            spell_queries.stays_entered(session, team_id=team_id, start=as_of - window, end=as_of),
-            spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of),
-        )
-        previous = _Window(
-            spell_queries.stays_entered(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
-            spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window),
-        )
+        current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
+        previous = spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
         forecast_start = as_of - timedelta(days=forecast_days)
         forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
         close_times = spell_queries.close_times(
@@ -187,14 +180,6 @@ def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tup
     return tuple(StageTotal(stage, deals[stage.key], value[stage.key]) for stage in pipeline.stages)
 
 
-@dataclass(frozen=True)
-class _Window:
-    entered: list[spell_queries.StayRow]
-    """The stays that began in the window: what the counts and the median read."""
-    watched: spell_queries.WatchRows
-    """Every stay in a stage during the window: what the rates read."""
-
-
 def _watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimators.Watch]:
     exits: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
     entries: dict[str, dict[int, int]] = {key: {} for key in keys}
@@ -253,7 +238,9 @@ def _deals(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> List
     )
 
 
-def _conversions(pipeline: Pipeline, current: _Window, previous: _Window) -> tuple[StageConversion, ...]:
+def _conversions(
+    pipeline: Pipeline, current: spell_queries.WatchRows, previous: spell_queries.WatchRows
+) -> tuple[StageConversion, ...]:
     """Each stage's conversion in both windows; the worst is the lowest next-stage rate now, among stages
     with a next stage and at least one ended stay."""
     now, before = _window_conversions(pipeline, current), _window_conversions(pipeline, previous)
@@ -264,10 +251,11 @@ def _conversions(pipeline: Pipeline, current: _Window, previous: _Window) -> tup
     )
 
 
-def _window_conversions(pipeline: Pipeline, window: _Window) -> list[Conversion]:
+def _window_conversions(pipeline: Pipeline, window: spell_queries.WatchRows) -> list[Conversion]:
+    """The counts and the median read the stays that began in the window; the rates read every stay in it."""
     won_position = pipeline.index(pipeline.won_stage().key)
-    spells = _stage_spells(pipeline.keys, window.entered)
-    watches = _watches(pipeline.keys, window.watched)
+    spells = _stage_spells(pipeline.keys, window.began)
+    watches = _watches(pipeline.keys, window)
     chain = estimators.chain(watches[:won_position])
     result = []
     for position, stage_spells in enumerate(spells):

@@ -96,34 +96,6 @@ class StayRow:
     count: int
 
 
-def stays_entered(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[StayRow]:
-    """Spells that entered a stage in [start, end), as they stood at `end`: per stage, hours stayed
-    (until they ended, or until `end` while still open; whole hours for a month, then whole days) and
-    outcome (`open` if not ended by `end`), with their count."""
-    ended_by_end = and_(col(StageSpell.left_at).is_not(None), col(StageSpell.left_at) < _moment(end))
-    outcome = case((ended_by_end, col(StageSpell.ended)), else_=literal(SpellEnd.OPEN.value)).label("outcome")
-    until = case((ended_by_end, col(StageSpell.left_at)), else_=_moment(end))
-    hours = _bucket_hours(session, col(StageSpell.entered_at), until).label("hours")
-    # Up to stages x outcomes x hours in the window (tens of thousands at most): read on the session's
-    # connection a batch at a time, so they are made into rows as they arrive (the ORM would hold them all
-    # first), sharing one string per stage and per outcome.
-    rows = session.connection().execute(
-        select(col(StageSpell.stage_key), hours, outcome, func.count())
-        .where(
-            col(StageSpell.team_id) == team_id,
-            col(StageSpell.entered_at) >= _moment(start),
-            col(StageSpell.entered_at) < _moment(end),
-        )
-        .group_by(col(StageSpell.stage_key), hours, outcome)
-    )
-    names: dict[str, str] = {}
-    return [
-        StayRow(names.setdefault(key, key), int(hour), names.setdefault(kind, str(kind)), int(count))
-        for part in rows.partitions(ROWS_PER_FETCH)
-        for key, hour, kind, count in part
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class OpenRow:
     stage_key: str
@@ -257,6 +229,10 @@ def stalled_deals(
     return [StalledRow(*row) for row in rows], int(total)
 
 
+BEGAN_IN_WINDOW = -1
+"""The age a stay that began in the window is first seen at, told apart from one 0 hours old when it began."""
+
+
 @dataclass(frozen=True)
 class WatchRows:
     """Every stay in a stage at some moment of a window (period analysis: what the rates read)."""
@@ -265,17 +241,20 @@ class WatchRows:
     """(stage, hours stayed until it ended or until the window's end, outcome or `open`, count)."""
     entries: list[tuple[str, int, int]]
     """(stage, hours old when first seen: 0 for stays that began in the window, count)."""
+    began: list[StayRow]
+    """Those of them that began in the window, per stage, hours stayed and outcome: the stays the counts read."""
 
 
 def stays_watched(session: Session, *, team_id: str, start: datetime, end: datetime) -> WatchRows:
     """Spells in a stage at some moment of [start, end): those open when it began (watched from the age
     they had then) and those entered in it, as they stood at `end`. One grouped statement: three disjoint
-    branches, each served by an index, summed per stage, duration, outcome and age when first seen."""
+    branches, each served by an index, summed per stage, duration, outcome and age when first seen (or
+    `BEGAN_IN_WINDOW`, which also yields the stays that began in the window)."""
     ended_by_end = and_(col(StageSpell.left_at).is_not(None), col(StageSpell.left_at) < _moment(end))
     outcome = case((ended_by_end, col(StageSpell.ended)), else_=literal(SpellEnd.OPEN.value))
     until = case((ended_by_end, col(StageSpell.left_at)), else_=_moment(end))
     age_at_start = _bucket_hours(session, col(StageSpell.entered_at), _moment(start))
-    seen_from = case((col(StageSpell.entered_at) < _moment(start), age_at_start), else_=literal(0))
+    seen_from = case((col(StageSpell.entered_at) < _moment(start), age_at_start), else_=literal(BEGAN_IN_WINDOW))
     columns: tuple[ColumnElement[Any], ...] = (
         col(StageSpell.stage_key).label("stage_key"),
         _bucket_hours(session, col(StageSpell.entered_at), until).label("hours"),
@@ -295,10 +274,14 @@ def stays_watched(session: Session, *, team_id: str, start: datetime, end: datet
     grouped = grouped.group_by(watched.c.stage_key, watched.c.hours, watched.c.outcome, watched.c.seen_from)
     exits: Counter[tuple[str, int, str]] = Counter()
     entries: Counter[tuple[str, int]] = Counter()
+    began: list[StayRow] = []
     for key, hours, kind, seen, count in session.execute(grouped):
         exits[(str(key), int(hours), str(kind))] += int(count)
-        entries[(str(key), int(seen))] += int(count)
+        entries[(str(key), max(int(seen), 0))] += int(count)
+        if int(seen) == BEGAN_IN_WINDOW:
+            began.append(StayRow(str(key), int(hours), str(kind), int(count)))
     return WatchRows(
         exits=[(key, hours, kind, count) for (key, hours, kind), count in exits.items()],
         entries=[(key, seen, count) for (key, seen), count in entries.items()],
+        began=began,
     )
