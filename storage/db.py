@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -37,6 +38,13 @@ def make_session_factory(engine: Engine) -> SessionFactory:
 def read_only(session: Session) -> None:
     """Mark the session's transaction as read-only (call first): on SQLite it then takes no write lock."""
     session.connection(execution_options={READ_ONLY: True})
+
+
+def insert_for(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT of the session's dialect, which offers `on_conflict_do_nothing` / `on_conflict_do_update`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def database_answers(engine: Engine) -> bool:

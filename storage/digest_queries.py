@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.db import insert_for
 from storage.models import DigestDelivery, DigestSchedule
 
 CLAIMED = "claimed"
@@ -41,7 +40,6 @@ def save_schedule(
     changed_at: datetime,
 ) -> DigestSchedule:
     """Create or replace the channel's schedule in one statement, so two at once cannot collide on the key."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {
         "frequency": frequency,
         "weekday": weekday,
@@ -51,7 +49,7 @@ def save_schedule(
         "changed_by": changed_by,
         "changed_at": changed_at,
     }
-    statement = insert(DigestSchedule).values(team_id=team_id, channel_id=channel_id, **values)
+    statement = insert_for(session, DigestSchedule).values(team_id=team_id, channel_id=channel_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["team_id", "channel_id"], set_=values))
     schedule = session.get(DigestSchedule, (team_id, channel_id), populate_existing=True)
     assert schedule is not None

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.db import insert_for
 from storage.models import Announcement, Deal, DealEvent, DealSequence, HandledEvent, Manager, MoveRequest
 
 
@@ -33,8 +32,7 @@ def reserve_deal_numbers(session: Session, *, team_id: str, count: int) -> int:
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(DealSequence).values(team_id=team_id, last_number=0).on_conflict_do_nothing())
+    session.execute(insert_for(session, DealSequence).values(team_id=team_id, last_number=0).on_conflict_do_nothing())
     last = session.execute(
         update(DealSequence)
         .where(col(DealSequence.team_id) == team_id)
@@ -230,9 +228,8 @@ def count_lost(session: Session, *, team_id: str) -> int:
 
 def remember_event(session: Session, *, team_id: str, event_id: str, at: datetime) -> bool:
     """Record an event delivery; False when it was recorded before (a redelivery)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted = session.execute(
-        insert(HandledEvent)
+        insert_for(session, HandledEvent)
         .values(team_id=team_id, event_id=event_id, handled_at=at)
         .on_conflict_do_nothing()
         .returning(col(HandledEvent.event_id))

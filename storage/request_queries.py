@@ -3,18 +3,16 @@
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from storage.db import insert_for
 from storage.models import HandledRequest
 
 
 def claim_request(session: Session, *, team_id: str, key: str, at: datetime) -> bool:
     """Record the request as handled; False when it already was (a replay, or the same request in flight)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted = session.execute(
-        insert(HandledRequest)
+        insert_for(session, HandledRequest)
         .values(team_id=team_id, request_key=key, handled_at=at)
         .on_conflict_do_nothing()
         .returning(col(HandledRequest.request_key))
