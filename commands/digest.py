@@ -192,12 +192,13 @@ def _watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimat
     return [estimators.Watch(key, tuple(exits[key]), entries[key]) for key in keys]
 
 
-def _stage_spells(keys: Sequence[str], rows: list[spell_queries.StayRow]) -> list[estimators.StageSpells]:
+def _stage_spells(keys: Sequence[str], rows: list[spell_queries.StayRow]) -> list[estimators.Watch]:
+    """The stays that began in the window, per stage: all of them seen from the start."""
     stays: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
     for row in rows:
         if row.stage_key in stays:
             stays[row.stage_key].append(estimators.Stay(row.hours, estimators.Outcome(row.outcome), row.count))
-    return [estimators.StageSpells(key, tuple(stays[key])) for key in keys]
+    return [estimators.Watch(key, tuple(stays[key])) for key in keys]
 
 
 def _moves(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> Listing[MoveLine]:
@@ -260,7 +261,7 @@ def _window_conversions(pipeline: Pipeline, window: spell_queries.WatchRows) -> 
     result = []
     for position, stage_spells in enumerate(spells):
         rate = estimators.next_rate(watches[position], chain.prior)
-        median = estimators.median_days(stage_spells.stays)
+        median = estimators.median_days(stage_spells.exits)
         result.append(
             Conversion(
                 entered=stage_spells.entered,

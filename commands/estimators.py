@@ -162,19 +162,26 @@ class Rate:
 
 
 @dataclass(frozen=True)
-class StageSpells:
-    """The stays that entered one stage in the window, as they stood at its end."""
+class Watch:
+    """Every stay in one stage while a window was open: how each stood at the window's end (`exits`:
+    duration and outcome), and the age at which each was first seen (`entries`: a stay that began
+    before the window was first seen at the age it had when the window began; None means every stay
+    began in the window, so all were seen from the start).
+
+    Watching every stay in the window rather than only those that began in it is what keeps a stage
+    whose stays outlast the window from having almost nothing to go on (period analysis)."""
 
     stage_key: str
-    stays: tuple[Stay, ...] = ()
+    exits: tuple[Stay, ...] = ()
+    entries: Mapping[int, int] | None = None
 
     def _count(self, wanted: Iterable[Outcome]) -> int:
         kinds = set(wanted)
-        return sum(stay.count for stay in self.stays if stay.outcome in kinds)
+        return sum(stay.count for stay in self.exits if stay.outcome in kinds)
 
     @property
     def entered(self) -> int:
-        return sum(stay.count for stay in self.stays)
+        return sum(stay.count for stay in self.exits)
 
     @property
     def moved_on(self) -> int:
@@ -199,37 +206,6 @@ class StageSpells:
     @property
     def still_open(self) -> int:
         return self._count((Outcome.OPEN,))
-
-    @property
-    def real_stays(self) -> tuple[Stay, ...]:
-        return tuple(stay for stay in self.stays if stay.outcome != Outcome.SKIPPED)
-
-
-@dataclass(frozen=True)
-class Watch:
-    """Every stay in one stage while a window was open: how each stood at the window's end (`exits`:
-    duration and outcome), and the age at which each was first seen (`entries`: a stay that began
-    before the window was first seen at the age it had when the window began; None means every stay
-    began in the window, so all were seen from the start).
-
-    Watching every stay in the window rather than only those that began in it is what keeps a stage
-    whose stays outlast the window from having almost nothing to go on (period analysis)."""
-
-    stage_key: str
-    exits: tuple[Stay, ...] = ()
-    entries: Mapping[int, int] | None = None
-
-    def _count(self, wanted: Iterable[Outcome]) -> int:
-        kinds = set(wanted)
-        return sum(stay.count for stay in self.exits if stay.outcome in kinds)
-
-    @property
-    def moved_on(self) -> int:
-        return self._count((Outcome.MOVED_ON, Outcome.SKIPPED))
-
-    @property
-    def dropped_out(self) -> int:
-        return self._count((Outcome.LOST, Outcome.MOVED_BACK))
 
     @property
     def ended(self) -> int:
