@@ -9,10 +9,11 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.fakes.slack_api import method_facts
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SCHEMA = SHARED / "slack-manifest-schema" / "manifest.schema.1.0.0.json"
-METHODS = SHARED / "slack-api-ref" / "methods"
+SCHEMA = ROOT / "tests" / "data" / "manifest.schema.1.0.0.json"
+METHODS = method_facts()
 
 # Scopes no single method names: posting in public channels the bot has not joined.
 SCOPES_WITHOUT_A_METHOD = {"chat:write.public", "commands"}
@@ -53,7 +54,7 @@ def web_api_methods_the_bot_calls() -> set[str]:
         methods.add(f"{family}.{camel}")
     if "files.uploadV2" in methods:  # slack_sdk's helper for Slack's three-step upload
         methods |= {"files.getUploadURLExternal", "files.completeUploadExternal"}
-    return {method for method in methods if (METHODS / f"{method}.json").exists()}
+    return {method for method in methods if method in METHODS}
 
 
 def test_scopes_are_exactly_those_the_bot_uses(manifest: dict[str, Any]) -> None:
@@ -69,7 +70,7 @@ def test_scopes_are_exactly_those_the_bot_uses(manifest: dict[str, Any]) -> None
     } <= methods
     needed = set()
     for method in methods:
-        scopes = json.loads((METHODS / f"{method}.json").read_text())["scope"].get("bot", [])
+        scopes = METHODS[method]["bot_scopes"]
         if scopes:
             needed.add(scopes[0])
     granted = set(manifest["oauth_config"]["scopes"]["bot"])

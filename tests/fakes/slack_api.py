@@ -59,14 +59,24 @@ class MethodSpec:
     json_input: bool
 
 
-def default_ref_dir() -> Path:
+METHOD_FACTS = Path(__file__).resolve().parents[1] / "data" / "slack_methods.json"
+
+
+def method_facts() -> dict[str, dict[str, Any]]:
+    """The repository's own facts per Web API method: required arguments, JSON input, bot scopes."""
+    facts: dict[str, dict[str, Any]] = json.loads(METHOD_FACTS.read_text(encoding="utf-8"))["methods"]
+    return facts
+
+
+def load_method_specs(ref_dir: Path | None = None) -> dict[str, MethodSpec]:
+    """The methods the fake serves: from the repository's facts, or from a full method reference (a folder of
+    Slack's `<method>.json` descriptions, e.g. with SLACK_API_REF_DIR)."""
     override = os.environ.get("SLACK_API_REF_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "slack-api-ref"
-
-
-def load_method_specs(ref_dir: Path) -> dict[str, MethodSpec]:
+    ref_dir = ref_dir or (Path(override) if override else None)
+    if ref_dir is None:
+        return {
+            name: MethodSpec(name, tuple(fact["required"]), fact["json_input"]) for name, fact in method_facts().items()
+        }
     methods_dir = ref_dir / "methods" if (ref_dir / "methods").is_dir() else ref_dir
     specs: dict[str, MethodSpec] = {}
     for path in sorted(methods_dir.glob("*.json")):
@@ -263,7 +273,7 @@ class FakeSlack:
     """A fake Slack Web API. Use ``with FakeSlack() as fake:`` and ``WebClient(base_url=fake.base_url)``."""
 
     def __init__(self, ref_dir: Path | None = None) -> None:
-        self._specs = load_method_specs(ref_dir or default_ref_dir())
+        self._specs = load_method_specs(ref_dir)
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._ts_counter = itertools.count(1)
