@@ -1,6 +1,5 @@
 """Build the bolt App from its dependencies; nothing here reads the environment."""
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -8,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -16,13 +14,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.error_boundary import ErrorBoundary
 from bot.listeners.actions import MoveButtons
 from bot.listeners.commands import SlashCommands
-from bot.listeners.events import HomeTab
+from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.views import RejectionModal
-from bot.mrkdwn import escape
-from bot.request_log import describe
 from commands.redelivery import first_delivery
 from commands.services import Services
 
@@ -49,16 +46,18 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
         signing_secret=signing_secret,
         client=client,
         process_before_response=False,
-        raise_error_for_unhandled_request=True,  # to `answer_error`, which answers 200 instead of bolt's 404
+        raise_error_for_unhandled_request=True,  # to the error boundary, which answers 200 instead of bolt's 404
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
     app.use(once_per_event(services))
-    app.error(answer_error)
+    home = HomeTab(services, client)
+    app.error(ErrorBoundary(services, show_home=home.show).answer)
     for listeners in (
         SlashCommands(services),
-        MoveButtons(services),
-        RejectionModal(services),
-        HomeTab(services),
+        MoveButtons(services, refresh_home=home.show),
+        RejectionModal(services, refresh_home=home.show),
+        home,
+        ChannelInvites(services),
     ):
         listeners.register(app)
     return app
@@ -77,25 +76,3 @@ def once_per_event(services: Services) -> Callable[..., BoltResponse]:
         return next()
 
     return middleware
-
-
-UNKNOWN_COMMAND = "This app has no command {command}. Try `/pipeline help`."
-SOMETHING_BROKE = (
-    "Something went wrong on our side while answering this. Check with `/deal list` or `/deal show` whether it"
-    " was done before trying again."
-)
-
-
-def answer_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
-    """Every signed request gets a 200: a request no listener handles (an old button, an unknown command or
-    modal) with a short answer and one log line; an error with a message for a command, logged with its stack."""
-    kind, team, user, what = describe(json.dumps(body).encode(), "application/json")
-    command = body.get("command")
-    if isinstance(error, BoltUnhandledRequestError):
-        logger.info("no listener kind=%s team=%s user=%s what=%s", kind, team, user, what)
-        text = UNKNOWN_COMMAND.format(command=escape(command[:64])) if isinstance(command, str) else ""
-    else:
-        logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)
-        text = SOMETHING_BROKE if isinstance(command, str) else ""
-    # `response` is None when the listener had acknowledged already: Slack has had its answer.
-    return None if response is None else BoltResponse(status=200, body=text)

@@ -22,6 +22,7 @@ from bot.mrkdwn import (
     section,
 )
 from commands.errors import CommandError
+from commands.home import HomeOverview, WaitingMove
 from commands.moves import AlreadyDecided
 from commands.parsing import format_deal_id
 from commands.pipeline import Pipeline, Stage
@@ -49,6 +50,7 @@ ASK_EVIDENCE_ACTION = "move_ask_evidence"
 REJECT_VIEW = "move_reject_reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+HOME_MOVES_WITH_BUTTONS = 15
 
 Block = dict[str, Any]
 
@@ -93,9 +95,32 @@ def deal_card(deal: DealSummary, *, evidence_missing: Stage | None = None) -> Me
 
 def created_confirmation(deal: DealSummary) -> Message:
     return Message(
-        text=f"Created {deal_title(deal)} at *{escape(deal.stage.name)}*. Its card is posted in this "
+        text=f"Created {deal_title(deal)} at *{escape(deal.stage.name)}*. I'm posting its card in this "
         f"channel; every move will show in the card's thread."
     )
+
+
+def _invite(channel_id: str, bot_user_id: str) -> str:
+    me = mention(bot_user_id) if bot_user_id else "me"
+    return f"Invite {me} to <#{channel_id}> with `/invite` there"
+
+
+def cannot_post(deal: DealSummary, *, bot_user_id: str) -> str:
+    """Why a deal has no card or thread: the bot is not in its channel (a private channel, most likely)."""
+    number = format_deal_id(deal.number)
+    return (
+        f":warning: I can't post in <#{deal.channel_id}>, so {number} has no card or thread there yet; it is "
+        f"stored, and nothing is lost. {_invite(deal.channel_id, bot_user_id)}: I'll post everything {number} "
+        "is owed as soon as I join. Until then, managers can decide its moves on my Home tab."
+    )
+
+
+def digest_not_posted(channel_id: str, *, no_access: bool, bot_user_id: str) -> str:
+    if no_access:
+        return (
+            f":warning: I can't post the digest in <#{channel_id}>. {_invite(channel_id, bot_user_id)}, then ask again."
+        )
+    return ":warning: Slack did not take the digest just now. Ask again in a minute."
 
 
 def move_request(requested: MoveRequested) -> Message:
@@ -113,17 +138,7 @@ def move_request(requested: MoveRequested) -> Message:
                 "Add one with `/pipeline managers add @someone`."
             )
         )
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"move-{move.id}",
-            "elements": [
-                _button("Approve", APPROVE_ACTION, move.id, style="primary"),
-                _button("Reject", REJECT_ACTION, move.id, style="danger"),
-                _button("Ask for evidence", ASK_EVIDENCE_ACTION, move.id),
-            ],
-        }
-    )
+    blocks.append(_decision_buttons(move.id, block_id=f"move-{move.id}"))
     return Message(text=_move_text(move, deal), blocks=blocks)
 
 
@@ -136,8 +151,13 @@ def move_outcome(move: MoveSummary, deal: DealSummary) -> Message:
 
 def move_confirmation(requested: MoveRequested) -> Message:
     move = requested.move
+    where = (
+        "in the deal's thread"
+        if requested.deal.thread_ts
+        else "on my Home tab, or in the deal's thread once it is posted"
+    )
     who_decides = (
-        "A manager will decide in the deal's thread."
+        f"A manager will decide {where}."
         if requested.managers_to_ask
         else ":warning: No other manager exists yet to decide it: add one with `/pipeline managers add @someone`."
     )
@@ -355,18 +375,53 @@ def reject_modal(move: MoveSummary, *, channel_id: str) -> dict[str, Any]:
     }
 
 
-def home_view(mine: DealList, waiting: tuple[MoveSummary, ...]) -> dict[str, Any]:
-    blocks: list[Block] = [header("Your pipeline"), *deal_list(mine).blocks[: VIEW_BLOCK_LIMIT // 2]]
-    if waiting:
-        blocks.append(divider())
-        blocks.append(section(f"*Moves waiting for a manager* ({len(waiting)})"))
-        lines = [
-            f"*{format_deal_id(move.deal_number)}* → {escape(move.to_stage.name)}, "
-            f"asked by {mention(move.requested_by)} {date(move.requested_at)}"
-            for move in waiting
+def home_view(overview: HomeOverview, *, notice: str | None = None) -> dict[str, Any]:
+    """The Home tab: a notice (e.g. why a click was refused), the person's deals, and for a manager every
+    waiting move with its buttons, so a move whose deal has no thread can still be decided."""
+    blocks: list[Block] = [section(notice), divider()] if notice else []
+    blocks += [header("Your pipeline"), *deal_list(overview.mine).blocks[: VIEW_BLOCK_LIMIT // 3]]
+    if overview.waiting:
+        blocks += [divider(), section(f"*Moves waiting for a manager* ({len(overview.waiting)})")]
+        for waiting in overview.waiting[:HOME_MOVES_WITH_BUTTONS]:
+            blocks += [section(_waiting_text(waiting)), _decision_buttons(waiting.move.id, block_id=None)]
+        rest = [
+            f"*{format_deal_id(waiting.move.deal_number)}* → {escape(waiting.move.to_stage.name)}, "
+            f"asked by {mention(waiting.move.requested_by)} {date(waiting.move.requested_at)}"
+            for waiting in overview.waiting[HOME_MOVES_WITH_BUTTONS:]
         ]
-        blocks.extend(packed_sections(lines, max_blocks=VIEW_BLOCK_LIMIT - len(blocks)))
-    return {"type": "home", "blocks": blocks}
+        if rest:
+            blocks.append(context("Decide these after the ones above:"))
+            blocks.extend(packed_sections(rest, max_blocks=VIEW_BLOCK_LIMIT - len(blocks)))
+    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
+
+
+def _waiting_text(waiting: WaitingMove) -> str:
+    move, deal = waiting.move, waiting.deal
+    evidence = "\n".join(f"• {link(item)}" for item in move.evidence) or "• (none)"
+    where = (
+        f"In the deal's thread in <#{deal.channel_id}>."
+        if deal.thread_ts
+        else f":warning: Its card is not in <#{deal.channel_id}> yet: if that channel is private, invite me there."
+    )
+    return (
+        f"*{deal_title(deal)}* → *{escape(move.to_stage.name)}*, asked by {mention(move.requested_by)} "
+        f"{date(move.requested_at)}\n{evidence}\n{where}"
+    )
+
+
+def _decision_buttons(move_id: int, *, block_id: str | None) -> Block:
+    """Approve, Reject and Ask for evidence: the same actions in a thread and on the Home tab."""
+    buttons: Block = {
+        "type": "actions",
+        "elements": [
+            _button("Approve", APPROVE_ACTION, move_id, style="primary"),
+            _button("Reject", REJECT_ACTION, move_id, style="danger"),
+            _button("Ask for evidence", ASK_EVIDENCE_ACTION, move_id),
+        ],
+    }
+    if block_id:
+        buttons["block_id"] = block_id
+    return buttons
 
 
 def _button(text: str, action_id: str, move_id: int, *, style: str | None = None) -> Block:

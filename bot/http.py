@@ -21,7 +21,7 @@ from slack_bolt.request.internals import build_context
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.request_log import StartResponse, Wsgi, logged
+from bot.request_log import MAX_BODY_BYTES, StartResponse, Wsgi, content_length, logged, readable_length
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,14 @@ def signed_only(verifier: SignatureVerifier, slack: Wsgi) -> Wsgi:
     """Answer 401 to a request not signed with the app's secret in the last 5 minutes, whatever its body."""
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = content_length(environ)
+        if length is None:
+            logger.warning("request refused: its Content-Length is not a number")
+            return _answer(start_response, "400 Bad Request", b"bad Content-Length\n")
+        if length > MAX_BODY_BYTES:
+            logger.warning("request refused: its body of %d bytes is over %d", length, MAX_BODY_BYTES)
+            _discard(environ, length)
+            return _answer(start_response, "413 Content Too Large", b"request too large\n")
         body = _body(environ)
         timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
         signature = str(environ.get("HTTP_X_SLACK_SIGNATURE", ""))
@@ -117,7 +125,7 @@ def parse_slack_body(body: bytes, content_type: str) -> dict[str, Any]:
         else:
             fields = dict(parse_qsl(text, keep_blank_values=True))
             parsed = json.loads(fields["payload"]) if "payload" in fields else fields
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested deeper than Python's stack
         raise Malformed(f"the body is not a form or JSON ({type(error).__name__})") from None
     if not isinstance(parsed, dict):
         raise Malformed(f"the payload is a JSON {type(parsed).__name__}, not an object")
@@ -164,7 +172,7 @@ def odd_field(payload: Mapping[str, Any]) -> str | None:
         view = payload["view"]
         if not isinstance(view, dict) or not isinstance(view.get("callback_id", ""), str):
             return "view is not an object with a string callback_id"
-    if "event" in payload and payload.get("type") == "event_callback":
+    if "event" in payload:  # bolt's IgnoringSelfEvents reads `event.bot_id` whatever the request's type
         event = payload["event"]
         if not isinstance(event, dict) or not isinstance(event.get("type", ""), str):
             return "event is not an object with a string type"
@@ -200,9 +208,20 @@ def slash_command_form(raw: str, content_type: str | None) -> dict[str, str] | N
     return fields if "command" in fields and "payload" not in fields else None
 
 
+DISCARD_AT_MOST = 4 * MAX_BODY_BYTES
+
+
+def _discard(environ: dict[str, Any], length: int) -> None:
+    """Read a refused body without keeping it, so the client reads our answer instead of a broken pipe; a claimed
+    length beyond DISCARD_AT_MOST is not waited for (the server closes the connection)."""
+    left = length if length <= DISCARD_AT_MOST else 0
+    while left > 0 and (chunk := environ["wsgi.input"].read(min(left, 1 << 16))):
+        left -= len(chunk)
+
+
 def _body(environ: dict[str, Any]) -> bytes:
     """The request body, read once and put back for whoever reads it next."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    length = readable_length(environ)
     body: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body

@@ -28,9 +28,24 @@ StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+MAX_BODY_BYTES = 16 * 1024 * 1024  # Slack's largest requests (a modal's state) are far smaller
+
+
+def content_length(environ: dict[str, Any]) -> int | None:
+    """The request's Content-Length (0 when absent), or None when it is not a decimal number."""
+    raw = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def readable_length(environ: dict[str, Any]) -> int:
+    """How many body bytes to read: none when the Content-Length is not a number or over MAX_BODY_BYTES."""
+    length = content_length(environ)
+    return length if length is not None and length <= MAX_BODY_BYTES else 0
+
+
 def logged(wsgi: Wsgi) -> Wsgi:
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = readable_length(environ)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         environ["wsgi.input"] = io.BytesIO(body)
         started = time.perf_counter()
@@ -100,7 +115,7 @@ def _payload(body: bytes, content_type: str) -> dict[str, Any]:
         else:
             form = {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
             parsed = json.loads(form["payload"]) if "payload" in form else form
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, RecursionError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
 

@@ -24,8 +24,20 @@ from commands.services import Services
 logger = logging.getLogger(__name__)
 
 
+NO_ACCESS_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+
+
 class PostFailed(Exception):
-    """Slack did not take a post that the thread needs; the announcement stays owed."""
+    """Slack did not take a post that the thread needs; the announcement stays owed.
+
+    `no_access` is true when Slack refused because the bot cannot see the channel (a private channel it
+    was not invited to): retrying does not help until someone invites it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.no_access = reason in NO_ACCESS_ERRORS
 
 
 class DealThreads:
@@ -115,8 +127,10 @@ class DealThreads:
         try:
             return self._client.chat_postMessage(**arguments)
         except (SlackApiError, OSError) as error:
-            logger.error("slack post failed: channel=%s error=%s", arguments.get("channel"), _reason(error))
-            raise PostFailed(_reason(error)) from error
+            failed = PostFailed(_reason(error))
+            log = logger.warning if failed.no_access else logger.error
+            log("slack post failed: channel=%s error=%s", arguments.get("channel"), failed.reason)
+            raise failed from error
 
     def _edit(self, **arguments: Any) -> None:
         try:

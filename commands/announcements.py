@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 MAX_RETRY_DELAY = timedelta(minutes=60)
+# A post refused because the bot is not in the channel waits for the invite (`owed_in_channel`); this slow
+# retry only covers an invite whose event never reached us.
+NO_ACCESS_RETRY = timedelta(hours=6)
 CATCH_UP_BATCH = 100
 
 
@@ -91,12 +94,18 @@ def delivered(services: Services, announcement_id: int) -> None:
         announcements.mark_sent(session, announcement_id=announcement_id, now=services.clock())
 
 
-def not_delivered(services: Services, announcement_id: int, *, error: str) -> None:
-    """Put it back to retry with backoff; after MAX_ATTEMPTS it is kept as failed and logged."""
+def not_delivered(services: Services, announcement_id: int, *, error: str, no_access: bool = False) -> None:
+    """Put it back to retry with backoff; after MAX_ATTEMPTS it is kept as failed and logged. One refused because
+    the bot is not in the channel is never given up: it waits for the bot to be invited."""
     now = services.clock()
     with services.sessions.begin() as session:
         row = session.get(Announcement, announcement_id)
         if row is None:
+            return
+        if no_access:
+            announcements.wait_for_access(
+                session, announcement_id=announcement_id, error=error[:2000], next_attempt_at=now + NO_ACCESS_RETRY
+            )
             return
         give_up = row.attempts >= MAX_ATTEMPTS
         delay = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_RETRY_DELAY)
@@ -105,6 +114,15 @@ def not_delivered(services: Services, announcement_id: int, *, error: str) -> No
         )
     if give_up:
         logger.error("announcement %s given up after %s attempts: %s", announcement_id, MAX_ATTEMPTS, error)
+
+
+def owed_in_channel(services: Services, *, team_id: str, channel_id: str) -> list[int]:
+    """The numbers of the channel's deals whose threads are owed posts, made due now: the bot was just invited.
+
+    Posts given up on before (under the old retry rule, say) are owed again too: nothing the team did is lost.
+    """
+    with services.sessions.begin() as session:
+        return announcements.revive_in_channel(session, team_id=team_id, channel_id=channel_id, now=services.clock())
 
 
 def _subject(session: Session, services: Services, row: Announcement, deal: Deal) -> Subject:

@@ -1,21 +1,41 @@
-"""What a person sees on the app's Home tab: their open deals, and moves waiting for a manager."""
+"""What a person sees on the app's Home tab: their open deals, and moves waiting for a manager.
+
+A manager decides every waiting move from here too, which is the way to decide a move whose deal has
+no thread (its channel is private and the bot was not invited yet).
+"""
+
+from dataclasses import dataclass
 
 from commands.deals import list_deals
 from commands.managers import is_manager
 from commands.parsing import ListDeals
-from commands.results import DealList, MoveSummary
+from commands.results import DealList, DealSummary, MoveSummary
 from commands.services import Actor, Services
 from storage import queries
 
 
-def home_overview(services: Services, actor: Actor) -> tuple[DealList, tuple[MoveSummary, ...]]:
+@dataclass(frozen=True)
+class WaitingMove:
+    move: MoveSummary
+    deal: DealSummary
+
+
+@dataclass(frozen=True)
+class HomeOverview:
+    mine: DealList
+    waiting: tuple[WaitingMove, ...]
+    decides: bool
+
+
+def home_overview(services: Services, actor: Actor) -> HomeOverview:
     mine = list_deals(services, actor, ListDeals(scope="mine", stage_key=None))
     with services.sessions() as session:
         if not is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
-            return mine, ()
+            return HomeOverview(mine, (), decides=False)
         waiting = []
         for move in queries.pending_moves(session, team_id=actor.team_id):
             deal = queries.get_deal_by_id(session, team_id=actor.team_id, deal_id=move.deal_id)
             if deal is not None:
-                waiting.append(MoveSummary.of(move, deal.number, services.pipeline))
-        return mine, tuple(waiting)
+                summary = DealSummary.of(deal, services.pipeline)
+                waiting.append(WaitingMove(MoveSummary.of(move, deal.number, services.pipeline), summary))
+        return HomeOverview(mine, tuple(waiting), decides=True)

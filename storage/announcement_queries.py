@@ -77,3 +77,34 @@ def mark_unsent(
         .where(col(Announcement.id) == announcement_id)
         .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_attempt_at)
     )
+
+
+def wait_for_access(session: Session, *, announcement_id: int, error: str, next_attempt_at: datetime) -> None:
+    """Back to pending without counting the attempt: the channel refused the bot, which is no fault of the post."""
+    session.execute(
+        update(Announcement)
+        .where(col(Announcement.id) == announcement_id)
+        .values(status="pending", attempts=0, last_error=error, next_attempt_at=next_attempt_at)
+    )
+
+
+def revive_in_channel(session: Session, *, team_id: str, channel_id: str, now: datetime) -> list[int]:
+    """Make every undelivered announcement of the channel's deals due now; the deal numbers, in order."""
+    deal_ids = select(col(Deal.id)).where(Deal.team_id == team_id, Deal.channel_id == channel_id)
+    session.execute(
+        update(Announcement)
+        .where(
+            col(Announcement.team_id) == team_id,
+            col(Announcement.deal_id).in_(deal_ids),
+            col(Announcement.status).in_(("pending", "failed")),
+        )
+        .values(status="pending", attempts=0, next_attempt_at=now)
+    )
+    numbers = session.exec(
+        select(Deal.number)
+        .join(Announcement, col(Announcement.deal_id) == Deal.id)
+        .where(Deal.team_id == team_id, Deal.channel_id == channel_id, Announcement.status == "pending")
+        .group_by(col(Deal.number))
+        .order_by(col(Deal.number))
+    ).all()
+    return list(numbers)

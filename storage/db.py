@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -55,6 +55,14 @@ def database_answers(engine: Engine) -> bool:
     except Exception:  # any driver failure means "not healthy"; the caller only needs yes or no
         return False
     return True
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when `error` means the database did not answer in time: unreachable, connection lost, pool or
+    lock wait timed out, SQLite busy. Such a statement changed nothing and may simply be tried again."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError)
 
 
 def _sqlite_engine(url: str) -> Engine:

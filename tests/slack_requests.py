@@ -84,7 +84,7 @@ def block_action(
     message_ts: str,
     thread_ts: str | None = None,
     block_id: str = "b",
-    trigger_id: str = "trig-1",
+    trigger_id: str | None = None,
     message: Mapping[str, Any] | None = None,
     response_url: str = "https://hooks.slack.com/actions/T1/1/fake-response-url",
 ) -> bytes:
@@ -112,7 +112,7 @@ def block_action(
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "container": container,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "enterprise": None,
         "is_enterprise_install": False,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -16,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
 from tests.slack_requests import (
     JSON,
     SIGNING_SECRET,
@@ -261,6 +263,129 @@ def test_complete_upload_needs_uploaded_bytes(client: WebClient) -> None:
     error = api_error(lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}], channel_id="C1"))
 
     assert error["error"] == "file_not_found"
+
+
+# ---------------------------------------------------------------- private channels and bot membership
+
+PRIVATE = "C_PRIVATE"
+REFERENCE_METHODS = Path(__file__).resolve().parents[2] / "shared" / "slack-api-ref" / "methods"
+NOT_FOUND = {"ok": False, "error": "channel_not_found"}
+
+
+def test_a_private_channel_without_the_bot_refuses_every_bot_call_with_channel_not_found(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.add_private_channel(PRIVATE, members=["U1"])
+    refusals = {
+        "chat.postMessage": lambda: client.chat_postMessage(channel=PRIVATE, text="hi"),
+        "chat.update": lambda: client.chat_update(channel=PRIVATE, ts="1700000000.000100", text="v2"),
+        "chat.postEphemeral": lambda: client.chat_postEphemeral(channel=PRIVATE, user="U1", text="psst"),
+        "chat.getPermalink": lambda: client.chat_getPermalink(channel=PRIVATE, message_ts="1700000000.000100"),
+        "files.completeUploadExternal": lambda: client.files_upload_v2(channel=PRIVATE, file=b"png", filename="x.png"),
+    }
+
+    errors = {method: api_error(call) for method, call in refusals.items()}
+
+    assert errors == dict.fromkeys(refusals, NOT_FOUND)
+    assert fake.messages == [] and fake.ephemerals == [] and fake.files == []
+    assert [call.response for call in fake.calls_to("chat.postMessage")] == [NOT_FOUND]
+    assert fake.violations == []  # Slack's answer, not an app bug: the app cannot know beforehand
+    assert not fake.is_member(PRIVATE) and fake.is_member(PRIVATE, "U1")
+
+
+def test_an_upload_is_refused_when_any_of_its_channels_is_private_without_the_bot(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.add_private_channel(PRIVATE)
+    first = client.files_getUploadURLExternal(filename="a.png", length=3)
+    client.files_upload_v2(channel="C1", file=b"png", filename="ok.png")  # a public channel: shared
+
+    error = api_error(
+        lambda: client.files_completeUploadExternal(files=[{"id": first["file_id"]}], channels=["C1", PRIVATE])
+    )
+
+    assert error == NOT_FOUND
+    assert [stored["filename"] for stored in fake.files] == ["ok.png"]
+
+
+def test_the_bot_posts_after_it_is_invited_and_not_after_it_leaves(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_private_channel(PRIVATE, members=["U1"])
+    assert api_error(lambda: client.chat_postMessage(channel=PRIVATE, text="too early")) == NOT_FOUND
+
+    fake.join(PRIVATE)
+    posted = client.chat_postMessage(channel=PRIVATE, text="hello")
+    updated = client.chat_update(channel=PRIVATE, ts=posted["ts"], text="hello again")
+    link = client.chat_getPermalink(channel=PRIVATE, message_ts=posted["ts"])
+    ephemeral = client.chat_postEphemeral(channel=PRIVATE, user="U1", text="psst")
+    uploaded = client.files_upload_v2(channel=PRIVATE, file=b"png", filename="x.png")
+    fake.leave(PRIVATE)
+    after_leaving = api_error(lambda: client.chat_update(channel=PRIVATE, ts=posted["ts"], text="v3"))
+
+    assert fake.is_member(PRIVATE) is False
+    assert (posted["ok"], updated["ok"], link["ok"], ephemeral["ok"], uploaded["ok"]) == (True,) * 5
+    assert [m["text"] for m in fake.message_history(PRIVATE, posted["ts"])] == ["hello", "hello again"]
+    assert after_leaving == NOT_FOUND
+    assert fake.violations == []
+
+
+def test_a_bot_listed_as_member_may_post_at_once(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_private_channel(PRIVATE, members=[BOT_USER_ID])
+
+    assert fake.is_member(PRIVATE)
+    assert client.chat_postMessage(channel=PRIVATE, text="hi")["ok"]
+
+
+def test_ephemeral_to_a_user_outside_the_private_channel_is_user_not_in_channel(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.add_private_channel(PRIVATE, members=[BOT_USER_ID, "U1"])
+
+    error = api_error(lambda: client.chat_postEphemeral(channel=PRIVATE, user="U2", text="psst"))
+    fake.join(PRIVATE, "U2")
+    shown = client.chat_postEphemeral(channel=PRIVATE, user="U2", text="psst")
+
+    assert error == {"ok": False, "error": "user_not_in_channel"}
+    assert shown["ok"] and [e["user"] for e in fake.ephemerals] == ["U2"]
+    assert fake.violations == []
+
+
+def test_unregistered_channels_accept_any_post_and_any_user(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_private_channel(PRIVATE)
+
+    posted = client.chat_postMessage(channel="C1", text="hi")
+    assert client.chat_postEphemeral(channel="C1", user="U_ANYONE", text="psst")["ok"]
+    assert client.chat_update(channel="C1", ts=posted["ts"], text="v2")["ok"]
+    assert client.files_upload_v2(channel="C1", file=b"png", filename="x.png")["ok"]
+    with pytest.raises(KeyError, match="add_private_channel"):
+        fake.is_member("C1")
+    with pytest.raises(KeyError):
+        fake.join("C1")
+
+
+def test_reset_forgets_private_channels_and_their_members(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_private_channel(PRIVATE, members=[BOT_USER_ID])
+    fake.reset()
+
+    with pytest.raises(KeyError):
+        fake.is_member(PRIVATE)
+    assert client.chat_postMessage(channel=PRIVATE, text="public again")["ok"]
+
+
+@pytest.mark.skipif(not REFERENCE_METHODS.is_dir(), reason="no ../shared/slack-api-ref beside this clone")
+def test_the_membership_errors_are_slacks_own() -> None:
+    def errors(method: str) -> set[str]:
+        doc = json.loads((REFERENCE_METHODS / f"{method}.json").read_text(encoding="utf-8"))
+        return set(doc.get("errors", {}))
+
+    for method in (
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "chat.getPermalink",
+        "files.completeUploadExternal",
+    ):
+        assert "channel_not_found" in errors(method), method
+    assert "user_not_in_channel" in errors("chat.postEphemeral")
 
 
 # ---------------------------------------------------------------- waiting and faults

@@ -17,6 +17,9 @@ METHODS = method_facts()
 
 # Scopes no single method names: posting in public channels the bot has not joined.
 SCOPES_WITHOUT_A_METHOD = {"chat:write.public", "commands"}
+# Scopes an event needs (Slack's event reference): the bot hears that it was invited to a public channel with
+# channels:read, to a private one with groups:read.
+EVENT_SCOPES = {"member_joined_channel": {"channels:read", "groups:read"}}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +76,8 @@ def test_scopes_are_exactly_those_the_bot_uses(manifest: dict[str, Any]) -> None
         scopes = METHODS[method]["bot_scopes"]
         if scopes:
             needed.add(scopes[0])
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        needed |= EVENT_SCOPES.get(event, set())
     granted = set(manifest["oauth_config"]["scopes"]["bot"])
     assert needed <= granted
     assert granted - needed <= SCOPES_WITHOUT_A_METHOD

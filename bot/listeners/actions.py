@@ -1,32 +1,44 @@
-"""Buttons on a pending move: Approve, Reject (opens a modal for the reason), Ask for evidence."""
+"""Buttons on a pending move (in its thread or on a manager's Home tab): Approve, Reject (opens a modal for
+the reason), Ask for evidence. Refusals are raised and told by the error boundary.
+
+Each click is acknowledged after its use case and before the Slack work that follows it. A use case takes
+milliseconds; acking first would hand a refusal to bolt after the ack, which slack-bolt 1.x mishandles
+(README, "Known issues").
+"""
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
 from bot.announcer import Announcer
-from bot.listeners.commands import DATABASE_DOWN
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
-from bot.threads import DealThreads
 from commands.errors import CommandError
-from commands.moves import AlreadyDecided, ask_for_evidence, check_may_decide, decide_move
+from commands.moves import ask_for_evidence, check_may_decide, decide_move
+from commands.requests import Once, Replayed
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
 ANY_ACTION = re.compile(".*")
 NO_LONGER_AVAILABLE = "That button is no longer available. Use the buttons on the latest message in the deal's thread."
+NO_FORM = "Slack did not open the rejection form in time. Click Reject again."
+NO_ACTOR = "Slack did not say who clicked, so nothing was done. Click again."
+
+HomeRefresh = Callable[[Actor], None]
 
 
 class MoveButtons:
-    def __init__(self, services: Services) -> None:
+    """`refresh_home` republishes a person's Home tab: a decision made there takes its buttons away."""
+
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh) -> None:
         self._services = services
+        self._refresh_home = refresh_home
 
     def register(self, app: App) -> None:
         app.action(blocks.APPROVE_ACTION)(self.approve)
@@ -35,93 +47,76 @@ class MoveButtons:
         app.action(ANY_ACTION)(self.unknown)  # last: bolt runs the first listener that matches
 
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         click = Click.of(body)
-        if click is None:
-            return
-        try:
-            decision = decide_move(self._services, click.actor, move_id=click.move_id(), approve=True)
-        except (CommandError, SQLAlchemyError) as error:
-            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
-            return
-        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, decision.deal.number)
+        decision = decide_move(self._services, click.actor, move_id=click.move_id(), approve=True)
+        ack()
+        self._after(click, client, decision.deal.number)
 
     def reject(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
         click = Click.of(body)
-        if click is None:
-            return
+        move = check_may_decide(self._services, click.actor, move_id=click.move_id())
         try:
-            move = check_may_decide(self._services, click.actor, move_id=click.move_id())
-        except (CommandError, SQLAlchemyError) as error:
-            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
-            return
-        trigger_id = text_at(body, "trigger_id")
-        try:
-            client.views_open(trigger_id=trigger_id, view=blocks.reject_modal(move, channel_id=click.channel_id))
+            client.views_open(
+                trigger_id=text_at(body, "trigger_id"), view=blocks.reject_modal(move, channel_id=click.channel_id)
+            )
         except (SlackApiError, OSError) as error:
             logger.warning("rejection form did not open: %r", error)
-            click.refuse(
-                DealThreads(self._services, client, click.actor.team_id),
-                CommandError("Slack did not open the rejection form in time. Click Reject again."),
-            )
+            raise CommandError(NO_FORM) from error
+        ack()
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+        """Asking is not idempotent like a decision, so a click is acted on once per trigger_id (a replay of the
+        same signed click, or Slack's redelivery, asks nothing twice)."""
         click = Click.of(body)
-        if click is None:
+        move = click.move_id()
+        once = Once(self._services, team_id=click.actor.team_id, trigger_id=body.get("trigger_id"))
+        try:
+            once.claim()
+        except Replayed:
+            ack()
             return
         try:
-            asked = ask_for_evidence(self._services, click.actor, move_id=click.move_id())
-        except (CommandError, SQLAlchemyError) as error:
-            click.refuse(DealThreads(self._services, client, click.actor.team_id), error)
-            return
-        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, asked.deal.number)
-
-    def unknown(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """A button this app no longer has (an old message, a renamed action): say so instead of an error."""
+            asked = ask_for_evidence(self._services, click.actor, move_id=move)
+        except BaseException:
+            once.release()
+            raise
         ack()
+        self._after(click, client, asked.deal.number)
+
+    def unknown(self, body: dict[str, Any]) -> None:
+        """A button this app no longer has (an old message, a renamed action): say so instead of an error."""
         click = Click.of(body)
-        if click is None:
-            return
         logger.info("click on an unknown button team=%s user=%s", click.actor.team_id, click.actor.user_id)
-        click.refuse(DealThreads(self._services, client, click.actor.team_id), CommandError(NO_LONGER_AVAILABLE))
+        raise CommandError(NO_LONGER_AVAILABLE)
+
+    def _after(self, click: "Click", client: WebClient, deal_number: int) -> None:
+        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, deal_number)
+        if click.on_home:
+            self._refresh_home(click.actor)
 
 
 class Click:
     """The parts of a block_actions payload these buttons use."""
 
-    def __init__(self, actor: Actor, channel_id: str, thread_ts: str | None, value: Any) -> None:
+    def __init__(self, actor: Actor, channel_id: str, value: Any, *, on_home: bool) -> None:
         self.actor = actor
         self.channel_id = channel_id
-        self.thread_ts = thread_ts
         self.value = value
+        self.on_home = on_home
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> "Click | None":
+    def of(cls, body: dict[str, Any]) -> "Click":
         actor = actor_of(body)
         if actor is None:
-            logger.warning("a button click without a usable user or team was ignored")
-            return None
+            raise CommandError(NO_ACTOR)
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         return cls(
             actor=actor,
             channel_id=slack_id(at(body, "channel", "id"), at(body, "container", "channel_id")),
-            thread_ts=text_at(body, "container", "thread_ts") or text_at(body, "container", "message_ts") or None,
             value=at(first, "value"),
+            on_home=text_at(body, "container", "type") == "view",
         )
 
     def move_id(self) -> int:
         return move_id(self.value)
-
-    def refuse(self, threads: DealThreads, error: CommandError | SQLAlchemyError) -> None:
-        if isinstance(error, AlreadyDecided):
-            text = blocks.already_decided(error)
-        elif isinstance(error, CommandError):
-            text = blocks.refusal(error).text
-        else:
-            logger.error("database error on a button click: %r", error)
-            text = DATABASE_DOWN
-        if self.channel_id:
-            threads.tell(channel_id=self.channel_id, user_id=self.actor.user_id, text=text, thread_ts=self.thread_ts)

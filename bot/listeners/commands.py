@@ -1,26 +1,23 @@
 """Slash commands: parse, run one use case, ack with what the user sees, then post to threads."""
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
-from bot.announcer import Announcer
+from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
 from bot.digest_post import post_digest
 from bot.listeners.payload import slash_ids
-from bot.threads import DealThreads
+from bot.threads import NO_ACCESS_ERRORS
 from commands.board import pipeline_board
 from commands.deals import create_deal, list_deals, mark_lost, show_deal
 from commands.digest import period_ending
-from commands.errors import CommandError
 from commands.managers import change_manager, list_managers
 from commands.moves import request_move
 from commands.parsing import (
@@ -45,22 +42,32 @@ from commands.parsing import (
     parse_deal,
     parse_pipeline,
 )
-from commands.requests import first_time, forget
-from commands.results import MovedBack
+from commands.requests import Once
+from commands.results import DealSummary, MovedBack
 from commands.schedules import schedule_off, set_schedule, show_schedule
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
-FollowUp = Callable[[WebClient], object]
 
-DATABASE_DOWN = "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
-ALREADY_RECEIVED = "This command was already received; nothing was done twice."
-NO_TRIGGER = (
-    "Slack sent this command without a usable trigger id, so nothing was done (a change is done once per"
-    " trigger id). Run the command again."
-)
-TRIGGER_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")  # Slack's look like 13345224609.738474920.8088930838d88f008e0
+@dataclass(frozen=True)
+class After:
+    """What the thread work after the ack may use: Slack's client, and the command's response_url, which
+    reaches the person even in a channel the bot cannot post in."""
+
+    client: WebClient
+    respond: Respond
+    bot_user_id: str
+
+    def tell(self, text: str) -> None:
+        """An ephemeral note to the person who ran the command (best effort: the ack has gone already)."""
+        try:
+            self.respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception as error:  # noqa: BLE001 -- after the ack there is nobody to raise to
+            logger.warning("could not send a note on the response_url: %r", error)
+
+
+FollowUp = Callable[[After], object]
 
 
 @dataclass(frozen=True)
@@ -71,38 +78,6 @@ class Reply:
     follow_up: FollowUp | None = None
 
 
-class Replayed(Exception):
-    """The command's trigger_id was claimed before: Slack's request, sent again."""
-
-
-class Once:
-    """A changing command is done once per trigger_id: the claim is taken before the change runs, and given back
-    when the change does not happen (refused, or the database failed), so the same request may be tried again."""
-
-    def __init__(self, services: Services, *, team_id: str, trigger_id: object) -> None:
-        self._services = services
-        self._team_id = team_id
-        self._trigger_id = trigger_id
-        self._taken: str | None = None
-
-    def claim(self) -> None:
-        key = self._trigger_id
-        if not isinstance(key, str) or not TRIGGER_ID.fullmatch(key):
-            raise CommandError(NO_TRIGGER)
-        if not first_time(self._services, team_id=self._team_id, key=key):
-            raise Replayed
-        self._taken = key
-
-    def release(self) -> None:
-        key, self._taken = self._taken, None
-        if key is None:
-            return
-        try:
-            forget(self._services, team_id=self._team_id, key=key)
-        except SQLAlchemyError as error:
-            logger.warning("replay claim not released team=%s: %r", self._team_id, error)
-
-
 @dataclass(frozen=True)
 class Run:
     """One slash command being answered: who ran it, where, and its replay claim."""
@@ -110,6 +85,8 @@ class Run:
     actor: Actor
     channel_id: str
     once: Once
+    text: str
+    client: WebClient
 
 
 class SlashCommands:
@@ -121,53 +98,57 @@ class SlashCommands:
         app.command("/advance")(self.advance)
         app.command("/pipeline")(self.pipeline)
 
-    def deal(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda run: self._deal(run, command.get("text", "")))
+    def deal(
+        self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._deal)
 
-    def advance(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda run: self._advance(run, command.get("text", "")))
+    def advance(
+        self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._advance)
 
-    def pipeline(self, ack: Ack, command: dict[str, str], client: WebClient) -> None:
-        self._answer(ack, command, client, lambda run: self._pipeline(run, command.get("text", ""), client))
+    def pipeline(
+        self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._pipeline)
 
-    def _answer(self, ack: Ack, command: dict[str, str], client: WebClient, answer: Callable[[Run], Reply]) -> None:
-        run: Run | None = None
-        reply: Reply | None = None
+    def _answer(self, ack: Ack, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
+        """Ack with the use case's answer, then do the thread work. Errors before the ack go to the error boundary."""
+        actor, channel_id = slash_ids(command)
+        once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
+        run = Run(actor, channel_id, once, text=str(command.get("text", "")), client=after.client)
         try:
-            actor, channel_id = slash_ids(command)
-            once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
-            run = Run(actor, channel_id, once)
             reply = answer(run)
-        except Replayed:
-            logger.info("replayed command skipped team=%s what=%s", command.get("team_id"), command.get("command"))
-            ack(text=ALREADY_RECEIVED)
-            return
-        except CommandError as error:
-            refusal = blocks.refusal(error)
-            ack(text=refusal.text, blocks=refusal.blocks)
-            return
-        except SQLAlchemyError:
-            logger.exception("database error on %s", command.get("command"))
-            ack(text=DATABASE_DOWN)
-            return
-        finally:
-            if reply is None and run is not None:
-                run.once.release()
+        except BaseException:
+            run.once.release()
+            raise
         ack(text=reply.message.text, blocks=reply.message.blocks or None)
-        if reply.follow_up is not None:
-            reply.follow_up(client)
+        if reply.follow_up is None:
+            return
+        try:
+            reply.follow_up(after)
+        except Exception:  # after the ack nobody waits for an answer, and bolt must not see an error (Known issues)
+            logger.exception("the work after %s failed; what it owed stays owed", command.get("command"))
 
-    def _announce(self, actor: Actor, deal_number: int) -> FollowUp:
-        """After the ack: deliver what the deal's thread is owed by this change."""
-        return lambda client: Announcer(self._services, client).deliver_for_deal(actor.team_id, deal_number)
+    def _announce(self, actor: Actor, deal: DealSummary) -> FollowUp:
+        """After the ack: deliver what the deal's thread is owed by this change; if the bot cannot post in the
+        deal's channel, tell the person at once how to invite it (the posts wait for the invite)."""
 
-    def _deal(self, run: Run, text: str) -> Reply:
+        def follow_up(after: After) -> None:
+            delivery = Announcer(self._services, after.client).deliver_for_deal(actor.team_id, deal.number)
+            if delivery is Delivery.NO_ACCESS:
+                after.tell(blocks.cannot_post(deal, bot_user_id=after.bot_user_id))
+
+        return follow_up
+
+    def _deal(self, run: Run) -> Reply:
         services, actor = self._services, run.actor
-        match parse_deal(text):
+        match parse_deal(run.text):
             case NewDeal() as new:
                 run.once.claim()
                 deal = create_deal(services, actor, channel_id=run.channel_id, command=new)
-                return Reply(blocks.created_confirmation(deal), self._announce(actor, deal.number))
+                return Reply(blocks.created_confirmation(deal), self._announce(actor, deal))
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
             case ListDeals() as listing:
@@ -175,27 +156,27 @@ class SlashCommands:
             case MarkLost() as lost_command:
                 run.once.claim()
                 lost = mark_lost(services, actor, lost_command)
-                return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal.number))
+                return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
 
-    def _advance(self, run: Run, text: str) -> Reply:
-        wanted = parse_advance(text)
+    def _advance(self, run: Run) -> Reply:
+        wanted = parse_advance(run.text)
         run.once.claim()
         result = request_move(self._services, run.actor, wanted)
         if isinstance(result, MovedBack):
-            return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal.number))
-        return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal.number))
+            return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal))
+        return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal))
 
-    def _pipeline(self, run: Run, text: str, client: WebClient) -> Reply:
-        services, actor, channel_id = self._services, run.actor, run.channel_id
-        match parse_pipeline(text):
+    def _pipeline(self, run: Run) -> Reply:
+        services, actor, channel_id, client = self._services, run.actor, run.channel_id, run.client
+        match parse_pipeline(run.text):
             case PostDigest():
                 run.once.claim()
                 return Reply(
                     Message(text="Posting the pipeline digest for the last 7 days in this channel…"),
-                    lambda client: self._post_digest(client, actor, channel_id),
+                    lambda after: self._post_digest(after, actor, channel_id),
                 )
             case ShowSchedule():
                 return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
@@ -221,17 +202,16 @@ class SlashCommands:
                 return Reply(blocks.manager_changed(change_manager(services, actor, change)))
         raise AssertionError("parse_pipeline returned an unknown command")
 
-    def _post_digest(self, client: WebClient, actor: Actor, channel_id: str) -> None:
+    def _post_digest(self, after: After, actor: Actor, channel_id: str) -> None:
+        client = after.client
         period = period_ending(self._services.clock(), tz=user_time_zone(client, actor.user_id))
         try:
             post_digest(self._services, client, team_id=actor.team_id, channel_id=channel_id, period=period)
         except (SlackApiError, OSError) as error:
             logger.error("digest post failed: channel=%s error=%r", channel_id, error)
-            DealThreads(self._services, client, actor.team_id).tell(
-                channel_id=channel_id,
-                user_id=actor.user_id,
-                text="The digest could not be posted here. If this is a private channel, invite the app first.",
-            )
+            no_access = isinstance(error, SlackApiError) and error.response.get("error") in NO_ACCESS_ERRORS
+            note = blocks.digest_not_posted(channel_id, no_access=no_access, bot_user_id=after.bot_user_id)
+            after.tell(note)
 
 
 def user_time_zone(client: WebClient, user_id: str) -> str:

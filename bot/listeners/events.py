@@ -1,4 +1,5 @@
-"""Events: the Home tab shows a person's deals and, for managers, the moves waiting for them."""
+"""Events: the Home tab (a person's deals and, for managers, the moves waiting for them), and the bot's
+invitation to a channel."""
 
 import logging
 from typing import Any
@@ -8,27 +9,61 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
 from commands.home import home_overview
 from commands.services import Actor, Services
+from storage.db import is_outage
 
 logger = logging.getLogger(__name__)
 
 
 class HomeTab:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, client: WebClient) -> None:
         self._services = services
+        self._client = client
 
     def register(self, app: App) -> None:
         app.event("app_home_opened")(self.opened)
 
-    def opened(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def opened(self, event: dict[str, Any], context: BoltContext) -> None:
         user_id, team_id = slack_id(event.get("user")), slack_id(context.team_id)
         if event.get("tab", "home") != "home" or not user_id or not team_id:
             return
-        actor = Actor(team_id=team_id, user_id=user_id)
-        mine, waiting = home_overview(self._services, actor)
+        self.show(Actor(team_id=team_id, user_id=user_id))
+
+    def show(self, actor: Actor, notice: str | None = None) -> None:
+        """Publish the person's Home tab, with `notice` (mrkdwn, escaped) at its top when given (best effort)."""
         try:
-            client.views_publish(user_id=actor.user_id, view=blocks.home_view(mine, waiting))
+            overview = home_overview(self._services, actor)
+        except Exception as error:  # after an ack nobody waits for an answer: the next opening shows the tab
+            if not is_outage(error):
+                logger.exception("home tab not built for %s", actor.user_id)
+            else:
+                logger.warning("home tab not built for %s: %r", actor.user_id, error)
+            return
+        try:
+            self._client.views_publish(user_id=actor.user_id, view=blocks.home_view(overview, notice=notice))
         except (SlackApiError, OSError) as error:
-            logger.warning("home tab not published for %s: %r", user_id, error)
+            logger.warning("home tab not published for %s: %r", actor.user_id, error)
+
+
+class ChannelInvites:
+    """When the bot is invited to a channel, post everything its deals' threads were owed while it could not
+    (cards, moves, decisions of deals created in a private channel before the invite)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def register(self, app: App) -> None:
+        app.event("member_joined_channel")(self.joined)
+
+    def joined(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        user_id, channel_id, team_id = (
+            slack_id(event.get("user")),
+            slack_id(event.get("channel")),
+            slack_id(context.team_id),
+        )
+        if not user_id or user_id != context.bot_user_id or not channel_id or not team_id:
+            return
+        Announcer(self._services, client).invited(team_id, channel_id)

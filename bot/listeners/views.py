@@ -1,57 +1,46 @@
-"""The rejection modal: the reason is required, and the decision is stored before the modal closes."""
+"""The rejection modal: the reason is required, and the decision is stored before the modal closes.
+A refusal (no reason, decided meanwhile) is raised and shown under the field by the error boundary."""
 
 import json
-import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import blocks
 from bot.announcer import Announcer
-from bot.listeners.commands import DATABASE_DOWN
 from bot.listeners.payload import actor_of, at, move_id, text_at
-from bot.mrkdwn import clip
 from commands.errors import CommandError
-from commands.moves import AlreadyDecided, decide_move
+from commands.moves import decide_move
 from commands.results import Decision
 from commands.services import Actor, Services
 from commands.text_rules import REASON_LIMIT, checked_text
 
-logger = logging.getLogger(__name__)
+NO_ACTOR = "Slack did not say who sent this form. Close it and click Reject again."
+LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
 
-ERROR_TEXT_LIMIT = 150
+HomeRefresh = Callable[[Actor], None]
 
 
 class RejectionModal:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh) -> None:
         self._services = services
+        self._refresh_home = refresh_home
 
     def register(self, app: App) -> None:
         app.view(blocks.REJECT_VIEW)(self.submit)
 
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor = actor_of(body)
-        try:
-            if actor is None:
-                raise CommandError("Slack did not say who sent this form. Close it and click Reject again.")
-            decision = self._decide(actor, body.get("view"))
-        except AlreadyDecided as error:
-            ack(
-                response_action="errors",
-                errors={blocks.REASON_BLOCK: clip(blocks.already_decided(error), ERROR_TEXT_LIMIT)},
-            )
-            return
-        except CommandError as error:
-            ack(response_action="errors", errors={blocks.REASON_BLOCK: clip(error.message, ERROR_TEXT_LIMIT)})
-            return
-        except SQLAlchemyError:
-            logger.exception("database error on a rejection")
-            ack(response_action="errors", errors={blocks.REASON_BLOCK: clip(DATABASE_DOWN, ERROR_TEXT_LIMIT)})
-            return
+        if actor is None:
+            raise CommandError(NO_ACTOR)
+        view = body.get("view")
+        decision = self._decide(actor, view)
         ack()
         Announcer(self._services, client).deliver_for_deal(actor.team_id, decision.deal.number)
+        if not _channel_of(view):
+            self._refresh_home(actor)
 
     def _decide(self, actor: Actor, view: Any) -> Decision:
         move = _move_id(text_at(view, "private_metadata"))
@@ -67,7 +56,17 @@ class RejectionModal:
         return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)
 
 
-LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
+def _metadata(view: Any) -> Any:
+    try:
+        return json.loads(text_at(view, "private_metadata"))
+    except ValueError:
+        return None
+
+
+def _channel_of(view: Any) -> str:
+    """The channel whose thread the form was opened from; "" when it was opened from the Home tab."""
+    channel = at(_metadata(view), "channel_id")
+    return channel if isinstance(channel, str) else ""
 
 
 def _move_id(private_metadata: str) -> int:

@@ -3,6 +3,10 @@
 It refuses what Slack refuses (unknown method, no token, a missing required argument, a JSON body
 for a form-only method, invalid Block Kit), using the method descriptions in ``slack-api-ref``, so
 a test that passes here does not hide a bug that would only show on a real workspace.
+
+Channels: the app has ``chat:write`` and ``chat:write.public``, so every channel the fake has not been told
+about is a public one it may post in. A private channel registered with :meth:`FakeSlack.add_private_channel`
+is invisible to the bot until it is a member (:meth:`FakeSlack.join`): Slack then answers ``channel_not_found``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -257,6 +261,15 @@ def _json_args(body: bytes, headers: Mapping[str, str]) -> Args:
     return decoded
 
 
+def _upload_channels(args: Args) -> list[str]:
+    """The channels a files.completeUploadExternal shares into: ``channel_id`` and the comma-separated
+    ``channels``."""
+    channels = args.get("channels")
+    listed = channels if isinstance(channels, list) else str(channels or "").split(",")
+    named = [args.get("channel_id"), *listed]
+    return [str(channel).strip() for channel in named if not _is_blank(channel) and str(channel).strip()]
+
+
 def _public_message(message: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in message.items() if key != "channel" and value is not None}
 
@@ -308,6 +321,7 @@ class FakeSlack:
         self._responses: list[dict[str, Any]] = []
         self._response_url_uses: dict[str, int] = {}
         self._violations: list[str] = []
+        self._private_channels: dict[str, set[str]] = {}  # channel id -> member user ids
         self._faults: dict[str, list[_Fault]] = {}
         self._failures_served = 0
 
@@ -422,9 +436,43 @@ class FakeSlack:
         ]
 
     def reset(self) -> None:
-        """Forget every recording and pending fault; keeps settings such as ``user_timezones``."""
+        """Forget every recording, pending fault and private channel (with its members); keeps settings such as
+        ``user_timezones``. Register private channels again after a reset."""
         with self._lock:
             self._clear()
+
+    # -------------------------------------------------------- channels and membership
+
+    def add_private_channel(self, channel_id: str, *, members: Iterable[str] = ()) -> None:
+        """Register a private channel with these members (user ids). The bot (``BOT_USER_ID``) is a member only if
+        listed here or later joined; until then Slack answers ``channel_not_found`` to the bot's calls on it.
+        Registering a channel again replaces its members. Unregistered channels are public: the bot may post."""
+        with self._lock:
+            self._private_channels[channel_id] = set(members)
+
+    def join(self, channel_id: str, user_id: str = BOT_USER_ID) -> None:
+        """Add a member to a registered private channel (e.g. someone ``/invite``s the bot)."""
+        with self._lock:
+            self._members_of(channel_id).add(user_id)
+
+    def leave(self, channel_id: str, user_id: str = BOT_USER_ID) -> None:
+        """Remove a member from a registered private channel (no-op if not a member)."""
+        with self._lock:
+            self._members_of(channel_id).discard(user_id)
+
+    def is_member(self, channel_id: str, user_id: str = BOT_USER_ID) -> bool:
+        """Whether the user is a member of a registered private channel."""
+        with self._lock:
+            return user_id in self._members_of(channel_id)
+
+    def _members_of(self, channel_id: str) -> set[str]:
+        try:
+            return self._private_channels[channel_id]
+        except KeyError:
+            raise KeyError(
+                f"{channel_id!r} is not a registered private channel; call add_private_channel first "
+                "(the fake does not track membership of public channels)"
+            ) from None
 
     @overload
     def wait_for(self, condition: str, count: int = 1, timeout: float = 5.0) -> list[Call]: ...
@@ -538,6 +586,13 @@ class FakeSlack:
 
     # -------------------------------------------------------- validation helpers
 
+    def _require_bot_access(self, channel: Any) -> None:
+        """A private channel the bot is not in does not exist for the bot: Slack answers ``channel_not_found``.
+        Not a violation: the app cannot know beforehand (like ``message_not_found``)."""
+        members = self._private_channels.get(str(channel))
+        if members is not None and BOT_USER_ID not in members:
+            raise _Refused("channel_not_found")
+
     def _violation(self, method: str, problem: str) -> None:
         self._violations.append(f"{method}: {problem}")
 
@@ -602,6 +657,7 @@ class FakeSlack:
         }
 
     def _post_message(self, args: Args) -> dict[str, Any]:
+        self._require_bot_access(args["channel"])
         blocks = self._checked_message_content("chat.postMessage", args)
         channel, ts = str(args["channel"]), self._next_ts()
         message = {
@@ -619,6 +675,7 @@ class FakeSlack:
 
     def _update_message(self, args: Args) -> dict[str, Any]:
         channel, ts = str(args["channel"]), str(args["ts"])
+        self._require_bot_access(channel)
         versions = self._versions.get((channel, ts))
         if versions is None:
             raise _Refused("message_not_found")
@@ -635,6 +692,10 @@ class FakeSlack:
         }
 
     def _post_ephemeral(self, args: Args) -> dict[str, Any]:
+        self._require_bot_access(args["channel"])
+        members = self._private_channels.get(str(args["channel"]))
+        if members is not None and str(args["user"]) not in members:
+            raise _Refused("user_not_in_channel")
         blocks = self._checked_message_content("chat.postEphemeral", args)
         message_ts = self._next_ts()
         self._ephemerals.append(
@@ -651,6 +712,7 @@ class FakeSlack:
 
     def _get_permalink(self, args: Args) -> dict[str, Any]:
         channel, ts = str(args["channel"]), str(args["message_ts"])
+        self._require_bot_access(channel)
         versions = self._versions.get((channel, ts))
         if versions is None:
             raise _Refused("message_not_found")
@@ -789,6 +851,8 @@ class FakeSlack:
 
     def _complete_upload(self, args: Args) -> dict[str, Any]:
         items = self._requested_files(args)
+        for channel in _upload_channels(args):
+            self._require_bot_access(channel)
         missing = [item.get("id") for item in items if self._uploads.get(item.get("id", ""), {}).get("data") is None]
         if missing:
             raise _Refused("file_not_found")

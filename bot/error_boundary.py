@@ -1,0 +1,145 @@
+"""The one place where an error becomes what the person sees, by the kind of request that met it.
+
+Listeners do not catch errors: a use case raises a `SalesbotError` (a refusal, a decision someone
+else already made, a database that did not answer) and bolt hands it to `ErrorBoundary.answer`:
+
+- a slash command (not acked yet): the command's reply, with the usage when there is one;
+- a button click (acked at once): an ephemeral note in the message's thread, or, on the Home tab,
+  the tab republished with the note at its top;
+- a modal submission: a plain-text error under the form's first input (modals show no markup);
+- an event: a log line only, nobody asked.
+
+Anything else is a bug: logged with its stack, and the person is told something broke on our side.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.listeners.payload import actor_of, at, slack_id, text_at
+from bot.mrkdwn import clip, escape
+from bot.request_log import describe_bolt
+from bot.threads import DealThreads
+from commands.errors import CommandError, SalesbotError, explained
+from commands.moves import AlreadyDecided
+from commands.services import Actor, Services
+
+logger = logging.getLogger("salesbot.requests")
+
+UNKNOWN_COMMAND = "This app has no command {command}. Try `/pipeline help`."
+SOMETHING_BROKE = (
+    "Something went wrong on our side while answering this. Check with `/deal list` or `/deal show` whether it"
+    " was done before trying again."
+)
+MODAL_ERROR_LIMIT = 150
+MARKUP = str.maketrans("", "", "`*_~")
+
+HomeNotice = Callable[[Actor, str], None]
+
+
+class ErrorBoundary:
+    """Bolt's error handler (`app.error`). `show_home` republishes a person's Home tab with a notice."""
+
+    def __init__(self, services: Services, *, show_home: HomeNotice) -> None:
+        self._services = services
+        self._show_home = show_home
+
+    def answer(
+        self,
+        error: Exception,
+        body: dict[str, Any],
+        request: BoltRequest,
+        response: BoltResponse | None,
+        client: WebClient,
+    ) -> BoltResponse | None:
+        kind, team, user, what = describe_bolt(request)
+        if isinstance(error, BoltUnhandledRequestError):
+            logger.info("no listener kind=%s team=%s user=%s what=%s", kind, team, user, what)
+            command = body.get("command")
+            text = UNKNOWN_COMMAND.format(command=escape(command[:64])) if isinstance(command, str) else ""
+            return _reply(response, text)
+        told = explained(error)
+        if told is None:
+            logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)
+        else:
+            name = type(told).__name__
+            logger.log(told.log_level, "%s kind=%s team=%s user=%s what=%s: %r", name, kind, team, user, what, error)
+        if "command" in body:
+            if isinstance(told, CommandError):
+                refusal = blocks.refusal(told)
+                return _reply(response, refusal.text, refusal.blocks)
+            return _reply(response, mrkdwn_of(told))
+        if body.get("type") == "view_submission":
+            return _modal_error(response, body, told)
+        if body.get("type") == "block_actions":
+            self._tell_clicker(body, client, told)
+        return _reply(response, "")
+
+    def _tell_clicker(self, body: dict[str, Any], client: WebClient, told: SalesbotError | None) -> None:
+        actor = actor_of(body)
+        if actor is None:
+            return
+        text = mrkdwn_of(told)
+        if text_at(body, "container", "type") == "view" or at(body, "view", "type") == "home":
+            self._show_home(actor, text)
+            return
+        channel_id = slack_id(at(body, "channel", "id"), at(body, "container", "channel_id"))
+        thread_ts = text_at(body, "container", "thread_ts") or text_at(body, "container", "message_ts") or None
+        if channel_id:
+            DealThreads(self._services, client, actor.team_id).tell(
+                channel_id=channel_id, user_id=actor.user_id, text=text, thread_ts=thread_ts
+            )
+
+
+def mrkdwn_of(told: SalesbotError | None) -> str:
+    """The note for a person in a message (mrkdwn, escaped)."""
+    if told is None:
+        return SOMETHING_BROKE
+    if isinstance(told, AlreadyDecided):
+        return blocks.already_decided(told)
+    if isinstance(told, CommandError):
+        return blocks.refusal(told).text
+    return escape(told.message)
+
+
+def plain_of(told: SalesbotError | None) -> str:
+    """The note as a modal shows it: plain text, no markup, within Slack's length for a field error."""
+    text = told.message if told is not None else SOMETHING_BROKE
+    return clip(text.translate(MARKUP), MODAL_ERROR_LIMIT)
+
+
+def _modal_error(
+    response: BoltResponse | None, body: dict[str, Any], told: SalesbotError | None
+) -> BoltResponse | None:
+    block_id = _first_input(at(body, "view", "blocks")) or blocks.REASON_BLOCK
+    answer = {"response_action": "errors", "errors": {block_id: plain_of(told)}}
+    return _reply(response, json.dumps(answer), json_body=True)
+
+
+def _first_input(view_blocks: Any) -> str | None:
+    """The block id of the form's first input block: where Slack can show a field error."""
+    for block in view_blocks if isinstance(view_blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "input" and isinstance(block.get("block_id"), str):
+            return str(block["block_id"])
+    return None
+
+
+def _reply(
+    response: BoltResponse | None, text: str, message_blocks: list[Any] | None = None, *, json_body: bool = False
+) -> BoltResponse | None:
+    """A 200 answer to Slack, or None when the listener had acknowledged already (Slack has its answer)."""
+    if response is None:
+        return None
+    if json_body:
+        return BoltResponse(status=200, body=text, headers={"content-type": "application/json;charset=utf-8"})
+    if message_blocks:
+        body = json.dumps({"text": text, "blocks": message_blocks})
+        return BoltResponse(status=200, body=body, headers={"content-type": "application/json;charset=utf-8"})
+    return BoltResponse(status=200, body=text)
