@@ -54,16 +54,36 @@ def _permalinks(client: WebClient, digest: Digest) -> dict[PermalinkKey, str]:
     return links
 
 
-def _upload_chart(client: WebClient, digest: Digest, channel_id: str) -> bool:
+def _upload_chart(client: WebClient, digest: Digest, channel_id: str, *, may_join: bool = True) -> bool:
+    """Upload the chart beside the message. The bot posts in any public channel without joining it, but Slack
+    shares a file only into a channel the bot is in (`not_in_channel`): then it joins the public channel and
+    uploads again. (A private channel it is not in refused the message already.)"""
     try:
-        client.files_upload_v2(
-            channel=channel_id,
-            file=render_chart(digest),
-            filename="pipeline.png",
-            title=f"Pipeline, {period_label(digest)}",
-            alt_txt="Bar chart of open deals and value per stage, with the conversion between stages.",
-        )
+        _upload(client, digest, channel_id)
     except (SlackApiError, OSError) as error:
+        not_in = isinstance(error, SlackApiError) and error.response.get("error") == "not_in_channel"
+        if may_join and not_in and _joined(client, channel_id):
+            return _upload_chart(client, digest, channel_id, may_join=False)
         logger.error("digest chart upload failed: channel=%s error=%r", channel_id, error)
         return False
+    return True
+
+
+def _upload(client: WebClient, digest: Digest, channel_id: str) -> None:
+    client.files_upload_v2(
+        channel=channel_id,
+        file=render_chart(digest),
+        filename="pipeline.png",
+        title=f"Pipeline, {period_label(digest)}",
+        alt_txt="Bar chart of open deals and value per stage, with the conversion between stages.",
+    )
+
+
+def _joined(client: WebClient, channel_id: str) -> bool:
+    try:
+        client.conversations_join(channel=channel_id)
+    except (SlackApiError, OSError) as error:
+        logger.warning("could not join %s to share the digest chart: %r", channel_id, error)
+        return False
+    logger.info("joined %s to share the digest chart", channel_id)
     return True

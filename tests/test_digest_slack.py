@@ -93,3 +93,13 @@ def test_bad_schedules_and_non_managers_are_refused_and_store_nothing(bot: Runni
     assert "Only a sales manager" in refused
     with bot.services.sessions() as session:
         assert session.exec(select(DigestSchedule)).all() == []
+
+
+def test_the_digest_joins_a_public_channel_to_share_its_chart(bot: RunningBot) -> None:
+    seed(bot, deals=1)
+    bot.slack.add_public_channel(CHANNEL, members=[MANAGER])
+    bot.command("/pipeline", "digest")
+    uploaded = bot.slack.wait_for(lambda: bot.slack.files)[0]
+    assert uploaded["channel_id"] == CHANNEL
+    assert [call.args["channel"] for call in bot.slack.calls_to("conversations.join")] == [CHANNEL]
+    assert len(digest_posts(bot)) == 1

@@ -554,3 +554,19 @@ def test_bad_or_stale_signatures_are_refused_by_bolt(bolt_app: Any) -> None:
     spoiled = sender.post(body, content_type=JSON, headers={"X-Slack-Signature": "v0=00"})
 
     assert (unsigned.status, stale.status, spoiled.status) == (401, 401, 401)
+
+
+def test_a_public_channel_takes_posts_without_the_bot_but_files_only_after_it_joins(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.add_public_channel("C_PUBLIC", members=["U1"])
+    assert client.chat_postMessage(channel="C_PUBLIC", text="chat:write.public")["ok"]
+    refused = api_error(lambda: client.files_upload_v2(channel="C_PUBLIC", file=b"png", filename="x.png"))
+    joined = client.conversations_join(channel="C_PUBLIC")
+    uploaded = client.files_upload_v2(channel="C_PUBLIC", file=b"png", filename="x.png")
+    fake.add_private_channel(PRIVATE, members=[BOT_USER_ID])
+    private_join = api_error(lambda: client.conversations_join(channel=PRIVATE))
+
+    assert refused["error"] == "not_in_channel" and joined["channel"]["is_member"] is True and uploaded["ok"]
+    assert fake.is_member("C_PUBLIC") and private_join["error"] == "method_not_supported_for_channel_type"
+    assert len(fake.files) == 1

@@ -305,6 +305,7 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "conversations.join": self._conversations_join,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -322,6 +323,7 @@ class FakeSlack:
         self._response_url_uses: dict[str, int] = {}
         self._violations: list[str] = []
         self._private_channels: dict[str, set[str]] = {}  # channel id -> member user ids
+        self._public_channels: dict[str, set[str]] = {}  # registered public channels -> member user ids
         self._faults: dict[str, list[_Fault]] = {}
         self._failures_served = 0
 
@@ -450,8 +452,15 @@ class FakeSlack:
         with self._lock:
             self._private_channels[channel_id] = set(members)
 
+    def add_public_channel(self, channel_id: str, *, members: Iterable[str] = ()) -> None:
+        """Register a public channel with these members. The bot may post in it without being a member
+        (``chat:write.public``), but sharing a file there needs membership (Slack answers ``not_in_channel``)
+        until the bot joins it (``conversations.join``, or :meth:`join`)."""
+        with self._lock:
+            self._public_channels[channel_id] = set(members)
+
     def join(self, channel_id: str, user_id: str = BOT_USER_ID) -> None:
-        """Add a member to a registered private channel (e.g. someone ``/invite``s the bot)."""
+        """Add a member to a registered channel (e.g. someone ``/invite``s the bot)."""
         with self._lock:
             self._members_of(channel_id).add(user_id)
 
@@ -467,11 +476,12 @@ class FakeSlack:
 
     def _members_of(self, channel_id: str) -> set[str]:
         try:
-            return self._private_channels[channel_id]
+            if channel_id in self._private_channels:
+                return self._private_channels[channel_id]
+            return self._public_channels[channel_id]
         except KeyError:
             raise KeyError(
-                f"{channel_id!r} is not a registered private channel; call add_private_channel first "
-                "(the fake does not track membership of public channels)"
+                f"{channel_id!r} is not a registered channel; call add_private_channel or add_public_channel first"
             ) from None
 
     @overload
@@ -814,6 +824,13 @@ class FakeSlack:
         }
         return {"ok": True, "user": user}
 
+    def _conversations_join(self, args: Args) -> dict[str, Any]:
+        channel = str(args["channel"])
+        if channel in self._private_channels:
+            raise _Refused("method_not_supported_for_channel_type")
+        self._public_channels.setdefault(channel, set()).add(BOT_USER_ID)
+        return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_member": True}}
+
     def _conversations_open(self, args: Args) -> dict[str, Any]:
         if not _is_blank(args.get("channel")):
             return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": args["channel"]}}
@@ -853,6 +870,9 @@ class FakeSlack:
         items = self._requested_files(args)
         for channel in _upload_channels(args):
             self._require_bot_access(channel)
+            members = self._public_channels.get(channel)
+            if members is not None and BOT_USER_ID not in members:
+                raise _Refused("not_in_channel")  # files:write has no chat:write.public exemption
         missing = [item.get("id") for item in items if self._uploads.get(item.get("id", ""), {}).get("data") is None]
         if missing:
             raise _Refused("file_not_found")
