@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, text, update
+from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_for
@@ -224,6 +224,12 @@ def count_lost(session: Session, *, team_id: str) -> int:
     return session.exec(
         select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "lost")
     ).one()
+
+
+def forget_events_before(session: Session, *, team_id: str, before: datetime) -> None:
+    session.execute(
+        delete(HandledEvent).where(col(HandledEvent.team_id) == team_id, col(HandledEvent.handled_at) < before)
+    )
 
 
 def remember_event(session: Session, *, team_id: str, event_id: str, at: datetime) -> bool:

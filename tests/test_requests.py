@@ -21,9 +21,10 @@ from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION
+from commands.redelivery import first_delivery
 from commands.requests import first_time
 from commands.services import Services
-from storage.models import Deal, HandledRequest, Manager, MoveRequest
+from storage.models import Deal, HandledEvent, HandledRequest, Manager, MoveRequest
 from tests.conftest import MANAGER, REP, Clock, RunningBot
 from tests.slack_requests import JSON, SIGNING_SECRET, block_action, slash_command, view_submission
 
@@ -193,6 +194,18 @@ def test_claims_older_than_any_replay_are_dropped(services: Services, clock: Clo
     with services.sessions() as session:
         keys = {(row.team_id, row.request_key) for row in session.exec(select(HandledRequest))}
     assert keys == {("T1", "new"), ("T2", "other-team")}
+
+
+def test_event_deliveries_older_than_any_redelivery_are_dropped(services: Services, clock: Clock) -> None:
+    assert first_delivery(services, team_id="T1", event_id="Ev1")
+    clock.advance(hours=23)
+    assert not first_delivery(services, team_id="T1", event_id="Ev1")  # still within Slack's retries
+    clock.advance(hours=2)
+    assert first_delivery(services, team_id="T2", event_id="Ev2")
+    assert first_delivery(services, team_id="T1", event_id="Ev3")
+    with services.sessions() as session:
+        kept = {(row.team_id, row.event_id) for row in session.exec(select(HandledEvent))}
+    assert kept == {("T1", "Ev3"), ("T2", "Ev2")}
 
 
 def test_a_changing_command_without_a_usable_trigger_id_is_refused(bot: RunningBot) -> None:
