@@ -1,4 +1,8 @@
-"""Reading a pipeline from a YAML file: validation that reports every problem, and seller-action warnings."""
+"""Reading a pipeline from a YAML file: validation that reports every problem, and seller-action warnings.
+
+The YAML is composed into nodes (for line numbers), turned into plain data, and validated by the pydantic
+models below; each of pydantic's errors is then told back to the team in its own words, at its line.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,25 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any, Self
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from commands.pipeline import DEFAULT_STALL_AFTER_DAYS, KEY_PATTERN, RESERVED_KEYS, Pipeline, Stage
-
-TOP_LEVEL_FIELDS = ("stages",)
-STAGE_FIELDS = ("key", "name", "exit_criteria", "evidence_prompt", "stall_after_days", "won")
 
 # Each group pairs seller-action words with the buyer-centric stage name to suggest instead.
 _SELLER_ACTIONS_WITH_SUGGESTION: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -133,7 +147,6 @@ _SELLER_SUBJECTS = frozenset({"we", "i", "our", "rep", "reps", "seller", "seller
 _TAG_NULL = "tag:yaml.org,2002:null"
 _TAG_INT = "tag:yaml.org,2002:int"
 _TAG_BOOL = "tag:yaml.org,2002:bool"
-_SCALARS = SafeConstructor()
 
 _FORMAT_HINT = (
     "A pipeline file is a mapping with one field, 'stages', holding a list of stages, each with "
@@ -150,6 +163,129 @@ _FIELD_HINTS = {
         'Write what a manager asks to see, e.g. "evidence_prompt: Show me the buyer\'s confirmation email."'
     ),
 }
+
+Loc = tuple[int | str, ...]
+
+
+class _Scalar(str):
+    """A YAML scalar's text, remembering its tag: any scalar is text, so a name like `No` or `2024` stays as
+    written, while only an unquoted number or true/false gets through as a number or boolean."""
+
+    tag: str
+
+    def __new__(cls, node: ScalarNode) -> Self:
+        scalar = super().__new__(cls, node.value)
+        scalar.tag = node.tag
+        return scalar
+
+
+def _yaml_typed(tag: str) -> BeforeValidator:
+    """Construct a scalar written with `tag` (e.g. an unquoted 14 or true) as YAML does; leave the rest as text."""
+
+    def construct(value: Any) -> Any:
+        if isinstance(value, _Scalar) and value.tag == tag:
+            return SafeConstructor.yaml_constructors[tag](SafeConstructor(), ScalarNode(tag, str(value)))
+        return value
+
+    return BeforeValidator(construct)
+
+
+def _not_reserved(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in RESERVED_KEYS:
+        raise PydanticCustomError("reserved_key", "a lost deal is a terminal state, not a stage")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+Key = Annotated[Text, StringConstraints(pattern=f"^(?:{KEY_PATTERN.pattern})$"), BeforeValidator(_not_reserved)]
+Days = Annotated[int, Field(strict=True, ge=1), _yaml_typed(_TAG_INT)]
+Won = Annotated[bool, Field(strict=True), _yaml_typed(_TAG_BOOL)]
+
+
+class StageSpec(BaseModel):
+    """One stage as written in the file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    key: Key
+    name: Text
+    exit_criteria: Annotated[list[Text], Field(min_length=1)]
+    evidence_prompt: Text
+    stall_after_days: Days = DEFAULT_STALL_AFTER_DAYS
+    won: Won = False
+
+    def to_stage(self) -> Stage:
+        return Stage(**self.model_dump(exclude={"exit_criteria"}), exit_criteria=tuple(self.exit_criteria))
+
+
+class PipelineSpec(BaseModel):
+    """The whole file: at least one stage, unique keys and names, exactly one won stage."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    stages: Annotated[list[StageSpec], Field(min_length=1)]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unique_and_one_won(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Checked across the stages even when some of them are invalid, so one pass reports every problem."""
+        try:
+            spec, errors = handler(data), []
+        except ValidationError as error:
+            spec, errors = None, [_again(detail) for detail in error.errors()]
+        stages = data.get("stages") if isinstance(data, dict) else None
+        if isinstance(stages, list) and stages:
+            errors += _across_stages(stages)
+        if errors or spec is None:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return spec
+
+
+TOP_LEVEL_FIELDS = tuple(PipelineSpec.model_fields)
+STAGE_FIELDS = tuple(StageSpec.model_fields)
+_KEY: TypeAdapter[str] = TypeAdapter(Key)
+_NAME: TypeAdapter[str] = TypeAdapter(Text)
+_WON: TypeAdapter[bool] = TypeAdapter(Won)
+
+
+def _valid(adapter: TypeAdapter[Any], stage: dict[str, Any], name: str) -> Any:
+    try:
+        return adapter.validate_python(stage[name])
+    except (KeyError, ValidationError):
+        return None
+
+
+def _across_stages(stages: list[Any]) -> list[InitErrorDetails]:
+    errors: list[InitErrorDetails] = []
+    first_by_key: dict[str, int] = {}
+    first_by_name: dict[str, int] = {}
+    won: list[int] = []
+    for position, stage in enumerate(stages):
+        if not isinstance(stage, dict):
+            continue
+        if (key := _valid(_KEY, stage, "key")) and first_by_key.setdefault(key, position) != position:
+            errors.append(_error("duplicate_key", ("stages", position, "key"), key, first=first_by_key[key]))
+        name = _valid(_NAME, stage, "name")
+        if name and first_by_name.setdefault(name.casefold(), position) != position:
+            errors.append(
+                _error("duplicate_name", ("stages", position, "name"), name, first=first_by_name[name.casefold()])
+            )
+        if _valid(_WON, stage, "won"):
+            won.append(position)
+    if not won:
+        errors.append(_error("no_won_stage", ("stages",), stages))
+    errors += [_error("second_won_stage", ("stages", extra, "won"), True, first=won[0]) for extra in won[1:]]
+    return errors
+
+
+def _error(kind: str, loc: Loc, value: Any, **context: Any) -> InitErrorDetails:
+    return {"type": PydanticCustomError(kind, kind.replace("_", " "), context or None), "loc": loc, "input": value}
+
+
+def _again(detail: ErrorDetails) -> InitErrorDetails:
+    """One of pydantic's errors, to be raised again alongside others."""
+    kind = PydanticCustomError(detail["type"], detail["msg"], detail.get("ctx"))
+    return {"type": kind, "loc": detail["loc"], "input": detail["input"]}
 
 
 class PipelineFileError(Exception):
@@ -188,198 +324,201 @@ def load_pipeline(path: str | Path) -> Pipeline:
 
 def parse_pipeline(text: str, *, source: str = "<pipeline>") -> Pipeline:
     """Validate the whole file and report every problem at once, so a team fixes it in one pass."""
-    report = _Report(source)
-    stages_node = _stages_node(_compose(text, report), report)
-    drafts = [_read_stage(node, position, report) for position, node in enumerate(stages_node.value, start=1)]
-    if drafts:
-        _check_unique(drafts, report)
-        _check_one_won(drafts, stages_node, report)
-    if report.errors:
-        raise PipelineFileError(source, report.errors)
+    document = _Document.read(text, source)
+    try:
+        spec = PipelineSpec.model_validate(document.data)
+    except ValidationError as error:
+        raise PipelineFileError(source, document.messages([*document.problems, *error.errors()])) from None
+    if document.problems:
+        raise PipelineFileError(source, document.messages(document.problems))
     return Pipeline(
-        stages=tuple(draft.to_stage() for draft in drafts),
-        warnings=tuple(_seller_action_warnings(drafts)),
+        stages=tuple(stage.to_stage() for stage in spec.stages),
+        warnings=tuple(_seller_action_warnings(spec, document)),
     )
 
 
 @dataclass
-class _Report:
+class _Document:
+    """The file as plain data for the models, with the line of every value and field name in it."""
+
     source: str
-    _entries: list[tuple[int, str]] = field(default_factory=list)
+    data: Any = None
+    lines: dict[Loc, int] = field(default_factory=dict)  # of the value at each place in `data`
+    name_lines: dict[Loc, int] = field(default_factory=dict)  # of the field name of each value in a mapping
+    problems: list[ErrorDetails] = field(default_factory=list)  # field names given twice or not as text
 
-    @property
-    def errors(self) -> list[str]:
-        return [message for _, message in sorted(self._entries, key=lambda entry: entry[0])]
+    @classmethod
+    def read(cls, text: str, source: str) -> _Document:
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            problem = error.problem or error.context or "invalid YAML"
+            message = (
+                f"{source}, line {mark.line + 1 if mark else 1}: YAML syntax error: {problem}. "
+                "Check the indentation, colons and quotes on or just before this line."
+            )
+            raise PipelineFileError(source, [message]) from None
+        except yaml.YAMLError as error:
+            message = f"{source}, line 1: YAML syntax error: {error}. Check that the file is valid YAML."
+            raise PipelineFileError(source, [message]) from None
+        document = cls(source)
+        document.data = document._value(root, ()) if root is not None else None
+        return document
 
-    def add(self, node: Node | None, problem: str, *, stage: str | None = None) -> None:
-        self.add_at_line(_line(node), problem, stage=stage)
+    def _value(self, node: Node, loc: Loc) -> Any:
+        self.lines[loc] = _line(node)
+        if isinstance(node, ScalarNode):
+            return None if node.tag == _TAG_NULL else _Scalar(node)
+        if len(loc) > 3:  # deeper than any field of the file: only the kind of value matters (and no alias loops)
+            return {} if isinstance(node, MappingNode) else []
+        if isinstance(node, SequenceNode):
+            return [self._value(item, (*loc, number)) for number, item in enumerate(node.value)]
+        fields: dict[str, Any] = {}
+        for name_node, value_node in node.value:
+            if not isinstance(name_node, ScalarNode):
+                self._problem("field_name_not_text", (*loc, ""), name_node)
+            elif (name := str(name_node.value)) in fields:
+                self._problem("field_given_twice", (*loc, name), name_node, first_line=self.name_lines[(*loc, name)])
+            else:
+                self.name_lines[(*loc, name)] = _line(name_node)
+                fields[name] = self._value(value_node, (*loc, name))
+        return fields
 
-    def add_at_line(self, line: int, problem: str, *, stage: str | None = None) -> None:
+    def _problem(self, kind: str, loc: Loc, name_node: Node, **context: Any) -> None:
+        context["line"] = _line(name_node)
+        self.problems.append({"type": kind, "loc": loc, "msg": kind, "input": None, "ctx": context})
+
+    def written_at(self, loc: Loc, default: Any) -> Any:
+        """The value at `loc` as written in the file (pydantic reports some after converting them)."""
+        value = self.data
+        for step in loc:
+            try:
+                value = value[step]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return value
+
+    def line(self, loc: Loc) -> int:
+        """The line of the value at `loc`, or of the nearest thing around it."""
+        while loc not in self.lines and loc:
+            loc = loc[:-1]
+        return self.lines.get(loc, 1)
+
+    def stage_label(self, position: int) -> str:
+        """How messages name a stage: its key if it has one, else its name, else its position."""
+        stage = self.data["stages"][position]
+        for name in ("key", "name"):
+            if isinstance(stage, dict) and isinstance(stage.get(name), str) and stage[name].strip():
+                return f"'{stage[name].strip()}'"
+        return f"#{position + 1}"
+
+    def messages(self, errors: Iterable[ErrorDetails]) -> list[str]:
+        """Each error in the team's words, with its line and stage, in line order (field names first)."""
+        told = sorted(filter(None, map(self._message, errors)), key=lambda entry: entry[:2])
+        return [message for *_, message in told]
+
+    def _message(self, error: ErrorDetails) -> tuple[int, bool, str] | None:
+        loc, kind, context = tuple(error["loc"]), error["type"], error.get("ctx") or {}
+        value = self.written_at(loc, error["input"])
+        values: dict[str, Any] = {"value": _describe(value), "text": str(value).strip(), "format": _FORMAT_HINT}
+        if kind in _FIELD_NAME_PROBLEMS:
+            place, line = "fields", context.get("line") or self.name_lines[loc]
+            if (allowed := _fields_allowed_at(loc[:-1])) is None:
+                return None  # a mapping where no mapping belongs: reported as a wrong value
+            if kind == "field_given_twice" and loc[-1] not in allowed:
+                kind = "extra_forbidden"
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            values |= {"name": loc[-1], "allowed": ", ".join(allowed), **context}
+            values["did_you_mean"] = f" Did you mean '{close[0]}'?" if close else ""
+        else:
+            place = {0: "file", 1: "stages", 2: "stage", 4: "exit_criterion"}.get(len(loc)) or str(loc[2])
+            line = self.line(loc[:-1] if kind == "missing" else loc)
+            if len(loc) > 2:
+                stage, field_name = self.data["stages"][loc[1]], str(loc[2])
+                values |= {"field": field_name, "hint": _FIELD_HINTS.get(field_name, "")}
+                values |= {"missing_hint": _missing_hint(stage, field_name), "key_fix": _key_fix(values["text"])}
+                values["number"] = int(loc[3]) + 1 if len(loc) > 3 else 0
+            if (first := context.get("first")) is not None:  # the other stage with the same key, name or won
+                values |= {"first_line": self.line(("stages", first)), "first_label": self.stage_label(first)}
+                values["first_won_line"] = self.line(("stages", first, "won"))
+        if kind == "string_too_short" or (value is None and kind in ("model_type", "string_type")):
+            kind = "empty"
         where = f"{self.source}, line {line}"
-        if stage is not None:
-            where += f", stage {stage}"
-        self._entries.append((line, f"{where}: {problem}"))
+        if len(loc) > 1 and loc[0] == "stages":
+            where += f", stage {self.stage_label(int(loc[1]))}"
+        lookups = ((place, kind), (place, "*"), ("*", kind), ("*", "*"))
+        template = next(_MESSAGES[entry] for entry in lookups if entry in _MESSAGES)
+        return line, place != "fields", f"{where}: {template.format(**values)}"
 
 
-@dataclass
-class _StageDraft:
-    position: int
-    node: Node
-    key: str | None = None
-    key_node: Node | None = None
-    name: str | None = None
-    name_node: Node | None = None
-    exit_criteria: list[tuple[str, Node]] = field(default_factory=list)
-    evidence_prompt: str | None = None
-    stall_after_days: int = DEFAULT_STALL_AFTER_DAYS
-    won: bool = False
-    won_node: Node | None = None
-    raw_key: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How messages name this stage: its key if it has one, else its name, else its position."""
-        if self.raw_key:
-            return f"'{self.raw_key}'"
-        if self.name:
-            return f"'{self.name}'"
-        return f"#{self.position}"
-
-    def to_stage(self) -> Stage:
-        if self.key is None or self.name is None or self.evidence_prompt is None:
-            raise AssertionError("to_stage() called on a stage that failed validation")
-        return Stage(
-            key=self.key,
-            name=self.name,
-            exit_criteria=tuple(text for text, _ in self.exit_criteria),
-            evidence_prompt=self.evidence_prompt,
-            stall_after_days=self.stall_after_days,
-            won=self.won,
-        )
-
-
-def _line(node: Node | None) -> int:
-    mark = node.start_mark if node is not None else None
-    return mark.line + 1 if mark is not None else 1
-
-
-def _compose(text: str, report: _Report) -> Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = error.problem or error.context or "invalid YAML"
-        report.add_at_line(
-            line,
-            f"YAML syntax error: {problem}. Check the indentation, colons and quotes on or just before this line.",
-        )
-    except yaml.YAMLError as error:
-        report.add_at_line(1, f"YAML syntax error: {error}. Check that the file is valid YAML.")
+def _fields_allowed_at(loc: Loc) -> tuple[str, ...] | None:
+    if loc == ():
+        return TOP_LEVEL_FIELDS
+    if len(loc) == 2 and loc[0] == "stages" and isinstance(loc[1], int):
+        return STAGE_FIELDS
     return None
 
 
-def _stages_node(root: Node | None, report: _Report) -> SequenceNode:
-    empty = SequenceNode(tag="tag:yaml.org,2002:seq", value=[])  # stand-in when there is no usable list
-    if report.errors:
-        return empty
-    if root is None or _is_null(root):
-        report.add_at_line(1, f"the file is empty. {_FORMAT_HINT}")
-        return empty
-    if not isinstance(root, MappingNode):
-        report.add(root, f"the file must be a mapping, not {_describe(root)}. {_FORMAT_HINT}")
-        return empty
-    fields = _read_fields(root, TOP_LEVEL_FIELDS, report, stage=None)
-    if "stages" not in fields:
-        report.add(root, f"missing 'stages'. {_FORMAT_HINT}")
-        return empty
-    stages = fields["stages"]
-    if not isinstance(stages, SequenceNode):
-        report.add(stages, f"'stages' must be a list of stages, not {_describe(stages)}. {_FORMAT_HINT}")
-        return empty
-    if not stages.value:
-        report.add(stages, f"'stages' is empty; a pipeline needs at least one stage. {_FORMAT_HINT}")
-    return stages
+_FIELD_NAME_PROBLEMS = ("extra_forbidden", "field_given_twice", "field_name_not_text")
+
+# What went wrong and how to put it right, by place in the file and kind of error ("*" for any).
+_MESSAGES = {
+    ("fields", "extra_forbidden"): "unknown field '{name}'.{did_you_mean} Allowed fields: {allowed}.",
+    ("fields", "field_given_twice"): "'{name}' is given twice (first on line {first_line}). Keep one of them.",
+    ("fields", "field_name_not_text"): "field names must be plain text. Allowed fields: {allowed}.",
+    ("file", "empty"): "the file is empty. {format}",
+    ("file", "*"): "the file must be a mapping, not {value}. {format}",
+    ("stages", "missing"): "missing 'stages'. {format}",
+    ("stages", "too_short"): "'stages' is empty; a pipeline needs at least one stage. {format}",
+    ("stages", "no_won_stage"): (
+        "no stage is marked 'won: true'. Add 'won: true' to exactly one stage, the one where the "
+        "buyer has signed (e.g. 'Contract signed')."
+    ),
+    ("stages", "*"): "'stages' must be a list of stages, not {value}. {format}",
+    ("stage", "*"): (
+        "each stage must be a mapping with key, name, exit_criteria, evidence_prompt, not {value}. {format}"
+    ),
+    ("key", "reserved_key"): (
+        "'{text}' is reserved: a lost deal is a terminal state, not a stage. Remove this stage; "
+        "the bot records lost deals on its own."
+    ),
+    ("key", "string_pattern_mismatch"): "key '{text}' is not valid. {key_fix}",
+    ("key", "duplicate_key"): (
+        "key '{text}' is already used by the stage on line {first_line}. Give each stage its own key."
+    ),
+    ("name", "duplicate_name"): (
+        "name '{text}' is already used by the stage on line {first_line} "
+        "(names are compared ignoring case). Give each stage its own name."
+    ),
+    ("exit_criteria", "list_type"): "'exit_criteria' must be a list, not {value}. {hint}",
+    ("exit_criteria", "too_short"): "'exit_criteria' is empty; a stage needs at least one buyer action. {hint}",
+    ("exit_criterion", "*"): "exit criterion {number} must be a non-empty sentence, not {value}. {hint}",
+    ("stall_after_days", "*"): (
+        f"'stall_after_days' must be a whole number of days, 1 or more; got {{value}}. "
+        f"Write e.g. 'stall_after_days: {DEFAULT_STALL_AFTER_DAYS}', or leave it out for "
+        f"{DEFAULT_STALL_AFTER_DAYS} days."
+    ),
+    ("won", "second_won_stage"): (
+        "only one stage may be marked 'won: true', but stage {first_label} on line {first_won_line} is too. "
+        "Keep 'won: true' on the stage where the buyer has signed."
+    ),
+    ("won", "*"): (
+        "'won' must be true or false; got {value}. Write 'won: true' (no quotes) on the stage "
+        "where the deal is won, and leave it out elsewhere."
+    ),
+    ("*", "missing"): "missing '{field}'. {missing_hint}",
+    ("*", "empty"): "'{field}' is empty. {missing_hint}",
+    ("*", "*"): "'{field}' must be text, not {value}. {hint}",
+}
 
 
-def _read_fields(
-    mapping: MappingNode, allowed: Sequence[str], report: _Report, *, stage: str | None
-) -> dict[str, Node]:
-    fields: dict[str, Node] = {}
-    first_name_nodes: dict[str, Node] = {}
-    for name_node, value_node in mapping.value:
-        name = name_node.value if isinstance(name_node, ScalarNode) else None
-        if not isinstance(name, str) or name not in allowed:
-            report.add(name_node, _unknown_field_message(name_node, allowed), stage=stage)
-        elif name in fields:
-            report.add(
-                name_node,
-                f"'{name}' is given twice (first on line {_line(first_name_nodes[name])}). Keep one of them.",
-                stage=stage,
-            )
-        else:
-            fields[name] = value_node
-            first_name_nodes[name] = name_node
-    return fields
-
-
-def _unknown_field_message(name_node: Node, allowed: Sequence[str]) -> str:
-    allowed_list = ", ".join(allowed)
-    if not isinstance(name_node, ScalarNode):
-        return f"field names must be plain text. Allowed fields: {allowed_list}."
-    close = difflib.get_close_matches(str(name_node.value), allowed, n=1)
-    did_you_mean = f" Did you mean '{close[0]}'?" if close else ""
-    return f"unknown field '{name_node.value}'.{did_you_mean} Allowed fields: {allowed_list}."
-
-
-def _read_stage(node: Node, position: int, report: _Report) -> _StageDraft:
-    draft = _StageDraft(position=position, node=node)
-    if not isinstance(node, MappingNode):
-        report.add(
-            node,
-            f"each stage must be a mapping with {', '.join(STAGE_FIELDS[:4])}, not {_describe(node)}. {_FORMAT_HINT}",
-            stage=draft.label,
-        )
-        return draft
-    fields = _mapping_fields_by_name(node)
-    draft.raw_key = _plain_text(fields.get("key"))
-    draft.name = _plain_text(fields.get("name"))
-    fields = _read_fields(node, STAGE_FIELDS, report, stage=draft.label)
-    _read_key(draft, fields, report)
-    _read_name(draft, fields, report)
-    _read_exit_criteria(draft, fields, report)
-    draft.evidence_prompt = _read_required_text(draft, fields, "evidence_prompt", report)
-    _read_stall_after_days(draft, fields, report)
-    _read_won(draft, fields, report)
-    return draft
-
-
-def _mapping_fields_by_name(mapping: MappingNode) -> dict[str, Node]:
-    """First value per field name, before validation, so messages can name the stage early."""
-    fields: dict[str, Node] = {}
-    for name_node, value_node in mapping.value:
-        if isinstance(name_node, ScalarNode):
-            fields.setdefault(str(name_node.value), value_node)
-    return fields
-
-
-def _read_key(draft: _StageDraft, fields: dict[str, Node], report: _Report) -> None:
-    raw_key = _read_required_text(draft, fields, "key", report)
-    if raw_key is None:
-        return
-    node = fields["key"]
-    if raw_key.lower() in RESERVED_KEYS:
-        report.add(
-            node,
-            f"'{raw_key}' is reserved: a lost deal is a terminal state, not a stage. Remove this stage; "
-            "the bot records lost deals on its own.",
-            stage=draft.label,
-        )
-    elif not KEY_PATTERN.fullmatch(raw_key):
-        report.add(node, f"key '{raw_key}' is not valid. {_key_fix(raw_key)}", stage=draft.label)
-    else:
-        draft.key = raw_key
-        draft.key_node = node
+def _missing_hint(stage: dict[str, Any], field_name: str) -> str:
+    name = stage.get("name")
+    suggestion = _slug(name) if isinstance(name, str) else ""
+    if field_name == "key" and suggestion and suggestion not in RESERVED_KEYS:
+        return f"Add 'key: {suggestion}' (lowercase letters, digits and hyphens)."
+    return _FIELD_HINTS.get(field_name, "")
 
 
 def _key_fix(raw_key: str) -> str:
@@ -394,170 +533,33 @@ def _slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _read_name(draft: _StageDraft, fields: dict[str, Node], report: _Report) -> None:
-    draft.name = _read_required_text(draft, fields, "name", report)
-    draft.name_node = fields.get("name")
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1 if node.start_mark is not None else 1
 
 
-def _read_required_text(draft: _StageDraft, fields: dict[str, Node], name: str, report: _Report) -> str | None:
-    node = fields.get(name)
-    if node is None:
-        report.add(draft.node, f"missing '{name}'. {_missing_hint(draft, name)}", stage=draft.label)
-        return None
-    if not isinstance(node, ScalarNode):
-        problem = f"'{name}' must be text, not {_describe(node)}. {_FIELD_HINTS[name]}"
-        report.add(node, problem, stage=draft.label)
-        return None
-    text = _plain_text(node)
-    if text is None:
-        report.add(node, f"'{name}' is empty. {_missing_hint(draft, name)}", stage=draft.label)
-    return text
-
-
-def _missing_hint(draft: _StageDraft, field_name: str) -> str:
-    suggestion = _slug(draft.name) if draft.name else ""
-    if field_name == "key" and suggestion and suggestion not in RESERVED_KEYS:
-        return f"Add 'key: {suggestion}' (lowercase letters, digits and hyphens)."
-    return _FIELD_HINTS[field_name]
-
-
-def _read_exit_criteria(draft: _StageDraft, fields: dict[str, Node], report: _Report) -> None:
-    node = fields.get("exit_criteria")
-    hint = _FIELD_HINTS["exit_criteria"]
-    if node is None:
-        report.add(draft.node, f"missing 'exit_criteria'. {hint}", stage=draft.label)
-        return
-    if not isinstance(node, SequenceNode):
-        report.add(node, f"'exit_criteria' must be a list, not {_describe(node)}. {hint}", stage=draft.label)
-        return
-    if not node.value:
-        report.add(
-            node, f"'exit_criteria' is empty; a stage needs at least one buyer action. {hint}", stage=draft.label
-        )
-    for number, item in enumerate(node.value, start=1):
-        text = _plain_text(item) if isinstance(item, ScalarNode) else None
-        if text is None:
-            report.add(
-                item,
-                f"exit criterion {number} must be a non-empty sentence, not {_describe(item)}. {hint}",
-                stage=draft.label,
-            )
-        else:
-            draft.exit_criteria.append((text, item))
-
-
-def _read_stall_after_days(draft: _StageDraft, fields: dict[str, Node], report: _Report) -> None:
-    node = fields.get("stall_after_days")
-    if node is None:
-        return
-    # booleans have their own tag, so `true` is not taken for 1
-    days = _SCALARS.construct_yaml_int(node) if isinstance(node, ScalarNode) and node.tag == _TAG_INT else None
-    if days is None or days < 1:
-        report.add(
-            node,
-            f"'stall_after_days' must be a whole number of days, 1 or more; got {_describe(node)}. "
-            f"Write e.g. 'stall_after_days: {DEFAULT_STALL_AFTER_DAYS}', or leave it out for "
-            f"{DEFAULT_STALL_AFTER_DAYS} days.",
-            stage=draft.label,
-        )
-        return
-    draft.stall_after_days = days
-
-
-def _read_won(draft: _StageDraft, fields: dict[str, Node], report: _Report) -> None:
-    node = fields.get("won")
-    if node is None:
-        return
-    if not (isinstance(node, ScalarNode) and node.tag == _TAG_BOOL):
-        report.add(
-            node,
-            f"'won' must be true or false; got {_describe(node)}. Write 'won: true' (no quotes) on the stage "
-            "where the deal is won, and leave it out elsewhere.",
-            stage=draft.label,
-        )
-        return
-    draft.won = bool(_SCALARS.construct_yaml_bool(node))
-    draft.won_node = node
-
-
-def _check_unique(drafts: Sequence[_StageDraft], report: _Report) -> None:
-    first_by_key: dict[str, _StageDraft] = {}
-    first_by_name: dict[str, _StageDraft] = {}
-    for draft in drafts:
-        if draft.key is not None:
-            earlier = first_by_key.setdefault(draft.key, draft)
-            if earlier is not draft:
-                report.add(
-                    draft.key_node,
-                    f"key '{draft.key}' is already used by the stage on line {_line(earlier.node)}. "
-                    "Give each stage its own key.",
-                    stage=draft.label,
-                )
-        if draft.name is not None:
-            earlier = first_by_name.setdefault(draft.name.casefold(), draft)
-            if earlier is not draft:
-                report.add(
-                    draft.name_node,
-                    f"name '{draft.name}' is already used by the stage on line {_line(earlier.node)} "
-                    "(names are compared ignoring case). Give each stage its own name.",
-                    stage=draft.label,
-                )
-
-
-def _check_one_won(drafts: Sequence[_StageDraft], stages_node: SequenceNode, report: _Report) -> None:
-    won = [draft for draft in drafts if draft.won]
-    if not won:
-        report.add(
-            stages_node,
-            "no stage is marked 'won: true'. Add 'won: true' to exactly one stage, the one where the "
-            "buyer has signed (e.g. 'Contract signed').",
-        )
-    for extra in won[1:]:
-        report.add(
-            extra.won_node,
-            f"only one stage may be marked 'won: true', but stage {won[0].label} on line "
-            f"{_line(won[0].won_node)} is too. Keep 'won: true' on the stage where the buyer has signed.",
-            stage=extra.label,
-        )
-
-
-def _plain_text(node: Node | None) -> str | None:
-    """A scalar's text, stripped; None if absent, null or blank.
-
-    Any scalar counts as text, so a name like `No` or `2024` is not turned into a boolean or number.
-    """
-    if not isinstance(node, ScalarNode) or _is_null(node):
-        return None
-    text = str(node.value).strip()
-    return text or None
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _TAG_NULL
-
-
-def _describe(node: Node) -> str:
-    if isinstance(node, MappingNode):
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(node, SequenceNode):
+    if isinstance(value, list):
         return "a list"
-    if _is_null(node):
+    if value is None:
         return "nothing"
-    return f"'{node.value}'"
+    return f"'{value}'"
 
 
-def _seller_action_warnings(drafts: Iterable[_StageDraft]) -> Iterable[str]:
-    for draft in drafts:
-        if draft.name is not None and (suggestion := _seller_action_suggestion(draft.name)):
+def _seller_action_warnings(spec: PipelineSpec, document: _Document) -> Iterable[str]:
+    for position, stage in enumerate(spec.stages):
+        if suggestion := _seller_action_suggestion(stage.name):
             yield (
-                f"Stage '{draft.name}' (line {_line(draft.name_node)}) describes what the seller does. "
-                f"Name stages for what the buyer has done, e.g. '{suggestion}' instead of '{draft.name}' — "
-                "a stage must be required, factual, inspectable and buyer-centric."
+                f"Stage '{stage.name}' (line {document.line(('stages', position, 'name'))}) describes what the "
+                f"seller does. Name stages for what the buyer has done, e.g. '{suggestion}' instead of "
+                f"'{stage.name}' — a stage must be required, factual, inspectable and buyer-centric."
             )
-        for criterion, node in draft.exit_criteria:
+        for number, criterion in enumerate(stage.exit_criteria):
             if _criterion_is_seller_action(criterion):
                 yield (
-                    f"Exit criterion '{criterion}' of stage '{draft.key}' (line {_line(node)}) describes "
+                    f"Exit criterion '{criterion}' of stage '{stage.key}' "
+                    f"(line {document.line(('stages', position, 'exit_criteria', number))}) describes "
                     "what the seller does. Write exit criteria as what the buyer has done, e.g. 'Buyer "
                     "replied to the recap email confirming next steps' — a criterion must be required, "
                     "factual, inspectable and buyer-centric."

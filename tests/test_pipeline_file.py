@@ -483,6 +483,73 @@ def test_default_source_name_is_used_when_none_is_given() -> None:
         parse_pipeline("")
 
 
+# --- reading the YAML ----------------------------------------------------------------------------
+
+
+def test_any_scalar_is_text_so_keys_names_and_criteria_are_kept_as_written() -> None:
+    pipeline = parse_pipeline(
+        with_won_stage(stage_block(key="2024", name="No", exit_criteria="[42, ' Buyer said yes ']"))
+    )
+
+    stage = pipeline.stage("2024")
+    assert (stage.name, stage.exit_criteria) == ("No", ("42", "Buyer said yes"))
+
+
+def test_stall_after_days_takes_any_yaml_whole_number() -> None:
+    pipeline = parse_pipeline(with_won_stage(stage_block(stall_after_days="0x10")))
+
+    assert pipeline.stage("product-evaluated").stall_after_days == 16
+
+
+def test_wrong_values_are_quoted_as_written() -> None:
+    error = only_error(with_won_stage(stage_block(stall_after_days="00")))
+
+    assert "got '00'" in error
+
+
+def test_field_name_that_is_not_text_lists_the_allowed_fields() -> None:
+    error = only_error(with_won_stage(stage_block() + "    ? [a, b]\n    : c\n"))
+
+    assert error.startswith("team.yaml, line 11, stage 'product-evaluated':")
+    assert "field names must be plain text. Allowed fields: key, name, exit_criteria" in error
+
+
+def test_unknown_field_given_twice_is_reported_as_unknown_each_time() -> None:
+    errors = errors_of(with_won_stage(stage_block(owner="Sam") + "    owner: Kim\n"))
+
+    assert [error.split(": ", 1) for error in errors] == [
+        [
+            f"team.yaml, line {line}, stage 'product-evaluated'",
+            "unknown field 'owner'. Allowed fields: key, name, exit_criteria, evidence_prompt, stall_after_days, won.",
+        ]
+        for line in (11, 12)
+    ]
+
+
+def test_mapping_where_text_belongs_is_reported_once() -> None:
+    error = only_error(with_won_stage(stage_block(name="{owner: Sam}")))
+
+    assert error.startswith("team.yaml, line 8, stage 'product-evaluated':")
+    assert "'name' must be text, not a mapping" in error
+
+
+def test_stages_are_compared_even_when_they_have_other_problems() -> None:
+    errors = errors_of(with_won_stage(stage_block(key="contract-signed", evidence_prompt=None)))
+
+    assert len(errors) == 2
+    assert "missing 'evidence_prompt'" in errors[0]
+    assert "key 'contract-signed' is already used by the stage on line 2" in errors[1]
+
+
+def test_recursive_yaml_alias_is_reported_not_followed() -> None:
+    text = WON_STAGE.replace("  - key: contract-signed", "  - &stage\n    key: contract-signed") + "    next: *stage\n"
+
+    error = only_error(text)
+
+    assert error.startswith("team.yaml, line 8, stage 'contract-signed':")
+    assert "unknown field 'next'" in error
+
+
 # --- seller-action warnings -----------------------------------------------------------------------
 
 
