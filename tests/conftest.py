@@ -1,6 +1,13 @@
-"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)."""
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set).
+
+Speed: on SQLite the migrations run once per session into a template file, which each test that wants a
+migrated database gets a copy of. Hypothesis runs the "ci" profile (full example counts) when CI is set,
+else the "dev" profile (a tenth of the examples: tests that set a count wrap it in `examples(N)`); choose with
+`HYPOTHESIS_PROFILE=ci`.
+"""
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +17,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
@@ -22,6 +30,24 @@ from tests.slack_requests import SIGNING_SECRET, Response, SlackSender
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
+# Hypothesis: CI runs every example the tests ask for; everyday runs a tenth of them (at least DEV_MIN_EXAMPLES,
+# never more than the test asks for). Tests that set their own count pass it through `examples`.
+DEV_EXAMPLES_FRACTION = 0.1
+DEV_MIN_EXAMPLES = 10
+settings.register_profile("ci", print_blob=True)
+settings.register_profile("dev", max_examples=DEV_MIN_EXAMPLES)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"} else "dev"
+)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(asked: int) -> int:
+    """How many examples a test that asks for `asked` runs: all of them in CI, a tenth (at least 10) otherwise."""
+    if HYPOTHESIS_PROFILE == "ci":
+        return asked
+    return min(asked, max(DEV_MIN_EXAMPLES, round(asked * DEV_EXAMPLES_FRACTION)))
+
 
 def reset_postgresql(url: str) -> None:
     engine = make_engine(url)
@@ -31,19 +57,45 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+SQLITE_PREFIX = "sqlite:///"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; tests get copies of it."""
+    path = tmp_path_factory.mktemp("template") / "salesbot.db"
+    engine = make_engine(f"{SQLITE_PREFIX}{path}")
+    upgrade_to_head(engine)
+    engine.dispose()  # closes the last connection, which checkpoints the WAL into the file
+    return path
+
+
+def migrate(url: str, template: Path) -> None:
+    """Bring the database at `url` to head: a SQLite file not yet created is copied from the template."""
+    if url.startswith(SQLITE_PREFIX):
+        path = Path(url.removeprefix(SQLITE_PREFIX))
+        if not path.exists():
+            shutil.copyfile(template, path)
+            return
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no tables): the `engine` and `bot` fixtures migrate it."""
     if request.param == "postgresql":
         url = os.environ["TEST_DATABASE_URL"]
         reset_postgresql(url)
         return url
-    return f"sqlite:///{tmp_path / 'salesbot.db'}"
+    return f"{SQLITE_PREFIX}{tmp_path / 'salesbot.db'}"
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def engine(database_url: str, sqlite_template: Path) -> Iterator[Engine]:
+    migrate(database_url, sqlite_template)
     engine = make_engine(database_url)
-    upgrade_to_head(engine)
     yield engine
     engine.dispose()
 
@@ -106,7 +158,8 @@ def slack() -> Iterator[FakeSlack]:
 
 def serve(wsgi: Any) -> tuple[str, WSGIServer]:
     server = make_server("127.0.0.1", 0, wsgi, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for serve_forever to notice, 0.5 s per test by default.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
 
@@ -134,7 +187,9 @@ def running_bot(
 
 
 @pytest.fixture
-def bot(database_url: str, slack: FakeSlack) -> Iterator[RunningBot]:
+def bot(database_url: str, slack: FakeSlack, sqlite_template: Path) -> Iterator[RunningBot]:
+    if database_url.startswith(SQLITE_PREFIX):  # start-up then finds the schema at head, as on every restart
+        migrate(database_url, sqlite_template)
     with running_bot(database_url, slack) as running:
         yield running
     assert slack.violations == [], "the bot sent something Slack would refuse"

@@ -59,7 +59,7 @@ from commands.text_rules import (
     URL_LIMIT,
     clean_text,
 )
-from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot
+from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot, examples
 from tests.slack_requests import (
     FORM,
     JSON,
@@ -666,7 +666,7 @@ def assert_at_most_one_decision(before: Snapshot, after: Snapshot, *, move_id: i
 # ---------------------------------------------------------------- slash commands
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(["/deal", "/advance", "/pipeline"]), text=command_text)
 def test_any_command_text_gets_a_clear_answer_and_a_refusal_stores_nothing(
     world: World, command: str, text: str
@@ -721,7 +721,7 @@ ACTION_PATHS: list[Path] = [
 BOLT_READ_IN_ACTIONS = frozenset({("user",), ("team",), ("channel",), ("enterprise",)})
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     action_id=st.sampled_from(MOVE_ACTIONS),
     user=clicking_users,
@@ -837,7 +837,7 @@ reasons = mostly(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     user=clicking_users,
     real_move=st.sampled_from([REP, REP, MANAGER, None]),
@@ -884,7 +884,7 @@ EVENT_PATHS: list[Path] = [("user",), ("channel",), ("tab",), ("view",), ("event
 BOLT_READ_IN_EVENTS = frozenset({("user",), ("channel",)})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     user=mostly(*KNOWN_USERS, ANY, otherwise=st.one_of(people, bolt_read_values)),
     tab=mostly("home", "home", "messages", ANY, otherwise=json_values),
@@ -1032,7 +1032,7 @@ def slash_fields(command: str, text: str, *, user: str, trigger_id: str | None =
     return dict(parse_qsl(body.decode(), keep_blank_values=True))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     command=st.sampled_from(OUR_COMMANDS),
     user=st.sampled_from([MANAGER, REP, OTHER_REP]),
@@ -1080,7 +1080,7 @@ def test_any_slash_command_field_gets_an_answer_and_a_refusal_stores_nothing(
 MEGABYTE_FIELDS = ["slash text", "slash user id", "button value", "button user id", "rejection reason", "event user"]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     field=st.sampled_from(MEGABYTE_FIELDS),
     unit=st.sampled_from(["x", "1", "\x00", "\u202e", "\u200b", "\U0001f600", "<!channel> "]),
@@ -1132,7 +1132,7 @@ MANAGER_COMMANDS = [
 ]
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(REPLAYED),
     command=st.sampled_from(STORING_COMMANDS + MANAGER_COMMANDS),
@@ -1276,7 +1276,7 @@ def spoiled_headers(body: bytes, spoil: str, content_type: str, shift: int, odd_
     raise AssertionError(spoil)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=any_body,
     spoil=st.sampled_from(SPOILS),
@@ -1395,7 +1395,7 @@ def malformed_bodies(draw: st.DrawFn) -> tuple[bytes, str]:
     return body, draw(st.one_of(st.just(content_type), st.sampled_from(CONTENT_TYPES)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=malformed_bodies())
 def test_a_malformed_signed_body_is_answered_without_a_traceback_and_a_refusal_stores_nothing(
     world: World, capsys: pytest.CaptureFixture[str], request: tuple[bytes, str]

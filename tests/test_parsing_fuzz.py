@@ -38,6 +38,7 @@ from commands.text_rules import (
     label_misleads,
     without_credentials,
 )
+from tests.conftest import examples
 
 SLACKISH_TOKENS = [
     "new",
@@ -273,25 +274,25 @@ def assert_valid(result: object) -> None:
         assert (result.weekday is None) == (result.frequency == "daily")
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(any_text)
 def test_parse_deal_returns_a_command_or_refuses(text: str) -> None:
     assert_valid(parse_or_refuse(parse_deal, text))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(any_text)
 def test_parse_advance_returns_a_command_or_refuses(text: str) -> None:
     assert_valid(parse_or_refuse(parse_advance, text))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(any_text)
 def test_parse_pipeline_returns_a_command_or_refuses(text: str) -> None:
     assert_valid(parse_or_refuse(parse_pipeline, text))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(slackish_text)
 def test_every_subcommand_prefix_returns_a_command_or_refuses(text: str) -> None:
     for prefix in ("new ", "show ", "list ", "lost 42 ", "lost 42 reason:"):
@@ -301,7 +302,7 @@ def test_every_subcommand_prefix_returns_a_command_or_refuses(text: str) -> None
         assert_valid(parse_or_refuse(parse_pipeline, prefix + text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(hostile_text, huge_text))
 def test_hostile_and_huge_text_is_refused_or_stored_clean_within_its_limits(text: str) -> None:
     for parse, prefix in ((parse_deal, ""), (parse_deal, "new "), (parse_advance, "42 "), (parse_deal, "lost 42 ")):
@@ -309,7 +310,7 @@ def test_hostile_and_huge_text_is_refused_or_stored_clean_within_its_limits(text
     assert_valid(parse_or_refuse(parse_advance, text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.text(), st.text(st.sampled_from([*BIDI, *INVISIBLE, "a", " ", "\n", "é", "👩"]))))
 def test_cleaning_is_stable_and_leaves_nothing_hidden(text: str) -> None:
     cleaned = clean_text(text)
@@ -318,7 +319,7 @@ def test_cleaning_is_stable_and_leaves_nothing_hidden(text: str) -> None:
     assert cleaned == cleaned.strip() and "  " not in cleaned
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     url=st.one_of(
         st.sampled_from(
@@ -342,7 +343,7 @@ def test_a_rendered_link_never_shows_another_host_or_hidden_characters(url: str,
     assert_honest_link(Evidence(url, label))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.integers(min_value=0, max_value=10**13))
 def test_formatted_amounts_parse_back(cents: int) -> None:
     assert parse_deal(f"new Acme value:{format_amount(cents)}") == NewDeal(
@@ -350,7 +351,7 @@ def test_formatted_amounts_parse_back(cents: int) -> None:
     )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=NAME_LIMIT)
     .filter(str.strip)
