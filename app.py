@@ -360,6 +360,7 @@ def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 resets connections under a burst of 32 (bench/latency.py)
 
 
 class StoppableWSGIServer(ThreadingWSGIServer):

@@ -27,6 +27,7 @@ from commands.results import (
 from commands.services import Actor, Services
 from storage import announcement_queries as announcements
 from storage import queries
+from storage.db import read_only
 from storage.models import Announcement, Deal, DealEvent
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Owed:
 
 def undelivered_for_deal(services: Services, *, team_id: str, deal_number: int) -> list[int]:
     with services.sessions() as session:
+        read_only(session)
         rows = announcements.undelivered_for_deal(session, team_id=team_id, deal_number=deal_number)
         return [row.id for row in rows if row.id is not None]
 

@@ -17,6 +17,7 @@ from commands.results import (
 )
 from commands.services import Actor, Services
 from storage import queries
+from storage.db import read_only
 from storage.models import Deal
 
 LIST_LIMIT = 40
@@ -58,6 +59,7 @@ def create_deal(services: Services, actor: Actor, *, channel_id: str, command: N
 
 def show_deal(services: Services, actor: Actor, *, number: int) -> DealDetail:
     with services.sessions() as session:
+        read_only(session)
         deal = find_deal(session, actor, number)
         assert deal.id is not None
         pending = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
