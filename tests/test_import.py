@@ -548,7 +548,6 @@ def test_cli_prints_progress_on_large_files(
 ) -> None:
     monkeypatch.setattr("commands.import_history.BATCH_DEALS", 2)
     monkeypatch.setattr("commands.import_history.PROGRESS_EVERY", 4)
-    monkeypatch.setattr("commands.__main__.PROGRESS_EVERY", 4)
     rows = [f"P{n},Deal {n},,100,U0123ABCD,C0123SALES,2026-03-02,,,2026-03-02,2026-03-03,,,,," for n in range(9)]
     assert main(["import", str(our_file(cli, *rows)), "--team", TEAM]) == 0
     err = capsys.readouterr().err
