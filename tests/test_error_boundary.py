@@ -55,7 +55,7 @@ def test_a_click_is_told_in_the_thread_and_acked_once(
         APPROVE_ACTION, str(move.id), user_id=MANAGER, message_ts="1700000000.000100", thread_ts="1700000000.000001"
     )
     assert answer.status == 200
-    (note,) = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER] or None)
+    (note,) = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
     assert said in note["text"] and note["thread_ts"] == "1700000000.000001"
     assert not any("ack()" in record.getMessage() for record in caplog.records)  # no second listener, no 3 s wait
     assert pending_move(bot).status == "pending"

@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.blocks import APPROVE_ACTION
 from commands.announcements import NO_ACCESS_RETRY
@@ -26,13 +26,13 @@ def run(bot: RunningBot, command: str, text: str, *, user: str = REP) -> tuple[s
     url = bot.slack.response_url(command.strip("/"))
     before = len(bot.slack.responses)
     ack = bot.command(command, text, user=user, channel_id=PRIVATE, response_url=url).json()["text"]
-    notes = bot.slack.wait_for(lambda: bot.slack.responses[before:] or None)
+    notes = bot.slack.wait_for(lambda: bot.slack.responses[before:])
     return str(ack), str(notes[0]["text"])
 
 
 def owed(bot: RunningBot) -> list[Announcement]:
     with bot.services.sessions() as session:
-        return list(session.exec(select(Announcement).order_by(Announcement.id)).all())
+        return list(session.exec(select(Announcement).order_by(col(Announcement.id))).all())
 
 
 def open_home(bot: RunningBot, user: str, event_id: str) -> str:
