@@ -171,9 +171,17 @@ def test_python_m_commands_is_the_same_command_line(nowhere: Path, capsys: pytes
     )
 
 
-def test_python_m_commands_help_lists_every_subcommand() -> None:
+@pytest.mark.parametrize(
+    ("command", "prog"),
+    [
+        ([sys.executable, "-m", "commands"], "python -m commands"),
+        # `pip install -e .` puts the console script declared in pyproject.toml beside the interpreter.
+        ([str(Path(sys.executable).with_name("salesbot"))], "salesbot"),
+    ],
+)
+def test_the_command_line_lists_every_subcommand_one_line_each(command: list[str], prog: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "commands", "--help"],
+        [*command, "--help"],
         cwd=ROOT,
         env={**os.environ, "COLUMNS": "80"},
         capture_output=True,
@@ -182,25 +190,6 @@ def test_python_m_commands_help_lists_every_subcommand() -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("usage: python -m commands [-h] COMMAND ...")
-    listing = done.stdout.split("commands:\n  COMMAND\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert [line.split()[0] for line in listing] == list(SUBCOMMANDS)  # one line each
-
-
-def test_the_installed_salesbot_script_is_the_same_command_line() -> None:
-    """`pip install -e .` puts the console script declared in pyproject.toml beside the interpreter."""
-    script = Path(sys.executable).with_name("salesbot")
-    assert script.exists(), "the salesbot console script is not installed: run pip install -e ."
-    done = subprocess.run(
-        [str(script), "--help"],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "80"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("usage: salesbot [-h] COMMAND ...")
+    assert done.stdout.startswith(f"usage: {prog} [-h] COMMAND ...")
     listing = done.stdout.split("commands:\n  COMMAND\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert [line.split()[0] for line in listing] == list(SUBCOMMANDS)

@@ -43,7 +43,7 @@ class RejectionModal:
             self._refresh_home(actor)
 
     def _decide(self, actor: Actor, view: Any) -> Decision:
-        move = _move_id(text_at(view, "private_metadata"))
+        move = _move_id(view)
         typed = text_at(view, "state", "values", blocks.REASON_BLOCK, blocks.REASON_INPUT, "value")
         reason = checked_text(
             typed,
@@ -57,9 +57,10 @@ class RejectionModal:
 
 
 def _metadata(view: Any) -> Any:
+    """The form's private_metadata as JSON, or None when it is not (it is input, like the rest of the payload)."""
     try:
         return json.loads(text_at(view, "private_metadata"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -69,8 +70,8 @@ def _channel_of(view: Any) -> str:
     return channel if isinstance(channel, str) else ""
 
 
-def _move_id(private_metadata: str) -> int:
+def _move_id(view: Any) -> int:
     try:
-        return move_id(at(json.loads(private_metadata), "move_id"))
-    except (ValueError, CommandError):
+        return move_id(at(_metadata(view), "move_id"))
+    except CommandError:
         raise CommandError(LOST_TRACK) from None
