@@ -40,8 +40,8 @@ from bot.digest_post import digest_deliverer
 from bot.http import Wsgi, make_wsgi
 from bot.scheduler import DigestRunner, add_thread_catch_up, start_scheduler, worker_name
 from bot.socket_mode import close_socket, health_wsgi, socket_mode_handler
-from commands.pipeline import Pipeline
-from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage.db import database_answers, make_engine, make_session_factory
 from storage.migrate import upgrade_to_head

@@ -45,8 +45,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from commands import digest as digest_module
-from commands.digest import (
+from commands.digest import compute as digest_module
+from commands.digest.compute import (
     DEFAULT_WINDOW_DAYS,
     FORECAST_DAYS,
     LIST_LIMIT,
@@ -54,9 +54,9 @@ from commands.digest import (
     compute_digest,
     period_ending,
 )
-from commands.digest_report import Digest, Period
-from commands.pipeline import Pipeline
-from commands.pipeline_file import default_pipeline
+from commands.digest.report import Digest, Period
+from commands.pipeline.loading import default_pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import report_queries, spell_queries, spells
 from storage.db import READ_ONLY, make_engine, make_session_factory
@@ -186,7 +186,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         "--per-query",
         action="store_true",
         help="also time each function of storage.spell_queries, storage.report_queries (and any other "
-        "storage.*_queries module commands.digest uses) as the digest calls it, on the large and long histories",
+        "storage.*_queries module commands.digest.compute uses) as the digest calls it, "
+        "on the large and long histories",
     )
     parser.add_argument(
         "--timeout",
@@ -989,7 +990,7 @@ def fingerprint(digest: Digest) -> str:
 
 def query_modules() -> list[ModuleType]:
     """The storage modules whose functions compute_digest calls: `storage.spell_queries`, `storage.report_queries`
-    and any other `storage.*_queries` module `commands.digest` imports."""
+    and any other `storage.*_queries` module `commands.digest.compute` imports."""
     found = [spell_queries, report_queries]
     for value in vars(digest_module).values():
         if isinstance(value, ModuleType) and value.__name__.startswith("storage.") and value not in found:

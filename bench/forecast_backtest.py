@@ -50,7 +50,7 @@ from bench.simulated_pipeline import (
     write_csv,
 )
 from commands.__main__ import main as commands_main
-from commands.digest import FORECAST_DAYS
+from commands.digest.compute import FORECAST_DAYS
 
 TEAM = "TSIM"
 DEFAULT_AS_OF = date(2026, 6, 1)

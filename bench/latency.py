@@ -196,11 +196,11 @@ def serialize_writers(engine: Any, *, lock: bool, read_only_reads: bool) -> None
     from sqlalchemy import event
 
     import bot.announcer
-    import bot.listeners.commands
+    import bot.listeners.slash
     from storage.db import READ_ONLY
 
     if read_only_reads:
-        for owner, name in ((bot.listeners.commands, "show_deal"), (bot.announcer, "undelivered_for_deal")):
+        for owner, name in ((bot.listeners.slash, "show_deal"), (bot.announcer, "undelivered_for_deal")):
             original = getattr(owner, name)
 
             def read_only_call(*args: Any, _original: Any = original, **kw: Any) -> Any:
@@ -332,16 +332,16 @@ class Spans:
 
         import bot.http
         import bot.listeners.actions
-        import bot.listeners.commands
-        import commands.requests
+        import bot.listeners.slash
+        import commands.inbox.requests
 
         self.wrap(bot.http, "_is_signed", "our signature check (bot/http.py signed_only)")
         self.wrap(bot.http, "parse_slack_body", "our body parse (bot/http.py readable_only)")
         self.wrap(App, "dispatch", "bolt App.dispatch (to the ack)")
-        self.wrap(commands.requests, "first_time", "replay claim: Once.claim (own write transaction)")
-        self.wrap(bot.listeners.commands, "create_deal", "use case create_deal")
-        self.wrap(bot.listeners.commands, "show_deal", "use case show_deal")
-        self.wrap(bot.listeners.commands, "request_move", "use case request_move")
+        self.wrap(commands.inbox.requests, "first_time", "replay claim: Once.claim (own write transaction)")
+        self.wrap(bot.listeners.slash, "create_deal", "use case create_deal")
+        self.wrap(bot.listeners.slash, "show_deal", "use case show_deal")
+        self.wrap(bot.listeners.slash, "request_move", "use case request_move")
         self.wrap(bot.listeners.actions, "decide_move", "use case decide_move")
         original_ack = Ack.__call__
         spans = self

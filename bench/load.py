@@ -55,8 +55,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from commands.pipeline import Stage
-from commands.pipeline_file import default_pipeline
+from commands.pipeline.loading import default_pipeline
+from commands.pipeline.stages import Stage
 from tests.fakes import slack_api
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackSender, block_action, slash_command

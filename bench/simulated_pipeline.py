@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from commands.pipeline_file import default_pipeline
+from commands.pipeline.loading import default_pipeline
 
 SECONDS_PER_DAY = 86_400
 # Every stay lasts at least an hour, so a deal's entries are strictly increasing at one-second resolution.

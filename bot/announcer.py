@@ -6,7 +6,7 @@ from enum import StrEnum
 from slack_sdk import WebClient
 
 from bot.threads import DealThreads, PostFailed
-from commands.announcements import (
+from commands.outbox.announcements import (
     deals_owed,
     delivered,
     not_delivered,

@@ -16,11 +16,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.error_boundary import ErrorBoundary
 from bot.listeners.actions import MoveButtons
-from bot.listeners.commands import SlashCommands
 from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
+from bot.listeners.slash import SlashCommands
 from bot.listeners.views import RejectionModal
-from commands.redelivery import first_delivery
+from commands.inbox.events import first_delivery
 from commands.services import Services
 
 logger = logging.getLogger("salesbot.requests")

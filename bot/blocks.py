@@ -21,13 +21,10 @@ from bot.mrkdwn import (
     plain,
     section,
 )
-from commands.errors import CommandError
-from commands.home import HomeOverview, WaitingMove
-from commands.moves import AlreadyDecided
-from commands.parsing import format_deal_id
-from commands.pipeline import Pipeline, Stage
-from commands.results import (
-    Board,
+from commands.deals.formats import format_deal_id
+from commands.deals.home import HomeOverview, WaitingMove
+from commands.deals.moves import AlreadyDecided
+from commands.deals.results import (
     DealDetail,
     DealList,
     DealSummary,
@@ -41,7 +38,10 @@ from commands.results import (
     MoveRequested,
     MoveSummary,
 )
-from commands.schedules import ScheduleView
+from commands.digest.schedules import ScheduleView
+from commands.errors import CommandError
+from commands.pipeline.board import Board
+from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import REASON_LIMIT
 
 APPROVE_ACTION = "move_approve"

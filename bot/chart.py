@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
-from commands.digest_report import Digest, Period, StageConversion, StageTotal
-from commands.parsing import format_amount
+from commands.deals.formats import format_amount
+from commands.digest.report import Digest, Period, StageConversion, StageTotal
 
 DPI = 100
 WIDTH_IN = 10.0

@@ -19,9 +19,10 @@ from bot.mrkdwn import (
     packed_sections,
     section,
 )
-from commands.digest_report import Conversion, Digest
-from commands.estimators import THIN_SPELLS
-from commands.parsing import Evidence, format_deal_id
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_deal_id
+from commands.digest.estimators import THIN_SPELLS
+from commands.digest.report import Conversion, Digest
 
 NAME_LIMIT = 80
 PermalinkKey = tuple[str, str]  # (channel, message ts)

@@ -8,9 +8,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chart import render_chart
 from bot.digest_blocks import PermalinkKey, digest_message, period_label
-from commands.digest import compute_digest
-from commands.digest_report import Digest, Period
-from commands.schedules import DueDigest
+from commands.digest.compute import compute_digest
+from commands.digest.report import Digest, Period
+from commands.digest.schedules import DueDigest
 from commands.services import Services
 
 logger = logging.getLogger(__name__)

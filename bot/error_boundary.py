@@ -27,8 +27,8 @@ from bot.listeners.payload import actor_of, at, slack_id, text_at
 from bot.mrkdwn import clip, escape
 from bot.request_log import describe_bolt
 from bot.threads import DealThreads
+from commands.deals.moves import AlreadyDecided
 from commands.errors import CommandError, SalesbotError, explained
-from commands.moves import AlreadyDecided
 from commands.services import Actor, Services
 
 logger = logging.getLogger("salesbot.requests")

@@ -2,8 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from commands.import_history import IMPORT_ACTOR
-from commands.parsing import Evidence, format_amount
+from commands.crm.import_deals import IMPORT_ACTOR
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_amount
 from commands.text_rules import clean_text, host_of, label_misleads, punycode, remove_invisible, without_credentials
 
 SECTION_TEXT_LIMIT = 3000

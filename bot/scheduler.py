@@ -3,7 +3,7 @@
 APScheduler holds no digest jobs. Several schedulers sharing a job store would each fire every job,
 and a job due while the app restarts would be skipped after its 1 s misfire grace time. Instead each
 process ticks every few seconds from a memory job store; a tick reads the schedules from the
-database and claims each due digest there (commands.schedules), so processes may come and go, run
+database and claims each due digest there (commands.digest.schedules), so processes may come and go, run
 side by side, or start hours late, and each digest is still posted once.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from commands.schedules import (
+from commands.digest.schedules import (
     DEFAULT_GRACE,
     DueDigest,
     abandon_missed,

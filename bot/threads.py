@@ -14,11 +14,19 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.blocks import Message
 from bot.mrkdwn import section
-from commands.announcements import CardOwed, Subject
-from commands.deals import record_deal_thread
-from commands.moves import record_move_message
-from commands.pipeline import Stage
-from commands.results import DealSummary, Decision, EvidenceAsked, MarkedLost, MovedBack, MoveRequested, MoveSummary
+from commands.deals.deal import record_deal_thread
+from commands.deals.moves import record_move_message
+from commands.deals.results import (
+    DealSummary,
+    Decision,
+    EvidenceAsked,
+    MarkedLost,
+    MovedBack,
+    MoveRequested,
+    MoveSummary,
+)
+from commands.outbox.announcements import CardOwed, Subject
+from commands.pipeline.stages import Stage
 from commands.services import Services
 
 logger = logging.getLogger(__name__)

@@ -27,16 +27,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import find_dotenv, load_dotenv
 from sqlalchemy.exc import SQLAlchemyError
 
-from commands import import_history
-from commands.crm_import import CHANNEL_ID, FORMAT_NAMES, FORMATS, StageMap, load_stage_map, read_deals
-from commands.digest import DEFAULT_PERIOD_DAYS, DEFAULT_WINDOW_DAYS, compute_digest, local_midnight, period_ending
-from commands.digest_text import digest_text
+from commands.crm import import_deals
+from commands.crm.exports import CHANNEL_ID, FORMAT_NAMES, FORMATS, StageMap, load_stage_map, read_deals
+from commands.deals.formats import format_deal_id
+from commands.deals.stage_history import HistoryDifference, check_stage_history
+from commands.digest.compute import (
+    DEFAULT_PERIOD_DAYS,
+    DEFAULT_WINDOW_DAYS,
+    compute_digest,
+    local_midnight,
+    period_ending,
+)
+from commands.digest.text import digest_text
 from commands.errors import CommandError
-from commands.parsing import format_deal_id
-from commands.pipeline import Pipeline
-from commands.pipeline_file import PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
-from commands.stage_history import HistoryDifference, check_stage_history
 from storage import report_queries, spells
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
@@ -362,10 +368,10 @@ def _import(arguments: argparse.Namespace, prog: str) -> int:
         stage_map=stage_map,
         default_channel=arguments.channel,
     )
-    if len(deals) >= import_history.PROGRESS_EVERY:
+    if len(deals) >= import_deals.PROGRESS_EVERY:
         print(f"read {len(deals):,} deals from {path.name}", file=sys.stderr)
     services = _services(pipeline)
-    summary = import_history.import_deals(
+    summary = import_deals.import_deals(
         services,
         team_id=arguments.team,
         deals=deals,

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from commands.pipeline import Pipeline
+from commands.pipeline.stages import Pipeline
 from storage.db import SessionFactory
 
 

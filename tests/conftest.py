@@ -21,7 +21,7 @@ from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
-from commands.pipeline_file import default_pipeline
+from commands.pipeline.loading import default_pipeline
 from commands.services import Services
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head

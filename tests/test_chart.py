@@ -9,7 +9,7 @@ import pytest
 from matplotlib.image import imread
 
 from bot.chart import conversion_label, period_label, render_chart, shorten, subtitle
-from commands.digest_report import (
+from commands.digest.report import (
     Conversion,
     Digest,
     Forecast,
@@ -19,7 +19,7 @@ from commands.digest_report import (
     StageTotal,
     Total,
 )
-from commands.pipeline import Stage
+from commands.pipeline.stages import Stage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NOV_16 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import col
 
 from commands.__main__ import main
-from commands.crm_import import read_deals
-from commands.deals import create_deal, mark_lost
-from commands.import_history import import_deals
-from commands.moves import decide_move, request_move
-from commands.parsing import Advance, Evidence, MarkLost, NewDeal
-from commands.pipeline_file import default_pipeline
-from commands.results import MoveRequested
+from commands.crm.exports import read_deals
+from commands.crm.import_deals import import_deals
+from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, decide_move, request_move
+from commands.deals.results import MoveRequested
+from commands.pipeline.loading import default_pipeline
 from commands.services import Actor, Services
 from storage.models import Deal, StageSpell
 from tests.conftest import MANAGER, REP, Clock

@@ -6,9 +6,8 @@ from datetime import date
 import pytest
 
 from commands.__main__ import main
-from commands.deals import create_deal
-from commands.digest import compute_digest, local_midnight, period_ending
-from commands.parsing import NewDeal
+from commands.deals.deal import NewDeal, create_deal
+from commands.digest.compute import compute_digest, local_midnight, period_ending
 from commands.services import Actor, Services
 from tests.conftest import REP
 

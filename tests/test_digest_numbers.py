@@ -1,7 +1,7 @@
 """Every number in the digest, against histories built through the use cases with a frozen clock.
 
 The expected values are literals counted by hand from the story each test tells (the comments say
-how); nothing here recomputes them the way `commands.digest` does.
+how); nothing here recomputes them the way `commands.digest.compute` does.
 """
 
 import json
@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.deals import create_deal, mark_lost
-from commands.digest import compute_digest, local_midnight, period_ending
-from commands.digest_report import Conversion, Digest, Listing
-from commands.moves import decide_move, request_move
-from commands.parsing import Advance, Evidence, MarkLost, NewDeal
-from commands.results import MoveRequested
+from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, decide_move, request_move
+from commands.deals.results import MoveRequested
+from commands.digest.compute import compute_digest, local_midnight, period_ending
+from commands.digest.report import Conversion, Digest, Listing
 from commands.services import Actor, Services
 from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, Clock
 

@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from commands.deals import create_deal
-from commands.moves import decide_move, request_move
-from commands.parsing import Advance, Evidence, NewDeal
+from commands.deals.deal import NewDeal, create_deal
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, decide_move, request_move
 from commands.services import Actor
 from storage.models import DigestSchedule
 from tests.conftest import MANAGER, REP, RunningBot

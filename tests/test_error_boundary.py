@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.blocks import APPROVE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_VIEW
 from bot.error_boundary import SOMETHING_BROKE
 from bot.listeners import actions as action_listeners
-from bot.listeners import commands as command_listeners
+from bot.listeners import slash as command_listeners
 from bot.listeners import views as view_listeners
 from commands.errors import CommandError, DatabaseUnavailable
 from tests.conftest import MANAGER, RunningBot

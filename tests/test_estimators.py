@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commands.estimators import (
+from commands.digest.estimators import (
     AGE_PRIOR_SPELLS,
     PRIOR_SPELLS,
     CloseTimes,

@@ -15,11 +15,11 @@ from sqlmodel import select
 
 from bot.announcer import Announcer
 from bot.blocks import APPROVE_ACTION
-from commands.deals import create_deal
+from commands.deals.deal import NewDeal, create_deal
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, AlreadyDecided, decide_move, request_move
+from commands.deals.results import MoveRequested
 from commands.errors import CommandError
-from commands.moves import AlreadyDecided, decide_move, request_move
-from commands.parsing import Advance, Evidence, NewDeal
-from commands.results import MoveRequested
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import Announcement, Deal, DealEvent, MoveRequest

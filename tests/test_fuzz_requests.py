@@ -48,7 +48,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
-from commands.requests import ALREADY_RECEIVED
+from commands.inbox.requests import ALREADY_RECEIVED
 from commands.text_rules import (
     COMPANY_LIMIT,
     EVIDENCE_COUNT_LIMIT,

@@ -10,11 +10,10 @@ from sqlmodel import col
 
 from bot.blocks import deal_detail
 from commands.__main__ import main
-from commands.crm_import import ImportedDeal, ImportRefused, StageMapError, load_stage_map, parse_stage_map, read_deals
-from commands.deals import create_deal, show_deal
-from commands.import_history import IMPORT_ACTOR, import_deals
-from commands.parsing import NewDeal
-from commands.pipeline_file import default_pipeline
+from commands.crm.exports import ImportedDeal, ImportRefused, StageMapError, load_stage_map, parse_stage_map, read_deals
+from commands.crm.import_deals import IMPORT_ACTOR, import_deals
+from commands.deals.deal import NewDeal, create_deal, show_deal
+from commands.pipeline.loading import default_pipeline
 from commands.services import Actor, Services
 from storage import spells
 from storage.models import Announcement, Deal, DealEvent, DealSequence, StageSpell
@@ -546,8 +545,8 @@ def test_cli_invalid_stage_map_exits_1(cli: Path, capsys: pytest.CaptureFixture[
 def test_cli_prints_progress_on_large_files(
     cli: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("commands.import_history.BATCH_DEALS", 2)
-    monkeypatch.setattr("commands.import_history.PROGRESS_EVERY", 4)
+    monkeypatch.setattr("commands.crm.import_deals.BATCH_DEALS", 2)
+    monkeypatch.setattr("commands.crm.import_deals.PROGRESS_EVERY", 4)
     rows = [f"P{n},Deal {n},,100,U0123ABCD,C0123SALES,2026-03-02,,,2026-03-02,2026-03-03,,,,," for n in range(9)]
     assert main(["import", str(our_file(cli, *rows)), "--team", TEAM]) == 0
     err = capsys.readouterr().err

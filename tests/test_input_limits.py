@@ -16,8 +16,8 @@ from sqlmodel import select
 from bot.blocks import APPROVE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_VIEW
 from bot.listeners.payload import slash_ids
 from bot.mrkdwn import clip_mrkdwn, escape, link, plain
+from commands.deals.evidence import Evidence
 from commands.errors import CommandError
-from commands.parsing import Evidence
 from commands.text_rules import (
     COMPANY_LIMIT,
     EVIDENCE_COUNT_LIMIT,
@@ -230,7 +230,7 @@ def test_button_values_and_ids_with_nul_or_surrogates_change_nothing(bot: Runnin
 
 
 # Slack's ids are short ASCII; a NUL or 40 characters reached the database (stored on SQLite, "the database did
-# not answer" on PostgreSQL) until bot/listeners/commands.py read them through `slash_ids`. Unpaired surrogates
+# not answer" on PostgreSQL) until bot/listeners/slash.py read them through `slash_ids`. Unpaired surrogates
 # cannot be form-encoded, so over HTTP they cannot arrive here at all (Socket Mode's JSON can: see below).
 def test_slash_command_ids_that_cannot_be_slack_ids_are_refused(bot: RunningBot) -> None:
     before = snapshot(bot.runtime.engine)

@@ -32,7 +32,7 @@ def test_manifest_validates_against_slacks_schema(manifest: dict[str, Any]) -> N
 
 
 def test_every_command_the_app_handles_is_in_the_manifest_and_escaped(manifest: dict[str, Any]) -> None:
-    handled = set(re.findall(r'app\.command\("(/[a-z]+)"\)', (ROOT / "bot/listeners/commands.py").read_text()))
+    handled = set(re.findall(r'app\.command\("(/[a-z]+)"\)', (ROOT / "bot/listeners/slash.py").read_text()))
     declared = {command["command"]: command for command in manifest["features"]["slash_commands"]}
     assert set(declared) == handled
     # The parser expects Slack's escaped forms of mentions and links (it accepts raw text too).

@@ -3,33 +3,30 @@ from collections.abc import Callable
 
 import pytest
 
-from commands.errors import CommandError
-from commands.parsing import (
+from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
     PIPELINE_USAGE,
-    Advance,
-    ChangeManager,
     DealHelp,
-    Evidence,
-    ListDeals,
     ListManagers,
-    MarkLost,
-    NewDeal,
     PipelineBoard,
     PipelineHelp,
     PipelineStages,
     PostDigest,
     ScheduleOff,
-    SetSchedule,
     ShowDeal,
     ShowSchedule,
-    format_amount,
-    format_deal_id,
     parse_advance,
     parse_deal,
     parse_pipeline,
 )
+from commands.deals.deal import ListDeals, MarkLost, NewDeal
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_amount, format_deal_id
+from commands.deals.managers import ChangeManager
+from commands.deals.moves import Advance
+from commands.digest.schedules import SetSchedule
+from commands.errors import CommandError
 
 LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
 MAX_URL = "https://example.com/" + "a" * (2_000 - len("https://example.com/"))

@@ -8,22 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.mrkdwn import link
+from bot.slash_grammar import DealCommand, PipelineCommand, ShowDeal, parse_advance, parse_deal, parse_pipeline
+from commands.deals.deal import ListDeals, MarkLost, NewDeal
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_amount
+from commands.deals.moves import Advance
+from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
-from commands.parsing import (
-    Advance,
-    DealCommand,
-    Evidence,
-    ListDeals,
-    MarkLost,
-    NewDeal,
-    PipelineCommand,
-    SetSchedule,
-    ShowDeal,
-    format_amount,
-    parse_advance,
-    parse_deal,
-    parse_pipeline,
-)
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
     COMPANY_LIMIT,

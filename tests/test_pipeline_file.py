@@ -3,18 +3,18 @@ from pathlib import Path
 
 import pytest
 
-from commands.pipeline import Pipeline, Stage
-from commands.pipeline_file import (
+from commands.pipeline.loading import (
     SELLER_ACTION_WORDS,
     PipelineFileError,
     default_pipeline,
     load_pipeline,
     parse_pipeline,
 )
+from commands.pipeline.stages import Pipeline, Stage
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_FILE = REPO_ROOT / "examples" / "pipeline.yaml"
-DEFAULT_FILE = REPO_ROOT / "commands" / "default_pipeline.yaml"
+DEFAULT_FILE = REPO_ROOT / "commands" / "pipeline" / "default_pipeline.yaml"
 
 # Lines 1-6; the stage under test starts on line 7 (key), then name 8, exit_criteria 9,
 # evidence_prompt 10, and any extra field on line 11.

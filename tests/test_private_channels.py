@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlmodel import col, select
 
 from bot.blocks import APPROVE_ACTION
-from commands.announcements import NO_ACCESS_RETRY
+from commands.outbox.announcements import NO_ACCESS_RETRY
 from storage.models import Announcement, Deal, MoveRequest
 from tests.conftest import MANAGER, REP, RunningBot
 from tests.fakes.slack_api import BOT_USER_ID

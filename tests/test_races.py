@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from commands.deals import create_deal, mark_lost
+from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
+from commands.deals.evidence import Evidence
+from commands.deals.managers import ChangeManager, change_manager
+from commands.deals.moves import Advance, AlreadyDecided, ask_for_evidence, decide_move, request_move
+from commands.deals.results import Decision, EvidenceAsked, ManagerChanged, MarkedLost, MoveRequested
+from commands.digest.schedules import SetSchedule, set_schedule
 from commands.errors import CommandError
-from commands.managers import change_manager
-from commands.moves import AlreadyDecided, ask_for_evidence, decide_move, request_move
-from commands.parsing import Advance, ChangeManager, Evidence, MarkLost, NewDeal, SetSchedule
-from commands.results import Decision, EvidenceAsked, ManagerChanged, MarkedLost, MoveRequested
-from commands.schedules import set_schedule
 from commands.services import Actor, Services
 from storage import spells
 from storage.db import make_engine, make_session_factory

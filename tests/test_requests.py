@@ -21,8 +21,8 @@ from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION
-from commands.redelivery import first_delivery
-from commands.requests import first_time
+from commands.inbox.events import first_delivery
+from commands.inbox.requests import first_time
 from commands.services import Services
 from storage.models import Deal, HandledEvent, HandledRequest, Manager, MoveRequest
 from tests.conftest import MANAGER, REP, Clock, RunningBot
@@ -175,7 +175,7 @@ def test_a_database_failure_leaves_no_claim(bot: RunningBot, monkeypatch: pytest
     def fail(*args: object, **kwargs: object) -> None:
         raise OperationalError("INSERT INTO deal", {}, Exception("connection lost"))
 
-    monkeypatch.setattr("bot.listeners.commands.create_deal", fail)
+    monkeypatch.setattr("bot.listeners.slash.create_deal", fail)
     body = slash_command("/deal", "new Acme", trigger_id="t-db")
     answer = bot.sender.post(body).json()
     assert "did not answer" in answer["text"]

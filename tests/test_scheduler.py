@@ -16,8 +16,7 @@ from sqlmodel import col, select
 from bot.app_factory import make_client
 from bot.digest_post import digest_deliverer
 from bot.scheduler import TICK_JOB_ID, DigestRunner, start_scheduler, worker_name
-from commands.parsing import SetSchedule
-from commands.schedules import DueDigest, set_schedule
+from commands.digest.schedules import DueDigest, SetSchedule, set_schedule
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import DigestDelivery

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from commands.errors import CommandError
-from commands.parsing import SetSchedule
-from commands.schedules import (
+from commands.digest.schedules import (
     DueDigest,
+    SetSchedule,
     abandon_missed,
     claim,
     due_digests,
@@ -27,6 +26,7 @@ from commands.schedules import (
     set_schedule,
     show_schedule,
 )
+from commands.errors import CommandError
 from commands.services import Actor, Services
 from storage.db import make_session_factory
 from storage.models import DigestDelivery, DigestSchedule
@@ -356,7 +356,7 @@ def test_a_run_missed_past_grace_is_recorded_abandoned_with_a_log_line(
     clock.now = utc(2026, 11, 2, 7)
     schedule(services, daily("08:00"))
     now = utc(2026, 11, 2, 20, 1)  # 12 h 1 min after the run
-    with caplog.at_level(logging.WARNING, logger="commands.schedules"):
+    with caplog.at_level(logging.WARNING, logger="commands.digest.schedules"):
         [missed] = abandon_missed(services, now=now, worker="A", grace=GRACE)
         assert abandon_missed(services, now=now, worker="B", grace=GRACE) == []
     assert missed.period_key == "daily:2026-11-02T08:00"
@@ -428,7 +428,7 @@ def test_a_digest_still_failing_past_grace_is_abandoned_with_a_log_line(
         if clock.now - due_at > GRACE:
             break
         assert reclaim_retries(services, now=clock.now, worker="A", grace=GRACE) != []
-    with caplog.at_level(logging.WARNING, logger="commands.schedules"):
+    with caplog.at_level(logging.WARNING, logger="commands.digest.schedules"):
         assert reclaim_retries(services, now=clock.now, worker="A", grace=GRACE) == []
     row = delivery(services, delivery_id)
     assert row.status == "abandoned"

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.mrkdwn import escape, link
-from commands.parsing import Evidence
+from commands.deals.evidence import Evidence
 from storage.models import MoveRequest
 from tests.conftest import MANAGER, RunningBot
 from tests.slack_requests import SIGNING_SECRET, slash_command

@@ -7,10 +7,10 @@ from alembic import command
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Session
 
-from commands.deals import create_deal, mark_lost
-from commands.moves import decide_move, request_move
-from commands.parsing import Advance, Evidence, MarkLost, NewDeal
-from commands.results import MoveRequested
+from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, decide_move, request_move
+from commands.deals.results import MoveRequested
 from commands.services import Actor, Services
 from storage import spells
 from storage.migrate import alembic_config, upgrade_to_head

@@ -2,8 +2,7 @@
 
 from sqlmodel import select
 
-from commands.deals import create_deal
-from commands.parsing import NewDeal
+from commands.deals.deal import NewDeal, create_deal
 from commands.services import Actor, Services
 from storage.db import read_only
 from storage.models import Deal

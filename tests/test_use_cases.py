@@ -3,12 +3,12 @@
 import pytest
 from sqlmodel import select
 
-from commands.deals import create_deal, list_deals, mark_lost, show_deal
+from commands.deals.deal import ListDeals, MarkLost, NewDeal, create_deal, list_deals, mark_lost, show_deal
+from commands.deals.evidence import Evidence
+from commands.deals.managers import ChangeManager, change_manager, list_managers
+from commands.deals.moves import Advance, AlreadyDecided, ask_for_evidence, decide_move, request_move
+from commands.deals.results import MovedBack, MoveRequested
 from commands.errors import CommandError
-from commands.managers import change_manager, list_managers
-from commands.moves import AlreadyDecided, ask_for_evidence, decide_move, request_move
-from commands.parsing import Advance, ChangeManager, Evidence, ListDeals, MarkLost, NewDeal
-from commands.results import MovedBack, MoveRequested
 from commands.services import Actor, Services
 from storage.models import Deal, DealEvent, MoveRequest
 from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, Clock

@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
+from commands.deals.moves import ask_for_evidence, check_may_decide, decide_move
 from commands.errors import CommandError
-from commands.moves import ask_for_evidence, check_may_decide, decide_move
-from commands.requests import Once, Replayed
+from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)

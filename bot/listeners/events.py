@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
-from commands.home import home_overview
+from commands.deals.home import home_overview
 from commands.services import Actor, Services
 from storage.db import is_outage
 

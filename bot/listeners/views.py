@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.payload import actor_of, at, move_id, text_at
+from commands.deals.moves import decide_move
+from commands.deals.results import Decision
 from commands.errors import CommandError
-from commands.moves import decide_move
-from commands.results import Decision
 from commands.services import Actor, Services
 from commands.text_rules import REASON_LIMIT, checked_text
 

@@ -18,6 +18,12 @@ from functools import cache
 from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
+from commands.deals.deal import ListDeals, MarkLost, NewDeal
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_amount
+from commands.deals.managers import ChangeManager
+from commands.deals.moves import Advance
+from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
@@ -41,47 +47,13 @@ from commands.text_rules import (
 
 
 @dataclass(frozen=True)
-class Evidence:
-    url: str
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class NewDeal:
-    name: str
-    value_cents: int | None
-    company: str | None
-    evidence: tuple[Evidence, ...]
-
-
-@dataclass(frozen=True)
 class ShowDeal:
     deal_number: int
 
 
 @dataclass(frozen=True)
-class ListDeals:
-    scope: Literal["mine", "all"]
-    stage_key: str | None
-
-
-@dataclass(frozen=True)
-class MarkLost:
-    deal_number: int
-    reason: str
-
-
-@dataclass(frozen=True)
 class DealHelp:
     pass
-
-
-@dataclass(frozen=True)
-class Advance:
-    deal_number: int
-    evidence: tuple[Evidence, ...]
-    to_key: str | None
-    note: str | None
 
 
 @dataclass(frozen=True)
@@ -105,12 +77,6 @@ class ListManagers:
 
 
 @dataclass(frozen=True)
-class ChangeManager:
-    action: Literal["add", "remove"]
-    user_id: str
-
-
-@dataclass(frozen=True)
 class PostDigest:
     pass
 
@@ -123,14 +89,6 @@ class ShowSchedule:
 @dataclass(frozen=True)
 class ScheduleOff:
     pass
-
-
-@dataclass(frozen=True)
-class SetSchedule:
-    frequency: Literal["weekly", "daily"]
-    weekday: str | None
-    at: datetime.time
-    tz: str | None
 
 
 DealCommand: TypeAlias = NewDeal | ShowDeal | ListDeals | MarkLost | DealHelp
@@ -209,16 +167,6 @@ PIPELINE_USAGE = "\n".join(
 )
 
 # --- Formatting -----------------------------------------------------------------------------------
-
-
-def format_deal_id(n: int) -> str:
-    return f"deal-{n}"
-
-
-def format_amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}" + (f".{fraction:02d}" if fraction else "")
 
 
 # --- Entry points ---------------------------------------------------------------------------------

@@ -14,37 +14,32 @@ from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
 from bot.digest_post import post_digest
 from bot.listeners.payload import slash_ids
-from bot.threads import NO_ACCESS_ERRORS
-from commands.board import pipeline_board
-from commands.deals import create_deal, list_deals, mark_lost, show_deal
-from commands.digest import period_ending
-from commands.managers import change_manager, list_managers
-from commands.moves import request_move
-from commands.parsing import (
+from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
     PIPELINE_USAGE,
-    ChangeManager,
     DealHelp,
-    ListDeals,
     ListManagers,
-    MarkLost,
-    NewDeal,
     PipelineBoard,
     PipelineHelp,
     PipelineStages,
     PostDigest,
     ScheduleOff,
-    SetSchedule,
     ShowDeal,
     ShowSchedule,
     parse_advance,
     parse_deal,
     parse_pipeline,
 )
-from commands.requests import Once
-from commands.results import DealSummary, MovedBack
-from commands.schedules import schedule_off, set_schedule, show_schedule
+from bot.threads import NO_ACCESS_ERRORS
+from commands.deals.deal import ListDeals, MarkLost, NewDeal, create_deal, list_deals, mark_lost, show_deal
+from commands.deals.managers import ChangeManager, change_manager, list_managers
+from commands.deals.moves import request_move
+from commands.deals.results import DealSummary, MovedBack
+from commands.digest.compute import period_ending
+from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
+from commands.inbox.requests import Once
+from commands.pipeline.board import pipeline_board
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ Definitions (each number in the digest means exactly this):
   it is not a new win).
 - Conversion of a stage over a window [as_of - window, as_of): the stays that entered it in the
   window, as they stood at `as_of`: how many moved on, dropped out (lost or moved back) and are still
-  there, and the estimators of `commands.estimators` over them (next-stage rate, the probability of
+  there, and the estimators of `commands.digest.estimators` over them (next-stage rate, the probability of
   being won, the median days in stage), each treating the stays still open as not yet known rather
   than as failures. The previous window is [as_of - 2 windows, as_of - window), seen as of its own
   end, with the same estimators, so the two compare like with like.
-- Forecast: `commands.estimators.outlook` over the deals open before the won stage at `as_of`, with
+- Forecast: `commands.digest.estimators.outlook` over the deals open before the won stage at `as_of`, with
   the rates of the current window and the times to close of the deals won in it.
 """
 
@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from commands import estimators
-from commands.digest_report import (
+from commands.deals.results import evidence_from_json, stage_or_placeholder
+from commands.digest import estimators
+from commands.digest.report import (
     Conversion,
     DealLine,
     Digest,
@@ -42,8 +43,7 @@ from commands.digest_report import (
     StalledLine,
     Total,
 )
-from commands.pipeline import Pipeline
-from commands.results import evidence_from_json, stage_or_placeholder
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import report_queries as reports
 from storage import spell_queries

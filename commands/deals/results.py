@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from commands.digest_report import StageTotal
-from commands.parsing import Evidence
-from commands.pipeline import Pipeline, Stage
+from commands.deals.evidence import Evidence
+from commands.pipeline.stages import Pipeline, Stage
 from storage.models import Deal, DealEvent, MoveRequest
 
 
@@ -206,20 +205,6 @@ class MarkedLost:
     deal: DealSummary
     marked_by: str
     cancelled_move: MoveSummary | None
-
-
-@dataclass(frozen=True)
-class Board:
-    rows: tuple[StageTotal, ...]
-    lost: int
-
-    @property
-    def open_deals(self) -> int:
-        return sum(row.deals for row in self.rows)
-
-    @property
-    def open_value_cents(self) -> int:
-        return sum(row.value_cents for row in self.rows)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ no thread (its channel is private and the bot was not invited yet).
 
 from dataclasses import dataclass
 
-from commands.deals import list_deals
-from commands.managers import is_manager
-from commands.parsing import ListDeals
-from commands.results import DealList, DealSummary, MoveSummary
+from commands.deals.deal import ListDeals, list_deals
+from commands.deals.managers import is_manager
+from commands.deals.results import DealList, DealSummary, MoveSummary
 from commands.services import Actor, Services
 from storage import queries
 

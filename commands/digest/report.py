@@ -4,9 +4,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from commands.estimators import THIN_SPELLS
-from commands.parsing import Evidence
-from commands.pipeline import Stage
+from commands.deals.evidence import Evidence
+from commands.digest.estimators import THIN_SPELLS
+from commands.pipeline.stages import Stage
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ class StalledLine:
 class Conversion:
     """The stays that entered a stage in a window, as they stood at the window's end, and what they say.
 
-    `commands.estimators` defines each rate; in short: `next_rate` is the probability that a stay in
+    `commands.digest.estimators` defines each rate; in short: `next_rate` is the probability that a stay in
     the stage ends by moving on rather than dropping out, from every stay seen in the stage during the
     window (open ones are censored, not failures), shrunk towards the pipeline-wide rate when few
     stays ended; `won_rate` is the probability that a deal sitting in the stage is eventually won (before
@@ -171,7 +171,7 @@ class StageForecast:
 
 @dataclass(frozen=True)
 class Forecast:
-    """Expected wins and value from the deals open before the win (see `commands.estimators`).
+    """Expected wins and value from the deals open before the win (see `commands.digest.estimators`).
 
     `wins_low`..`wins_high` is the 80% interval of the number of wins; `soon_*` the part expected
     within `soon_days`; `basis` the deals that entered the pipeline in the window."""

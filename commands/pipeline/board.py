@@ -1,9 +1,24 @@
 """The pipeline board: open deals and their value per stage, in pipeline order."""
 
-from commands.digest_report import StageTotal
-from commands.results import Board
+from dataclasses import dataclass
+
+from commands.digest.report import StageTotal
 from commands.services import Actor, Services
 from storage import queries
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: tuple[StageTotal, ...]
+    lost: int
+
+    @property
+    def open_deals(self) -> int:
+        return sum(row.deals for row in self.rows)
+
+    @property
+    def open_value_cents(self) -> int:
+        return sum(row.value_cents for row in self.rows)
 
 
 def pipeline_board(services: Services, actor: Actor) -> Board:

@@ -3,7 +3,7 @@
 An import is one transaction: it stores every new deal of the file with its events and stage
 spells, or nothing. Deals whose CRM id the workspace already has are skipped, so importing the
 same file again changes nothing. Nothing is posted to Slack: an imported deal's card is first
-owed when someone moves it (see `commands.moves`).
+owed when someone moves it (see `commands.deals.moves`).
 """
 
 from collections import Counter
@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from commands.crm_import import ImportedDeal
+from commands.crm.exports import ImportedDeal
+from commands.deals.formats import format_deal_id
 from commands.errors import CommandError
-from commands.parsing import format_deal_id
-from commands.pipeline import Pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import import_queries, queries, spells
 from storage.db import read_only

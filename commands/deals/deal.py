@@ -1,12 +1,15 @@
 """Use cases for deals: create, show, list, mark lost, remember the deal's Slack thread."""
 
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlmodel import Session
 
-from commands.errors import CommandError
-from commands.history import owe_announcement, owe_card_of_imported, record
-from commands.managers import is_manager
-from commands.parsing import ListDeals, MarkLost, NewDeal, format_deal_id
-from commands.results import (
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_deal_id
+from commands.deals.history import record
+from commands.deals.managers import is_manager
+from commands.deals.results import (
     DealDetail,
     DealList,
     DealSummary,
@@ -15,12 +18,34 @@ from commands.results import (
     MoveSummary,
     evidence_to_json,
 )
+from commands.errors import CommandError
+from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries
 from storage.db import read_only
 from storage.models import Deal
 
 LIST_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class NewDeal:
+    name: str
+    value_cents: int | None
+    company: str | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class ListDeals:
+    scope: Literal["mine", "all"]
+    stage_key: str | None
+
+
+@dataclass(frozen=True)
+class MarkLost:
+    deal_number: int
+    reason: str
 
 
 def create_deal(services: Services, actor: Actor, *, channel_id: str, command: NewDeal) -> DealSummary:
@@ -100,7 +125,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
     """Close the deal as lost with its reason; a pending move on it is cancelled."""
     now = services.clock()
     with services.sessions.begin() as session:
-        # The deal's row first, like every change to a deal (see commands.moves), then its pending move.
+        # The deal's row first, like every change to a deal (see commands.deals.moves), then its pending move.
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         require_owner_or_manager(session, services, actor, deal, doing="mark it lost")

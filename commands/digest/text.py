@@ -4,9 +4,9 @@ from collections.abc import Callable
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from commands.digest_report import Conversion, Digest, Listing
-from commands.estimators import THIN_SPELLS
-from commands.parsing import format_amount, format_deal_id
+from commands.deals.formats import format_amount, format_deal_id
+from commands.digest.estimators import THIN_SPELLS
+from commands.digest.report import Conversion, Digest, Listing
 
 T = TypeVar("T")
 

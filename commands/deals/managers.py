@@ -1,12 +1,20 @@
 """Who counts as a manager, and adding or removing managers from Slack."""
 
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlmodel import Session
 
+from commands.deals.results import ManagerChanged, ManagerList
 from commands.errors import CommandError
-from commands.parsing import ChangeManager
-from commands.results import ManagerChanged, ManagerList
 from commands.services import Actor, Services
 from storage import queries
+
+
+@dataclass(frozen=True)
+class ChangeManager:
+    action: Literal["add", "remove"]
+    user_id: str
 
 
 def is_manager(session: Session, services: Services, *, team_id: str, user_id: str) -> bool:

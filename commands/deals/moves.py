@@ -8,18 +8,18 @@ move (`/deal lost` does the same), so concurrent changes to one deal queue in on
 deadlocking, and the one that waited sees what the other left.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from commands.deals import find_deal, require_owner_or_manager
-from commands.errors import CommandError
-from commands.history import owe_announcement, owe_card_of_imported, record
-from commands.managers import require_manager
-from commands.parsing import Advance, format_deal_id
-from commands.pipeline import Stage
-from commands.results import (
+from commands.deals.deal import find_deal, require_owner_or_manager
+from commands.deals.evidence import Evidence
+from commands.deals.formats import format_deal_id
+from commands.deals.history import record
+from commands.deals.managers import require_manager
+from commands.deals.results import (
     DealSummary,
     Decision,
     EvidenceAsked,
@@ -28,9 +28,20 @@ from commands.results import (
     MoveSummary,
     evidence_to_json,
 )
+from commands.errors import CommandError
+from commands.outbox.owed import owe_announcement, owe_card_of_imported
+from commands.pipeline.stages import Stage
 from commands.services import Actor, Services
 from storage import queries
 from storage.models import Deal, MoveRequest
+
+
+@dataclass(frozen=True)
+class Advance:
+    deal_number: int
+    evidence: tuple[Evidence, ...]
+    to_key: str | None
+    note: str | None
 
 
 class AlreadyDecided(CommandError):

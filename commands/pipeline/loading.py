@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from commands.pipeline import DEFAULT_STALL_AFTER_DAYS, KEY_PATTERN, RESERVED_KEYS, Pipeline, Stage
+from commands.pipeline.stages import DEFAULT_STALL_AFTER_DAYS, KEY_PATTERN, RESERVED_KEYS, Pipeline, Stage
 
 # Each group pairs seller-action words with the buyer-centric stage name to suggest instead.
 _SELLER_ACTIONS_WITH_SUGGESTION: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -303,8 +303,8 @@ class PipelineFileError(Exception):
 
 @cache
 def default_pipeline() -> Pipeline:
-    text = resources.files("commands").joinpath("default_pipeline.yaml").read_text(encoding="utf-8")
-    return parse_pipeline(text, source="commands/default_pipeline.yaml")
+    text = resources.files("commands.pipeline").joinpath("default_pipeline.yaml").read_text(encoding="utf-8")
+    return parse_pipeline(text, source="commands/pipeline/default_pipeline.yaml")
 
 
 def load_pipeline(path: str | Path) -> Pipeline:

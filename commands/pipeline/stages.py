@@ -3,7 +3,7 @@
 A stage's exit criteria must be required, factual, inspectable and buyer-centric; the evidence
 prompt is what a manager asks to see before a deal may move on. `lost` is not a stage: it is a
 terminal state handled elsewhere. Reading a pipeline from a YAML file lives in
-`commands.pipeline_file`.
+`commands.pipeline.loading`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import yaml
 
 from commands import text_rules
 from commands.errors import CommandError
-from commands.pipeline import Pipeline
+from commands.pipeline.stages import Pipeline
 
 FORMATS = ("ours", "hubspot", "pipedrive")
 FORMAT_NAMES = {"ours": "CSV", "hubspot": "HubSpot export", "pipedrive": "Pipedrive export"}

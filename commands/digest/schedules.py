@@ -13,14 +13,14 @@ backoff by whichever process wins a conditional UPDATE, until the grace period a
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
-from commands.digest_report import Period
+from commands.deals.managers import require_manager
+from commands.digest.report import Period
 from commands.errors import CommandError
-from commands.managers import require_manager
-from commands.parsing import SetSchedule
 from commands.services import Actor, Services
 from storage import digest_queries
 from storage.digest_queries import ABANDONED, CLAIMED
@@ -35,6 +35,14 @@ STALE_CLAIM = dt.timedelta(minutes=15)
 MAX_RETRY_DELAY = dt.timedelta(minutes=60)
 ERROR_TEXT_LIMIT = 2000
 MISSED = "missed: no app was running within the grace period after the due time"
+
+
+@dataclass(frozen=True)
+class SetSchedule:
+    frequency: Literal["weekly", "daily"]
+    weekday: str | None
+    at: dt.time
+    tz: str | None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from commands.moves import managers_to_ask
-from commands.pipeline import Stage
-from commands.results import (
+from commands.deals.moves import managers_to_ask
+from commands.deals.results import (
     DealSummary,
     Decision,
     EvidenceAsked,
@@ -24,6 +23,7 @@ from commands.results import (
     MoveSummary,
     stage_or_placeholder,
 )
+from commands.pipeline.stages import Stage
 from commands.services import Actor, Services
 from storage import announcement_queries as announcements
 from storage import queries

@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from commands.pipeline import Pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Actor
-from storage import announcement_queries, queries, spells
+from storage import announcement_queries, spells
 from storage.models import Deal, DealEvent
 
 ANNOUNCED_EVENTS = frozenset({"evidence_asked", "lost", "moved_back"})
@@ -28,19 +28,3 @@ def record(
         assert event.id is not None
         announcement_queries.owe(session, team_id=deal.team_id, deal_id=deal.id, kind=kind, subject_id=event.id, now=at)
     return event
-
-
-def owe_announcement(session: Session, deal: Deal, *, kind: str, subject_id: int | None, at: datetime) -> None:
-    """Owe the deal's thread a post about something other than one event: its card, or a move."""
-    assert deal.id is not None and subject_id is not None
-    announcement_queries.owe(session, team_id=deal.team_id, deal_id=deal.id, kind=kind, subject_id=subject_id, now=at)
-
-
-def owe_card_of_imported(session: Session, deal: Deal, *, at: datetime) -> None:
-    """An imported deal has no card in Slack (the import posts nothing): the first change made to it from
-    Slack owes the card, ahead of its own post, so the deal's thread exists by the time that is posted."""
-    assert deal.id is not None
-    if deal.thread_ts is not None or deal.crm_id is None:
-        return
-    if not queries.ever_owed(session, team_id=deal.team_id, deal_id=deal.id, kind="card"):
-        owe_announcement(session, deal, kind="card", subject_id=deal.id, at=at)

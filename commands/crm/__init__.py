@@ -1,0 +1,1 @@
+"""Importing deals and their history from CRM exports (ours, HubSpot, Pipedrive)."""

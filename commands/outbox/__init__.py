@@ -1,0 +1,1 @@
+"""What the bot owes Slack (thread posts), kept until delivered."""
