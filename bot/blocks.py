@@ -8,11 +8,9 @@ from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
     VIEW_BLOCK_LIMIT,
     amount,
-    clip,
     context,
     date,
     divider,
-    duration,
     escape,
     header,
     link,
@@ -21,7 +19,6 @@ from bot.mrkdwn import (
     plain,
     section,
 )
-from commands.deals.formats import format_deal_id
 from commands.deals.home import HomeOverview, WaitingMove
 from commands.deals.moves import AlreadyDecided
 from commands.deals.results import (
@@ -40,6 +37,7 @@ from commands.deals.results import (
 )
 from commands.digest.schedules import ScheduleView
 from commands.errors import CommandError
+from commands.formats import clip, duration, format_deal_id, plural
 from commands.pipeline.board import Board
 from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import REASON_LIMIT
@@ -67,15 +65,7 @@ def deal_title(deal: DealSummary) -> str:
 
 def deal_card(deal: DealSummary, *, evidence_missing: Stage | None = None) -> Message:
     """The deal's own message in the channel; its thread carries every later event."""
-    facts = [
-        f"*Stage:* {escape(deal.stage.name)}",
-        f"*Owner:* {mention(deal.owner_id)}",
-        f"*Value:* {amount(deal.value_cents)}",
-        f"*Company:* {escape(deal.company) if deal.company else '—'}",
-    ]
-    if deal.is_lost:
-        facts.insert(0, f":x: *Lost:* {escape(deal.lost_reason or '')}")
-    blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(facts))]
+    blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(_facts(deal)))]
     if evidence_missing is not None:
         blocks.append(
             context(
@@ -91,6 +81,18 @@ def deal_card(deal: DealSummary, *, evidence_missing: Stage | None = None) -> Me
             )
         )
     return Message(text=f"{deal_title(deal)}: {escape(deal.stage.name)}", blocks=blocks)
+
+
+def _facts(deal: DealSummary) -> list[str]:
+    """The deal's facts, as its card and `/deal show` both list them."""
+    lost = [f":x: *Lost:* {escape(deal.lost_reason or '')}"] if deal.is_lost else []
+    return [
+        *lost,
+        f"*Stage:* {escape(deal.stage.name)}",
+        f"*Owner:* {mention(deal.owner_id)}",
+        f"*Value:* {amount(deal.value_cents)}",
+        f"*Company:* {escape(deal.company) if deal.company else '—'}",
+    ]
 
 
 def created_confirmation(deal: DealSummary) -> Message:
@@ -163,7 +165,7 @@ def move_confirmation(requested: MoveRequested) -> Message:
     )
     return Message(
         text=f"Asked to move {deal_title(requested.deal)} to *{escape(move.to_stage.name)}* "
-        f"with {len(move.evidence)} evidence link{'s' if len(move.evidence) != 1 else ''}. {who_decides}"
+        f"with {plural(len(move.evidence), 'evidence link')}. {who_decides}"
     )
 
 
@@ -235,15 +237,7 @@ def refusal(error: CommandError) -> Message:
 
 def deal_detail(detail: DealDetail) -> Message:
     deal = detail.deal
-    facts = [
-        f"Stage: {escape(deal.stage.name)}",
-        f"*Owner:* {mention(deal.owner_id)}",
-        f"*Value:* {amount(deal.value_cents)}",
-        f"*Company:* {escape(deal.company) if deal.company else '—'}",
-        f"*In this stage for:* {duration(detail.time_in_stage)}",
-    ]
-    if deal.is_lost:
-        facts.insert(1, f"*Lost:* {escape(deal.lost_reason or '')}")
+    facts = [*_facts(deal), f"*In this stage for:* {duration(detail.time_in_stage)}"]
     if detail.pending is not None:
         pending = detail.pending
         facts.append(
@@ -279,11 +273,11 @@ def deal_list(listing: DealList) -> Message:
 
 def board(result: Board) -> Message:
     lines = [
-        f"*{escape(row.stage.name)}*{' (won)' if row.stage.won else ''}: {row.deals} deal"
-        f"{'s' if row.deals != 1 else ''} · {amount(row.value_cents)}"
+        f"*{escape(row.stage.name)}*{' (won)' if row.stage.won else ''}: {plural(row.deals, 'deal')} · "
+        f"{amount(row.value_cents)}"
         for row in result.rows
     ]
-    summary = f"{result.open_deals} open deals worth {amount(result.open_value_cents)} · {result.lost} lost"
+    summary = f"{plural(result.open_deals, 'open deal')} worth {amount(result.open_value_cents)} · {result.lost} lost"
     blocks = [header("Pipeline"), *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2), context(summary)]
     return Message(text=f"Pipeline: {summary}", blocks=blocks)
 

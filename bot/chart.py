@@ -6,8 +6,6 @@ stage names are user text and a pair of `$` would otherwise switch on mathtext.
 """
 
 import io
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -15,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
-from commands.deals.formats import format_amount
-from commands.digest.report import Digest, Period, StageConversion, StageTotal
+from commands.digest.report import Digest, StageConversion, StageTotal
+from commands.formats import clip, format_amount, period_label, plural
 
 DPI = 100
 WIDTH_IN = 10.0
@@ -38,7 +36,6 @@ WORST_COLOR = "#c0392b"
 TEXT_COLOR = "#222222"
 MUTED_COLOR = "#6b6b6b"
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # PNG metadata defaults to the matplotlib version; leaving it out keeps the bytes stable across upgrades.
 PNG_METADATA: dict[str, str | None] = {"Software": None}
 
@@ -215,7 +212,7 @@ def _draw_empty(figure: Figure, axes: Axes) -> None:
 
 
 def bar_label(total: StageTotal) -> str:
-    return f"{deals(total.deals)} · {format_amount(total.value_cents)}"
+    return f"{plural(total.deals, 'deal')} · {format_amount(total.value_cents)}"
 
 
 def conversion_label(entry: StageConversion | None) -> str:
@@ -227,8 +224,8 @@ def conversion_label(entry: StageConversion | None) -> str:
 def outcome_line(digest: Digest) -> str:
     won, lost = digest.won_in_period, digest.lost_in_period
     return (
-        f"Won this period: {deals(won.deals)} · {format_amount(won.value_cents)}"
-        f"      Lost: {deals(lost.deals)} · {format_amount(lost.value_cents)}"
+        f"Won this period: {plural(won.deals, 'deal')} · {format_amount(won.value_cents)}"
+        f"      Lost: {plural(lost.deals, 'deal')} · {format_amount(lost.value_cents)}"
     )
 
 
@@ -243,28 +240,5 @@ def subtitle(digest: Digest) -> str:
     return f"Open deals by stage · → share that moves on{expected} · dates in {digest.period.tz}"
 
 
-def deals(count: int) -> str:
-    return f"{count:,} deal{'' if count == 1 else 's'}"
-
-
 def shorten(name: str, limit: int = NAME_LIMIT) -> str:
-    flat = " ".join(name.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def period_label(period: Period) -> str:
-    """The period's first and last local days: the end is exclusive, so its last day is just before it."""
-    zone = ZoneInfo(period.tz)
-    first = period.start.astimezone(zone).date()
-    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
-    if last <= first:
-        return _day(first)
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{_day(last)}"
-    if first.year == last.year:
-        return f"{first.day} {MONTHS[first.month - 1]} – {_day(last)}"
-    return f"{_day(first)} – {_day(last)}"
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return clip(" ".join(name.split()), limit)

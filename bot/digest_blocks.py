@@ -2,15 +2,12 @@
 Block Kit's limits (50 blocks, 3,000 characters a section) whatever the pipeline's size."""
 
 from collections.abc import Mapping
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message
 from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_TEXT_LIMIT,
     amount,
-    clip,
     context,
     escape,
     header,
@@ -20,19 +17,13 @@ from bot.mrkdwn import (
     section,
 )
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_deal_id
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Conversion, Digest
+from commands.digest.report import Digest
+from commands.digest.text import median_words
+from commands.formats import clip, duration, format_deal_id, period_label, plural, rate
 
 NAME_LIMIT = 80
 PermalinkKey = tuple[str, str]  # (channel, message ts)
-
-
-def period_label(digest: Digest) -> str:
-    zone = ZoneInfo(digest.period.tz)
-    start = digest.period.start.astimezone(zone)
-    end = digest.period.end.astimezone(zone)
-    return f"{start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M} ({digest.period.tz})"
 
 
 def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | None = None) -> Message:
@@ -40,7 +31,10 @@ def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | N
     parts: list[list[Block]] = [
         [
             header("Pipeline digest"),
-            context(f"{escape(period_label(digest))} · conversion over {digest.window_days} days"),
+            context(
+                f"{escape(period_label(digest.period, with_zone=True))} · "
+                f"conversion over {plural(digest.window_days, 'day')}"
+            ),
         ],
         _by_stage(digest),
         _movement(digest),
@@ -59,8 +53,9 @@ def _summary(digest: Digest) -> str:
     open_deals = sum(total.deals for total in digest.by_stage)
     open_value = sum(total.value_cents for total in digest.by_stage)
     return (
-        f"Pipeline digest, {period_label(digest)}: {open_deals} open deals worth {amount(open_value)}; "
-        f"{digest.approved.total} moves approved, {digest.won_in_period.deals} won, "
+        f"Pipeline digest, {period_label(digest.period, with_zone=True)}: "
+        f"{plural(open_deals, 'open deal')} worth {amount(open_value)}; "
+        f"{plural(digest.approved.total, 'move')} approved, {digest.won_in_period.deals} won, "
         f"{digest.lost_in_period.deals} lost, {digest.stalled.total} stalled."
     )
 
@@ -88,7 +83,7 @@ def _listing(title: str, lines: list[str], more: int, *, empty: str) -> list[Blo
 def _by_stage(digest: Digest) -> list[Block]:
     lines = [
         f"{escape(total.stage.name)}{' (won)' if total.stage.won else ''}: "
-        f"{total.deals} deal{'s' if total.deals != 1 else ''} · {amount(total.value_cents)}"
+        f"{plural(total.deals, 'deal')} · {amount(total.value_cents)}"
         for total in digest.by_stage
     ]
     won, lost = digest.won_in_period, digest.lost_in_period
@@ -131,11 +126,6 @@ def _movement(digest: Digest) -> list[Block]:
     ]
 
 
-def _age(since: datetime, now: datetime) -> str:
-    days = (now - since).days
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
 def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Block]:
     lines = []
     for p in digest.pending.items:
@@ -144,7 +134,7 @@ def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Blo
         target = f"<{url}|{label}>" if url else f"*{label}*"
         lines.append(
             f"{target} {escape(clip(p.deal_name, NAME_LIMIT))} · asked by {mention(p.requested_by)} "
-            f"{_age(p.requested_at, digest.as_of)} ago"
+            f"{duration(digest.as_of - p.requested_at)} ago"
         )
     title = f"*Waiting for a manager for over a day* ({digest.pending.total})"
     return _listing(title, lines, digest.pending.more, empty="Nothing waiting.")
@@ -152,24 +142,12 @@ def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Blo
 
 def _stalled(digest: Digest) -> list[Block]:
     lines = [
-        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {s.days_in_stage} days "
+        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {plural(s.days_in_stage, 'day')} "
         f"(limit {s.stall_after_days}) · {mention(s.owner_id)} · {amount(s.value_cents)}"
         for s in digest.stalled.items
     ]
     title = f"*Stalled* ({digest.stalled.total}), oldest first"
     return _listing(title, lines, digest.stalled.more, empty="No deal is over its stage's time limit.")
-
-
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
-def _median(conversion: Conversion) -> str:
-    if conversion.median_days is not None:
-        return f"median {conversion.median_days:.1f} days"
-    if conversion.entered > conversion.skipped:
-        return f"median over {conversion.watched_days:.0f} days (under half have left)"
-    return "median —"
 
 
 def _conversion(digest: Digest) -> list[Block]:
@@ -182,14 +160,14 @@ def _conversion(digest: Digest) -> list[Block]:
             lines.append(f"{name}: none entered")
             continue
         won = (
-            f" · {_rate(now.won_rate)} end up won (before: {_rate(before.won_rate)})"
+            f" · {rate(now.won_rate)} end up won (before: {rate(before.won_rate)})"
             if now.won_rate is not None or before.won_rate is not None
             else ""
         )
         line = (
             f"{name}: of {now.entered} that entered, {now.moved_on} moved on, {now.dropped_out} dropped out, "
-            f"{now.still_open} still there · *{_rate(now.next_rate)}* move on (before: {_rate(before.next_rate)})"
-            f"{won} · {_median(now)}"
+            f"{now.still_open} still there · *{rate(now.next_rate)}* move on (before: {rate(before.next_rate)})"
+            f"{won} · {median_words(now, unknown='—')}"
         )
         if row.worst:
             line += " · _converts worst_"
@@ -197,7 +175,7 @@ def _conversion(digest: Digest) -> list[Block]:
         if now.entered and now.thin:
             thin.append(f"{escape(row.stage.name)} ({now.rate_basis})")
     title = (
-        f"*Stage conversion*: deals that entered each stage in the last {digest.window_days} days; "
+        f"*Stage conversion*: deals that entered each stage in the last {plural(digest.window_days, 'day')}; "
         "deals still in a stage are not counted as lost"
     )
     if thin:
@@ -214,13 +192,13 @@ def _forecast(digest: Digest) -> list[Block]:
         return [section("*Forecast*\n_No open deals before the win to forecast._")]
     text = (
         f"*Forecast*: about *{forecast.expected_wins:.1f}* wins (80% likely {forecast.wins_low}–{forecast.wins_high}) "
-        f"worth *{amount(round(forecast.expected_value_cents, -2))}* from {forecast.open_deals} open deals; "
+        f"worth *{amount(round(forecast.expected_value_cents, -2))}* from {plural(forecast.open_deals, 'open deal')}; "
         f"about {forecast.soon_wins:.1f} of them ({amount(round(forecast.soon_value_cents, -2))}) "
-        f"within {forecast.soon_days} days."
+        f"within {plural(forecast.soon_days, 'day')}."
     )
     stages = [
-        f"{escape(stage.stage.name)}: {stage.open_deals} open · {_rate(stage.won_rate)} chance each "
-        f"({' × '.join(_rate(factor.rate) for factor in stage.factors)}) · {stage.expected_wins:.1f} wins"
+        f"{escape(stage.stage.name)}: {stage.open_deals} open · {rate(stage.won_rate)} chance each "
+        f"({' × '.join(rate(factor.rate) for factor in stage.factors)}) · {stage.expected_wins:.1f} wins"
         + (" · _few ended stays_" if stage.thin else "")
         for stage in forecast.stages
         if stage.open_deals

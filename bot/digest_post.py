@@ -7,10 +7,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.chart import render_chart
-from bot.digest_blocks import PermalinkKey, digest_message, period_label
+from bot.digest_blocks import PermalinkKey, digest_message
 from commands.digest.compute import compute_digest
 from commands.digest.report import Digest, Period
 from commands.digest.schedules import DueDigest
+from commands.formats import period_label
 from commands.services import Services
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _upload(client: WebClient, digest: Digest, channel_id: str) -> None:
         channel=channel_id,
         file=render_chart(digest),
         filename="pipeline.png",
-        title=f"Pipeline, {period_label(digest)}",
+        title=f"Pipeline, {period_label(digest.period)}",
         alt_txt="Bar chart of open deals and value per stage, with the conversion between stages.",
     )
 

@@ -1,10 +1,10 @@
 """Safe pieces of Slack mrkdwn: escaped user text, links, mentions, dates, and size limits."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from commands.crm.import_deals import IMPORT_ACTOR
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_amount
+from commands.formats import clip, format_amount
 from commands.text_rules import clean_text, host_of, label_misleads, punycode, remove_invisible, without_credentials
 
 SECTION_TEXT_LIMIT = 3000
@@ -49,20 +49,6 @@ def date(moment: datetime) -> str:
 
 def amount(cents: int | None) -> str:
     return "—" if cents is None else format_amount(cents)
-
-
-def duration(span: timedelta) -> str:
-    days = span.days
-    if days >= 1:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = span.seconds // 3600
-    if hours >= 1:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return "less than an hour"
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_amount
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
+from commands.formats import clip, format_amount
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
     COMPANY_LIMIT,
@@ -570,8 +570,7 @@ def _free_text(words: Sequence[str]) -> str:
 
 def _shown(text: str) -> str:
     """A user's value, short enough to quote in a message, and without any password it holds."""
-    text = mask_credentials(text)
-    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 1] + "…"
+    return clip(mask_credentials(text), _SHOWN_LIMIT)
 
 
 # --- Values ---------------------------------------------------------------------------------------

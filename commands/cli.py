@@ -29,7 +29,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from commands.crm import import_deals
 from commands.crm.exports import CHANNEL_ID, FORMAT_NAMES, FORMATS, StageMap, load_stage_map, read_deals
-from commands.deals.formats import format_deal_id
 from commands.deals.stage_history import HistoryDifference, check_stage_history
 from commands.digest.compute import (
     DEFAULT_PERIOD_DAYS,
@@ -40,6 +39,7 @@ from commands.digest.compute import (
 )
 from commands.digest.text import digest_text
 from commands.errors import CommandError
+from commands.formats import format_deal_id, plural
 from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
@@ -395,7 +395,7 @@ def _check(arguments: argparse.Namespace, prog: str) -> int:
     if not found:
         print(f"No differences{where}: every deal's stage spells are what its events say.")
         return 0
-    count = f"{len(found)} deal{'s' if len(found) != 1 else ''}"
+    count = plural(len(found), "deal")
     if arguments.fix:
         print(f"Rewrote the stage spells of {count}{where} from their events.")
         return 0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.chart import conversion_label, period_label, render_chart, shorten, subtitle
+from bot.chart import conversion_label, render_chart, shorten, subtitle
 from commands.digest.report import (
     Conversion,
     Digest,
@@ -19,6 +19,7 @@ from commands.digest.report import (
     StageTotal,
     Total,
 )
+from commands.formats import period_label
 from commands.pipeline.stages import Stage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

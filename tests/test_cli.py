@@ -35,7 +35,7 @@ def test_json_is_the_digest_computation(
 def test_text_reads_like_the_digest(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["digest", "--team", "T1"]) == 0
     text = capsys.readouterr().out
-    assert "Meeting booked: 1 deals, 5,000" in text and "Forecast:" in text
+    assert "Meeting booked: 1 deal, 5,000" in text and "Forecast:" in text
 
 
 def test_ambiguous_workspace_and_bad_zone_are_clear_errors(

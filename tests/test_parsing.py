@@ -22,11 +22,11 @@ from bot.slash_grammar import (
 )
 from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_amount, format_deal_id
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
+from commands.formats import format_amount, format_deal_id
 
 LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
 MAX_URL = "https://example.com/" + "a" * (2_000 - len("https://example.com/"))

@@ -11,10 +11,10 @@ from bot.mrkdwn import link
 from bot.slash_grammar import DealCommand, PipelineCommand, ShowDeal, parse_advance, parse_deal, parse_pipeline
 from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_amount
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
+from commands.formats import format_amount
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
     COMPANY_LIMIT,

@@ -72,4 +72,4 @@ def test_two_workspaces_never_see_each_others_deals(bot: RunningBot) -> None:
     with bot.services.sessions() as session:
         assert session.exec(select(MoveRequest)).one().status == "pending"
     board_two = bot.command("/pipeline", "", team_id="T2").json()
-    assert "1 open deals" in board_two["text"]
+    assert "1 open deal " in board_two["text"]

@@ -297,7 +297,7 @@ def test_deal_show_lists_stage_history_and_evidence(bot: RunningBot) -> None:
     bot.slack.wait_for(lambda: move_row(bot).status == "approved")
     response = bot.command("/deal", "show 1")
     lines = [line for text in mrkdwn_texts(response.json()) for line in text.split("\n")]
-    assert "Stage: Needs confirmed" in lines
+    assert "*Stage:* Needs confirmed" in lines
     text = json.dumps(response.json(), ensure_ascii=False)
     assert "<@U_REP>" in text and "50,000" in text and "Acme Corp" in text
     assert "https://mail.example.com/m/1" in text

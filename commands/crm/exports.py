@@ -22,6 +22,7 @@ import yaml
 
 from commands import text_rules
 from commands.errors import CommandError
+from commands.formats import clip, plural
 from commands.pipeline.stages import Pipeline
 
 FORMATS = ("ours", "hubspot", "pipedrive")
@@ -36,6 +37,8 @@ MAX_VALUE_CENTS = 10**13
 
 MEMBER_ID = re.compile(r"[UW][A-Z0-9]{5,20}")
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{5,20}")
+SHOWN_LIMIT = 60
+"""How much of a value a problem quotes."""
 DATE_HINT = "use ISO 8601: 2026-03-04 or 2026-03-04T10:15:00+01:00"
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d")
@@ -49,7 +52,7 @@ class ImportRefused(CommandError):
     """The file cannot be imported as it is; `problems` holds one line per problem, each with its line number."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        count = plural(len(problems), "problem")
         super().__init__(f"{source}: refused, nothing was imported ({count}):\n" + "\n".join(problems))
         self.problems = tuple(problems)
 
@@ -276,10 +279,10 @@ class _Row:
             return None
         at, trouble = _parse_when(value, naive_is_utc=self._naive_is_utc)
         if at is None:
-            self.problem(f"'{column}' is '{_shown(value)}', {trouble}")
+            self.problem(f"'{column}' is '{clip(value, SHOWN_LIMIT)}', {trouble}")
             return None
         if at > self._now:
-            self.problem(f"'{column}' is '{_shown(value)}', in the future")
+            self.problem(f"'{column}' is '{clip(value, SHOWN_LIMIT)}', in the future")
             return None
         return at
 
@@ -289,13 +292,13 @@ class _Row:
             return None
         cents, trouble = _parse_amount(value)
         if cents is None:
-            self.problem(f"'{column}' is '{_shown(value)}', {trouble}")
+            self.problem(f"'{column}' is '{clip(value, SHOWN_LIMIT)}', {trouble}")
         return cents
 
     def slack_id(self, column: str, pattern: re.Pattern[str], example: str) -> str | None:
         value = self._cells.get(_folded(column), "")
         if value and not pattern.fullmatch(value):
-            self.problem(f"'{column}' is '{_shown(value)}', not a Slack id like {example}")
+            self.problem(f"'{column}' is '{clip(value, SHOWN_LIMIT)}', not a Slack id like {example}")
             return None
         return value or None
 
@@ -520,7 +523,7 @@ class _PipedriveReader(_Reader):
         changed_at = row.when("Deal - Last stage change")
         status = (row.text("Deal - Status", limit=20, required=True) or "").lower()
         if status and status not in ("open", "won", "lost"):
-            row.problem(f"'Deal - Status' is '{_shown(status)}', not open, won or lost")
+            row.problem(f"'Deal - Status' is '{clip(status, SHOWN_LIMIT)}', not open, won or lost")
         label = row.text("Deal - Stage", limit=MAX_NAME_LENGTH, required=True) or ""
         stage = _mapped_stage(row, self.stage_map, label, "Deal - Stage") if label else None
         if stage == LOST:
@@ -568,7 +571,9 @@ class _PipedriveReader(_Reader):
 def _mapped_stage(row: _Row, stage_map: StageMap, label: str, column: str) -> str | None:
     key = stage_map.stage_for(label)
     if key is None:
-        row.problem(f"'{column}': the stage '{_shown(label)}' is not in {stage_map.name}: add it under `stages:`")
+        row.problem(
+            f"'{column}': the stage '{clip(label, SHOWN_LIMIT)}' is not in {stage_map.name}: add it under `stages:`"
+        )
     return key
 
 
@@ -576,7 +581,7 @@ def _mapped_owner(row: _Row, stage_map: StageMap, column: str) -> str | None:
     name = row.text(column, limit=MAX_NAME_LENGTH) or ""
     owner = stage_map.owner_for(name)
     if owner is None:
-        who = f"the owner '{_shown(name)}' is not" if name else "the owner is empty and no default_owner is"
+        who = f"the owner '{clip(name, SHOWN_LIMIT)}' is not" if name else "the owner is empty and no default_owner is"
         row.problem(f"'{column}': {who} in {stage_map.name}: add it under `owners:` or set `default_owner:`")
     return owner
 
@@ -657,10 +662,6 @@ def _optional_id(raw: Any, field_name: str, pattern: re.Pattern[str], example: s
 
 def _folded(text: str) -> str:
     return " ".join(text.split()).casefold()
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _iso(at: datetime) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from commands.crm.exports import ImportedDeal
-from commands.deals.formats import format_deal_id
 from commands.errors import CommandError
+from commands.formats import format_deal_id, plural
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import import_queries, queries, spells
@@ -49,7 +49,7 @@ class ImportSummary:
     def text(self, pipeline: Pipeline) -> str:
         would = "would be " if self.dry_run else ""
         lines = [
-            f"{self.source} into {self.team_id}: {self.imported} deal{'s' if self.imported != 1 else ''} "
+            f"{self.source} into {self.team_id}: {plural(self.imported, 'deal')} "
             f"{would}imported, {self.already_imported} skipped as already imported."
         ]
         if self.first_number is not None and self.last_number is not None:

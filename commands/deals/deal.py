@@ -6,7 +6,6 @@ from typing import Literal
 from sqlmodel import Session
 
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_deal_id
 from commands.deals.history import record
 from commands.deals.managers import is_manager
 from commands.deals.results import (
@@ -19,6 +18,7 @@ from commands.deals.results import (
     evidence_to_json,
 )
 from commands.errors import CommandError
+from commands.formats import format_deal_id
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries

@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from commands.deals.deal import find_deal, require_owner_or_manager
 from commands.deals.evidence import Evidence
-from commands.deals.formats import format_deal_id
 from commands.deals.history import record
 from commands.deals.managers import require_manager
 from commands.deals.results import (
@@ -29,6 +28,7 @@ from commands.deals.results import (
     evidence_to_json,
 )
 from commands.errors import CommandError
+from commands.formats import format_deal_id
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.pipeline.stages import Stage
 from commands.services import Actor, Services

@@ -2,11 +2,10 @@
 
 from collections.abc import Callable
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
-from commands.deals.formats import format_amount, format_deal_id
 from commands.digest.estimators import THIN_SPELLS
 from commands.digest.report import Conversion, Digest, Listing
+from commands.formats import format_amount, format_deal_id, period_label, plural, rate
 
 T = TypeVar("T")
 
@@ -16,7 +15,7 @@ def _money(cents: int | None) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+    return rate(value, unknown="-")
 
 
 def _listed(title: str, listing: Listing[T], line: Callable[[T], str]) -> list[str]:
@@ -26,14 +25,12 @@ def _listed(title: str, listing: Listing[T], line: Callable[[T], str]) -> list[s
 
 
 def digest_text(digest: Digest) -> str:
-    zone = ZoneInfo(digest.period.tz)
-    start, end = digest.period.start.astimezone(zone), digest.period.end.astimezone(zone)
     lines = [
-        f"Pipeline digest {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} ({digest.period.tz})",
+        f"Pipeline digest, {period_label(digest.period, with_zone=True)}",
         "",
         "Where deals are:",
     ]
-    lines += [f"  {t.stage.name}: {t.deals} deals, {_money(t.value_cents)}" for t in digest.by_stage]
+    lines += [f"  {t.stage.name}: {plural(t.deals, 'deal')}, {_money(t.value_cents)}" for t in digest.by_stage]
     lines.append(
         f"  Won this period: {digest.won_in_period.deals} ({_money(digest.won_in_period.value_cents)}); "
         f"lost: {digest.lost_in_period.deals} ({_money(digest.lost_in_period.value_cents)})"
@@ -70,7 +67,7 @@ def digest_text(digest: Digest) -> str:
         "Stalled",
         digest.stalled,
         lambda s: (
-            f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {s.days_in_stage} days "
+            f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {plural(s.days_in_stage, 'day')} "
             f"(limit {s.stall_after_days}), owner {s.owner_id}"
         ),
     )
@@ -82,7 +79,7 @@ def digest_text(digest: Digest) -> str:
 def conversion_lines(digest: Digest) -> list[str]:
     lines = [
         "",
-        f"Stage conversion: deals that entered each stage in the last {digest.window_days} days "
+        f"Stage conversion: deals that entered each stage in the last {plural(digest.window_days, 'day')} "
         "(the window before in brackets):",
     ]
     thin = []
@@ -118,7 +115,7 @@ def forecast_lines(digest: Digest) -> list[str]:
         f"Forecast: about {forecast.expected_wins:.1f} wins (80% likely {forecast.wins_low} to {forecast.wins_high}) "
         f"worth {_money(forecast.expected_value_cents)} from {plural(forecast.open_deals, 'open deal')}; "
         f"about {forecast.soon_wins:.1f} of them ({_money(forecast.soon_value_cents)}) "
-        f"within {forecast.soon_days} days.",
+        f"within {plural(forecast.soon_days, 'day')}.",
     ]
     for stage in forecast.stages:
         if not stage.open_deals:
@@ -132,13 +129,9 @@ def forecast_lines(digest: Digest) -> list[str]:
     return lines
 
 
-def median_words(conversion: Conversion) -> str:
+def median_words(conversion: Conversion, *, unknown: str = "-") -> str:
     if conversion.median_days is not None:
         return f"median {conversion.median_days:.1f} days"
     if conversion.entered - conversion.skipped > 0:
         return f"median over {conversion.watched_days:.0f} days (fewer than half have left)"
-    return "median -"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+    return f"median {unknown}"
