@@ -2,7 +2,9 @@
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, InputBlock, PlainTextInputElement
+from slack_sdk.models.views import View
 
 from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
@@ -49,8 +51,6 @@ REJECT_VIEW = "move_reject_reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 HOME_MOVES_WITH_BUTTONS = 15
-
-Block = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -340,36 +340,34 @@ def guide(*usages: str) -> Message:
     )
 
 
-def reject_modal(move: MoveSummary, *, channel_id: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": REJECT_VIEW,
-        "private_metadata": json.dumps({"move_id": move.id, "channel_id": channel_id}),
-        "title": plain("Reject move", 24),
-        "submit": plain("Reject", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
+def reject_modal(move: MoveSummary, *, channel_id: str) -> View:
+    return View(
+        type="modal",
+        callback_id=REJECT_VIEW,
+        private_metadata=json.dumps({"move_id": move.id, "channel_id": channel_id}),
+        title=plain("Reject move", 24),
+        submit=plain("Reject", 24),
+        close=plain("Cancel", 24),
+        blocks=[
             section(
                 f"Reject moving *{format_deal_id(move.deal_number)}* to *{escape(move.to_stage.name)}*? "
                 "The reason is posted in the deal's thread."
             ),
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "label": plain("Reason", 2000),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_INPUT,
-                    "multiline": True,
-                    "max_length": REASON_LIMIT,
-                    "placeholder": plain("What evidence of the buyer's action is missing?", 150),
-                },
-            },
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label=plain("Reason", 2000),
+                element=PlainTextInputElement(
+                    action_id=REASON_INPUT,
+                    multiline=True,
+                    max_length=REASON_LIMIT,
+                    placeholder=plain("What evidence of the buyer's action is missing?", 150),
+                ),
+            ),
         ],
-    }
+    )
 
 
-def home_view(overview: HomeOverview, *, notice: str | None = None) -> dict[str, Any]:
+def home_view(overview: HomeOverview, *, notice: str | None = None) -> View:
     """The Home tab: a notice (e.g. why a click was refused), the person's deals, and for a manager every
     waiting move with its buttons, so a move whose deal has no thread can still be decided."""
     blocks: list[Block] = [section(notice), divider()] if notice else []
@@ -386,7 +384,7 @@ def home_view(overview: HomeOverview, *, notice: str | None = None) -> dict[str,
         if rest:
             blocks.append(context("Decide these after the ones above:"))
             blocks.extend(packed_sections(rest, max_blocks=VIEW_BLOCK_LIMIT - len(blocks)))
-    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
+    return View(type="home", blocks=blocks[:VIEW_BLOCK_LIMIT])
 
 
 def _waiting_text(waiting: WaitingMove) -> str:
@@ -403,26 +401,20 @@ def _waiting_text(waiting: WaitingMove) -> str:
     )
 
 
-def _decision_buttons(move_id: int, *, block_id: str | None) -> Block:
+def _decision_buttons(move_id: int, *, block_id: str | None) -> ActionsBlock:
     """Approve, Reject and Ask for evidence: the same actions in a thread and on the Home tab."""
-    buttons: Block = {
-        "type": "actions",
-        "elements": [
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
             _button("Approve", APPROVE_ACTION, move_id, style="primary"),
             _button("Reject", REJECT_ACTION, move_id, style="danger"),
             _button("Ask for evidence", ASK_EVIDENCE_ACTION, move_id),
         ],
-    }
-    if block_id:
-        buttons["block_id"] = block_id
-    return buttons
+    )
 
 
-def _button(text: str, action_id: str, move_id: int, *, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": str(move_id)}
-    if style:
-        button["style"] = style
-    return button
+def _button(text: str, action_id: str, move_id: int, *, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=plain(text, 75), action_id=action_id, value=str(move_id), style=style)
 
 
 def _move_text(move: MoveSummary, deal: DealSummary) -> str:

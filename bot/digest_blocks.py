@@ -3,7 +3,9 @@ Block Kit's limits (50 blocks, 3,000 characters a section) whatever the pipeline
 
 from collections.abc import Mapping
 
-from bot.blocks import Block, Message
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import Message
 from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_TEXT_LIMIT,

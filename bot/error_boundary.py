@@ -14,21 +14,23 @@ Anything else is a bug: logged with its stack, and the person is told something 
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 
 from bot import blocks
 from bot.listeners.payload import actor_of, at, slack_id, text_at
-from bot.mrkdwn import clip, escape
+from bot.mrkdwn import escape
 from bot.request_log import describe_bolt
 from bot.threads import DealThreads
 from commands.deals.moves import AlreadyDecided
 from commands.errors import CommandError, SalesbotError, explained
+from commands.formats import clip
 from commands.services import Actor, Services
 
 logger = logging.getLogger("salesbot.requests")
@@ -132,7 +134,7 @@ def _first_input(view_blocks: Any) -> str | None:
 
 
 def _reply(
-    response: BoltResponse | None, text: str, message_blocks: list[Any] | None = None, *, json_body: bool = False
+    response: BoltResponse | None, text: str, message_blocks: Sequence[Block] | None = None, *, json_body: bool = False
 ) -> BoltResponse | None:
     """A 200 answer to Slack, or None when the listener had acknowledged already (Slack has its answer)."""
     if response is None:
@@ -140,6 +142,6 @@ def _reply(
     if json_body:
         return BoltResponse(status=200, body=text, headers={"content-type": "application/json;charset=utf-8"})
     if message_blocks:
-        body = json.dumps({"text": text, "blocks": message_blocks})
+        body = json.dumps({"text": text, "blocks": [block.to_dict() for block in message_blocks]})
         return BoltResponse(status=200, body=body, headers={"content-type": "application/json;charset=utf-8"})
     return BoltResponse(status=200, body=text)

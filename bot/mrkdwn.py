@@ -1,6 +1,17 @@
-"""Safe pieces of Slack mrkdwn: escaped user text, links, mentions, dates, and size limits."""
+"""Safe pieces of Slack mrkdwn (escaped user text, links, mentions, dates) and the Block Kit blocks that hold
+them, cut to Slack's size limits."""
 
 from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from commands.crm.import_deals import IMPORT_ACTOR
 from commands.deals.evidence import Evidence
@@ -62,32 +73,32 @@ def clip_mrkdwn(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, object]:
-    return {"type": "plain_text", "text": clip(remove_invisible(text), limit), "emoji": True}
+def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> PlainTextObject:
+    return PlainTextObject(text=clip(remove_invisible(text), limit), emoji=True)
 
 
-def section(text: str) -> dict[str, object]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT_LIMIT)}}
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip_mrkdwn(text, SECTION_TEXT_LIMIT)))
 
 
-def context(text: str) -> dict[str, object]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT_LIMIT)}]}
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip_mrkdwn(text, SECTION_TEXT_LIMIT))])
 
 
-def header(text: str) -> dict[str, object]:
-    return {"type": "header", "text": plain(text, HEADER_TEXT_LIMIT)}
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=plain(text, HEADER_TEXT_LIMIT))
 
 
-def divider() -> dict[str, object]:
-    return {"type": "divider"}
+def divider() -> DividerBlock:
+    return DividerBlock()
 
 
-def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} more") -> list[dict[str, object]]:
+def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} more") -> list[Block]:
     """Pack lines into as few sections as fit Slack's text limit, within `max_blocks` blocks.
 
     Lines that do not fit are dropped from the end and counted in a closing "and N more".
     """
-    blocks: list[dict[str, object]] = []
+    blocks: list[Block] = []
     current: list[str] = []
     for index, line in enumerate(lines):
         line = clip_mrkdwn(line, SECTION_TEXT_LIMIT)

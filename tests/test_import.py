@@ -441,7 +441,7 @@ def test_an_imported_deal_marked_lost_first_gets_its_card_and_the_loss_in_its_th
 def test_history_names_the_import_not_a_user(services: Services, clock: Clock) -> None:
     run_import(services, example_deals(default_channel="C0999OTHER"))
     message = deal_detail(show_deal(services, Actor(TEAM, REP), number=1))
-    text = all_text({"text": message.text, "blocks": message.blocks})
+    text = all_text({"text": message.text, "blocks": [block.to_dict() for block in message.blocks]})
     assert "the import created it at Meeting booked" in text and "the import approved the move" in text
     assert "Imported from CSV deals.csv" in text
     assert "<@import>" not in text

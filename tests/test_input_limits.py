@@ -310,7 +310,7 @@ def test_links_never_show_another_host_or_hidden_characters(evidence: Evidence, 
 
 def test_shown_text_drops_bidi_controls_even_from_old_rows() -> None:
     assert escape("a\u202eb<c") == "ab&lt;c"
-    assert plain("x\u2066y")["text"] == "xy"
+    assert plain("x\u2066y").text == "xy"
     assert escape("👩\u200d💻") == "👩\u200d💻"  # a joiner inside an emoji stays
 
 
