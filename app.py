@@ -371,7 +371,7 @@ class StoppableWSGIServer(ThreadingWSGIServer):
 
 
 class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # bolt's middleware logs each request
+    def log_message(self, format: str, *args: object) -> None:  # bot/request_log.py logs each Slack request
         pass
 
 

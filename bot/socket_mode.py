@@ -19,8 +19,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.http import HEALTH_PATH
-from bot.request_log import StartResponse, Wsgi, dispatch_logged
+from bot.http import HEALTH_PATH, StartResponse, Wsgi
+from bot.request_log import dispatch_logged
 
 logger = logging.getLogger(__name__)
 
