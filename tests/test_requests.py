@@ -21,6 +21,7 @@ from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION
+from bot.http import MAX_BODY_BYTES
 from commands.inbox.events import first_delivery
 from commands.inbox.requests import first_time
 from commands.services import Services
@@ -89,6 +90,15 @@ def test_a_body_that_is_not_utf8_is_401_even_with_a_correct_hmac(bot: RunningBot
     headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
     assert bot.sender.post(body, sign=False, headers=headers).status == 401
     assert bot.sender.post(body, sign=False).status == 401
+
+
+def test_a_body_over_the_limit_is_413_before_its_signature_is_checked(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert bot.sender.post(b"x" * (MAX_BODY_BYTES + 1), sign=False).status == 413
+    assert bot.sender.post(b"x" * MAX_BODY_BYTES, sign=False).status == 401
+    assert tracebacks(caplog) == []
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,17 @@ def test_each_request_is_logged_once_with_its_outcome(bot: RunningBot, caplog: p
     assert not any("Logged deal" in line for line in lines)  # no typed text in request logs
 
 
+def test_a_request_refused_before_bolt_reads_it_is_logged_once_without_what_its_body_claims(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="salesbot.requests")
+    forged = slash_command("/deal", "new Forged", user_id=MANAGER)
+    bot.sender.post(forged, headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    lines = [r.getMessage() for r in caplog.records if r.name == "salesbot.requests"]
+    assert len(lines) == 1
+    assert "request kind=- team=- user=- what=- status=401 outcome=error ms=" in lines[0]
+
+
 def test_secrets_never_reach_the_logs(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     bot.command("/deal", "new Secretive deal")
