@@ -43,6 +43,7 @@ from commands.formats import clip, duration, format_deal_id, plural
 from commands.pipeline.board import Board
 from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import REASON_LIMIT
+from storage.models import EventKind, MoveStatus
 
 APPROVE_ACTION = "move_approve"
 REJECT_ACTION = "move_reject"
@@ -171,7 +172,7 @@ def move_confirmation(requested: MoveRequested) -> Message:
 
 def decision_reply(decision: Decision) -> Message:
     move, deal = decision.move, decision.deal
-    if move.status == "approved":
+    if move.status == MoveStatus.APPROVED:
         text = (
             f"{mention(move.requested_by)} {mention(move.decided_by or '')} approved your move: "
             f"{deal_title(deal)} is now at *{escape(deal.stage.name)}*."
@@ -220,7 +221,7 @@ def moved_back_confirmation(moved: MovedBack) -> Message:
 
 def already_decided(error: AlreadyDecided) -> str:
     move = error.move
-    if move.status == "cancelled" and move.decided_by:
+    if move.status == MoveStatus.CANCELLED and move.decided_by:
         return (
             f"Nothing changed: {format_deal_id(move.deal_number)} was marked lost by {mention(move.decided_by)}, "
             "so this move was cancelled."
@@ -443,23 +444,23 @@ def _move_body(move: MoveSummary, deal: DealSummary) -> list[Block]:
 def _outcome_line(move: MoveSummary) -> str:
     when = date(move.decided_at) if move.decided_at else ""
     who = mention(move.decided_by) if move.decided_by else "someone"
-    if move.status == "approved":
+    if move.status == MoveStatus.APPROVED:
         return f":white_check_mark: Approved by {who} {when}"
-    if move.status == "rejected":
+    if move.status == MoveStatus.REJECTED:
         return f":x: Rejected by {who} {when}: {escape(move.decision_reason or '')}"
-    if move.status == "cancelled":
+    if move.status == MoveStatus.CANCELLED:
         return f":heavy_multiplication_x: Cancelled by {who} {when}: {escape(move.decision_reason or '')}"
     return ":hourglass: Waiting for a manager"
 
 
 _EVENT_VERBS = {
-    "created": "created it at",
-    "requested": "asked to move it",
-    "approved": "approved the move",
-    "rejected": "rejected the move",
-    "evidence_asked": "asked for evidence for the move",
-    "lost": "marked it lost at",
-    "moved_back": "moved it back",
+    EventKind.CREATED: "created it at",
+    EventKind.REQUESTED: "asked to move it",
+    EventKind.APPROVED: "approved the move",
+    EventKind.REJECTED: "rejected the move",
+    EventKind.EVIDENCE_ASKED: "asked for evidence for the move",
+    EventKind.LOST: "marked it lost at",
+    EventKind.MOVED_BACK: "moved it back",
     "edited": "edited it",
 }
 

@@ -28,6 +28,7 @@ from commands.deals.results import (
 from commands.outbox.announcements import CardOwed, Subject
 from commands.pipeline.stages import Stage
 from commands.services import Services
+from storage.models import MoveStatus
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class DealThreads:
         move = requested.move
         if move.message_ts is not None:
             return
-        if move.status == "pending":
+        if move.status == MoveStatus.PENDING:
             message_ts = self.reply(requested.deal, blocks.move_request(requested))
         else:
             message_ts = self.reply(requested.deal, blocks.move_outcome(move, requested.deal))
@@ -118,7 +119,7 @@ class DealThreads:
     def show_decision(self, decision: Decision) -> None:
         self.show_outcome(decision.move, decision.deal)
         self.reply(decision.deal, blocks.decision_reply(decision))
-        if decision.move.status == "approved":
+        if decision.move.status == MoveStatus.APPROVED:
             self.refresh_card(decision.deal)
 
     def tell(self, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:

@@ -6,10 +6,12 @@ from datetime import datetime
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import Announcement, Deal
+from storage.models import Announcement, AnnouncementKind, Deal
 
 
-def owe(session: Session, *, team_id: str, deal_id: int, kind: str, subject_id: int, now: datetime) -> None:
+def owe(
+    session: Session, *, team_id: str, deal_id: int, kind: AnnouncementKind, subject_id: int, now: datetime
+) -> None:
     session.add(
         Announcement(
             team_id=team_id, deal_id=deal_id, kind=kind, subject_id=subject_id, created_at=now, next_attempt_at=now

@@ -18,6 +18,44 @@ CRM_ID_LENGTH = 64
 REQUEST_KEY_LENGTH = 128
 
 
+class DealStatus(StrEnum):
+    """A deal is open until it is lost; a won deal stays open in the won stage (and the stages after it)."""
+
+    OPEN = "open"
+    LOST = "lost"
+
+
+class MoveStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    """The deal was lost while the move waited."""
+
+
+class EventKind(StrEnum):
+    """What a deal's history records (`DealEvent.kind`)."""
+
+    CREATED = "created"
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EVIDENCE_ASKED = "evidence_asked"
+    MOVED_BACK = "moved_back"
+    LOST = "lost"
+
+
+class AnnouncementKind(StrEnum):
+    """What a deal's thread is owed a post about (`Announcement.kind`)."""
+
+    CARD = "card"
+    MOVE_REQUESTED = "move_requested"
+    MOVE_DECIDED = "move_decided"
+    EVIDENCE_ASKED = "evidence_asked"
+    LOST = "lost"
+    MOVED_BACK = "moved_back"
+
+
 class Deal(SQLModel, table=True):
     """A deal's current state. Each change to it is also written as a `DealEvent`."""
 
@@ -35,7 +73,7 @@ class Deal(SQLModel, table=True):
     value_cents: int | None = Field(default=None, sa_type=BigInteger)
     company: str | None = Field(default=None, sa_type=Text)
     stage_key: str = Field(max_length=STAGE_KEY_LENGTH)
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default=DealStatus.OPEN, max_length=16)
     lost_reason: str | None = Field(default=None, sa_type=Text)
     channel_id: str = Field(max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
@@ -96,7 +134,7 @@ class MoveRequest(SQLModel, table=True):
     to_stage: str = Field(max_length=STAGE_KEY_LENGTH)
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     note: str | None = Field(default=None, sa_type=Text)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=MoveStatus.PENDING, max_length=16)
     decided_by: str | None = Field(default=None, max_length=USER_ID_LENGTH)
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, sa_type=Text)

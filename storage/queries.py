@@ -11,7 +11,18 @@ from sqlalchemy import delete, func, text, update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_for
-from storage.models import Announcement, Deal, DealEvent, DealSequence, HandledEvent, Manager, MoveRequest
+from storage.models import (
+    Announcement,
+    AnnouncementKind,
+    Deal,
+    DealEvent,
+    DealSequence,
+    DealStatus,
+    HandledEvent,
+    Manager,
+    MoveRequest,
+    MoveStatus,
+)
 
 
 def next_deal_number(session: Session, *, team_id: str) -> int:
@@ -80,7 +91,7 @@ def list_deals(
     team_id: str,
     owner_id: str | None = None,
     stage_key: str | None = None,
-    status: str | None = "open",
+    status: DealStatus | None = DealStatus.OPEN,
     limit: int = 200,
 ) -> Sequence[Deal]:
     statement = select(Deal).where(Deal.team_id == team_id)
@@ -94,7 +105,7 @@ def list_deals(
 
 
 def count_deals(session: Session, *, team_id: str, owner_id: str | None = None, stage_key: str | None = None) -> int:
-    statement = select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "open")
+    statement = select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == DealStatus.OPEN)
     if owner_id is not None:
         statement = statement.where(Deal.owner_id == owner_id)
     if stage_key is not None:
@@ -113,7 +124,7 @@ def pending_move(session: Session, *, team_id: str, deal_id: int) -> MoveRequest
         select(MoveRequest).where(
             MoveRequest.team_id == team_id,
             MoveRequest.deal_id == deal_id,
-            MoveRequest.status == "pending",
+            MoveRequest.status == MoveStatus.PENDING,
         )
     ).first()
 
@@ -125,7 +136,7 @@ def get_move(session: Session, *, team_id: str, move_id: int) -> MoveRequest | N
 def pending_moves(session: Session, *, team_id: str) -> Sequence[MoveRequest]:
     return session.exec(
         select(MoveRequest)
-        .where(MoveRequest.team_id == team_id, MoveRequest.status == "pending")
+        .where(MoveRequest.team_id == team_id, MoveRequest.status == MoveStatus.PENDING)
         .order_by(col(MoveRequest.requested_at))
     ).all()
 
@@ -150,7 +161,7 @@ def claim_decision(
         .where(
             col(MoveRequest.team_id) == team_id,
             col(MoveRequest.id) == move_id,
-            col(MoveRequest.status) == "pending",
+            col(MoveRequest.status) == MoveStatus.PENDING,
         )
         .values(status=status, decided_by=decided_by, decided_at=decided_at, decision_reason=reason)
     )
@@ -214,7 +225,7 @@ class StageTotal:
 def open_stage_totals(session: Session, *, team_id: str) -> dict[str, StageTotal]:
     rows = session.exec(
         select(col(Deal.stage_key), func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
-        .where(Deal.team_id == team_id, Deal.status == "open")
+        .where(Deal.team_id == team_id, Deal.status == DealStatus.OPEN)
         .group_by(Deal.stage_key)
     ).all()
     return {key: StageTotal(key, int(count), int(value or 0)) for key, count, value in rows}
@@ -222,7 +233,7 @@ def open_stage_totals(session: Session, *, team_id: str) -> dict[str, StageTotal
 
 def count_lost(session: Session, *, team_id: str) -> int:
     return session.exec(
-        select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == "lost")
+        select(func.count()).select_from(Deal).where(Deal.team_id == team_id, Deal.status == DealStatus.LOST)
     ).one()
 
 
@@ -243,7 +254,7 @@ def remember_event(session: Session, *, team_id: str, event_id: str, at: datetim
     return inserted is not None
 
 
-def ever_owed(session: Session, *, team_id: str, deal_id: int, kind: str) -> bool:
+def ever_owed(session: Session, *, team_id: str, deal_id: int, kind: AnnouncementKind) -> bool:
     """Whether the deal's thread was ever owed a post of this kind (delivered or not)."""
     return (
         session.exec(

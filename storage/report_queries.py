@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import any_, func, or_, select
 from sqlmodel import Session, col
 
-from storage.models import Deal, DealEvent, MoveRequest
+from storage.models import Deal, DealEvent, EventKind, MoveRequest
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def lost_in_period(session: Session, *, team_id: str, start: datetime, end: date
     """Deals lost in [start, end) (each once, however often), and their value."""
     lost = select(col(DealEvent.deal_id)).where(
         col(DealEvent.team_id) == team_id,
-        col(DealEvent.kind) == "lost",
+        col(DealEvent.kind) == EventKind.LOST,
         col(DealEvent.at) >= start,
         col(DealEvent.at) < end,
     )

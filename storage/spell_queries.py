@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from storage.models import Deal, SpellEnd, StageSpell
+from storage.models import Deal, EventKind, SpellEnd, StageSpell
 
 ROWS_PER_FETCH = 2_000
 """Grouped rows fetched at a time from the longer results, so they are never all held twice."""
@@ -140,7 +140,7 @@ def close_times(
         .where(
             col(won.team_id) == team_id,
             col(won.stage_key) == won_key,
-            col(won.entered_via) == "approved",
+            col(won.entered_via) == EventKind.APPROVED,
             col(won.entered_at) >= _moment(start),
             col(won.entered_at) < _moment(end),
             col(earlier.stage_key).in_(stage_keys),
@@ -163,7 +163,7 @@ def won_in_period(session: Session, *, team_id: str, won_key: str, start: dateti
         .where(
             col(StageSpell.team_id) == team_id,
             col(StageSpell.stage_key) == won_key,
-            col(StageSpell.entered_via) == "approved",
+            col(StageSpell.entered_via) == EventKind.APPROVED,
             col(StageSpell.entered_at) >= _moment(start),
             col(StageSpell.entered_at) < _moment(end),
         )

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session, col
 
-from storage.models import Deal, DealEvent, SpellEnd, StageSpell
+from storage.models import Deal, DealEvent, EventKind, SpellEnd, StageSpell
 
-STAGE_CHANGES = ("created", "approved", "moved_back", "lost")
+STAGE_CHANGES = (EventKind.CREATED, EventKind.APPROVED, EventKind.MOVED_BACK, EventKind.LOST)
 REBUILD_BATCH_DEALS = 2_000
 
 
@@ -47,22 +47,29 @@ class Spell:
     ended: SpellEnd = SpellEnd.OPEN
 
 
+_ENDINGS: dict[str, SpellEnd] = {
+    EventKind.APPROVED: SpellEnd.MOVED_ON,
+    EventKind.MOVED_BACK: SpellEnd.MOVED_BACK,
+    EventKind.LOST: SpellEnd.LOST,
+}
+
+
 def step(open_spell: Spell | None, change: Change, stage_keys: Sequence[str]) -> tuple[Spell | None, list[Spell]]:
     """Apply one change: the open spell as it ends (None if nothing was open or it stays open), and the
     spells the change adds (the last of them open, unless the deal was lost)."""
-    if change.kind not in STAGE_CHANGES or (change.kind != "lost" and not change.to_stage):
+    if change.kind not in STAGE_CHANGES or (change.kind != EventKind.LOST and not change.to_stage):
         return None, []
-    ending = {"approved": SpellEnd.MOVED_ON, "moved_back": SpellEnd.MOVED_BACK, "lost": SpellEnd.LOST}.get(change.kind)
+    ending = _ENDINGS.get(change.kind)
     closed = None
     if open_spell is not None and ending is not None:
         closed = replace(open_spell, left_at=change.at, ended=ending)
-    if change.kind == "lost":
+    if change.kind == EventKind.LOST:
         return closed, []
     assert change.to_stage is not None
     added = [
         Spell(key, change.at, change.kind, change.at, SpellEnd.SKIPPED)
         for key in _jumped_over(change.from_stage, change.to_stage, stage_keys)
-        if change.kind == "approved"
+        if change.kind == EventKind.APPROVED
     ]
     added.append(Spell(change.to_stage, change.at, change.kind))
     return closed, added

@@ -22,6 +22,7 @@ from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import import_queries, queries, spells
 from storage.db import read_only
+from storage.models import DealStatus, EventKind
 
 IMPORT_ACTOR = "import"
 """The actor of every imported event: the audit trail says the import did it, not a person."""
@@ -122,17 +123,17 @@ def history_of(deal: ImportedDeal, pipeline: Pipeline, *, note: str) -> _History
     """The events an imported deal's path makes: created at its first stage, a move for each later stage
     it entered (forward: approved, skipping what lies between; backward: moved back), then lost if it was."""
     first_key, _ = deal.entries[0]
-    events: list[dict[str, Any]] = [_event("created", deal.created_at, None, first_key, note)]
+    events: list[dict[str, Any]] = [_event(EventKind.CREATED, deal.created_at, None, first_key, note)]
     current, entered_at = first_key, deal.created_at
     for key, at in deal.entries[1:]:
         if key == current:
             continue
         forward = pipeline.index(key) > pipeline.index(current)
-        kind, move_note = ("approved", None) if forward else ("moved_back", "Imported: moved back")
+        kind, move_note = (EventKind.APPROVED, None) if forward else (EventKind.MOVED_BACK, "Imported: moved back")
         events.append(_event(kind, at, current, key, move_note))
         current, entered_at = key, at
     if deal.lost_at is not None:
-        events.append(_event("lost", deal.lost_at, current, None, deal.lost_reason))
+        events.append(_event(EventKind.LOST, deal.lost_at, current, None, deal.lost_reason))
     return _History(events, current, entered_at)
 
 
@@ -153,7 +154,7 @@ def _write_batch(
             "value_cents": deal.value_cents,
             "company": deal.company,
             "stage_key": history.stage_key,
-            "status": "lost" if deal.lost_at is not None else "open",
+            "status": DealStatus.LOST if deal.lost_at is not None else DealStatus.OPEN,
             "lost_reason": deal.lost_reason,
             "channel_id": deal.channel_id,
             "thread_ts": None,
@@ -184,7 +185,9 @@ def _changes(history: _History) -> Iterator[spells.Change]:
         yield spells.Change(event["kind"], event["at"], event["from_stage"], event["to_stage"])
 
 
-def _event(kind: str, at: datetime, from_stage: str | None, to_stage: str | None, note: str | None) -> dict[str, Any]:
+def _event(
+    kind: EventKind, at: datetime, from_stage: str | None, to_stage: str | None, note: str | None
+) -> dict[str, Any]:
     return {
         "kind": kind,
         "actor_id": IMPORT_ACTOR,

@@ -23,7 +23,7 @@ from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries
 from storage.db import read_only
-from storage.models import Deal
+from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveStatus
 
 LIST_LIMIT = 40
 
@@ -73,12 +73,12 @@ def create_deal(services: Services, actor: Actor, *, channel_id: str, command: N
             deal,
             actor,
             services.pipeline,
-            kind="created",
+            kind=EventKind.CREATED,
             at=now,
             to_stage=first.key,
             evidence=evidence_to_json(command.evidence),
         )
-        owe_announcement(session, deal, kind="card", subject_id=deal.id, at=now)
+        owe_announcement(session, deal, kind=AnnouncementKind.CARD, subject_id=deal.id, at=now)
         return DealSummary.of(deal, services.pipeline)
 
 
@@ -129,7 +129,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         require_owner_or_manager(session, services, actor, deal, doing="mark it lost")
-        if deal.status == "lost":
+        if deal.status == DealStatus.LOST:
             raise CommandError(f"{format_deal_id(deal.number)} is already lost ({deal.lost_reason}).")
         owe_card_of_imported(session, deal, at=now)
         cancelled = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
@@ -139,13 +139,13 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
                 session,
                 team_id=actor.team_id,
                 move_id=cancelled.id,
-                status="cancelled",
+                status=MoveStatus.CANCELLED,
                 decided_by=actor.user_id,
                 decided_at=now,
                 reason="The deal was marked lost.",
             )
             session.refresh(cancelled)
-        deal.status = "lost"
+        deal.status = DealStatus.LOST
         deal.lost_reason = command.reason
         session.add(deal)
         record(
@@ -153,7 +153,7 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost
             deal,
             actor,
             services.pipeline,
-            kind="lost",
+            kind=EventKind.LOST,
             at=now,
             from_stage=deal.stage_key,
             note=command.reason,

@@ -33,7 +33,7 @@ from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.pipeline.stages import Stage
 from commands.services import Actor, Services
 from storage import queries
-from storage.models import Deal, MoveRequest
+from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveRequest, MoveStatus
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class AlreadyDecided(CommandError):
     """A second decision on a move; carries the first one so the reply can say who made it."""
 
     def __init__(self, move: MoveSummary) -> None:
-        if move.status == "cancelled":
+        if move.status == MoveStatus.CANCELLED:
             # Only marking the deal lost cancels a move.
             message = f"{format_deal_id(move.deal_number)} was marked lost, so this move was cancelled."
         else:
@@ -106,7 +106,7 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
             deal,
             actor,
             services.pipeline,
-            kind="requested",
+            kind=EventKind.REQUESTED,
             at=now,
             from_stage=current.key,
             to_stage=target.key,
@@ -114,7 +114,7 @@ def _request_move(services: Services, actor: Actor, command: Advance) -> MoveReq
             note=command.note,
             move_id=move.id,
         )
-        owe_announcement(session, deal, kind="move_requested", subject_id=move.id, at=now)
+        owe_announcement(session, deal, kind=AnnouncementKind.MOVE_REQUESTED, subject_id=move.id, at=now)
         managers = managers_to_ask(session, services, actor)
         return MoveRequested(
             deal=DealSummary.of(deal, pipeline),
@@ -133,7 +133,7 @@ def decide_move(
     with services.sessions.begin() as session:
         move, deal = _lock_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
-        status = "approved" if approve else "rejected"
+        status = MoveStatus.APPROVED if approve else MoveStatus.REJECTED
         claimed = queries.claim_decision(
             session,
             team_id=actor.team_id,
@@ -155,7 +155,7 @@ def decide_move(
             deal,
             actor,
             services.pipeline,
-            kind=status,
+            kind=EventKind.APPROVED if approve else EventKind.REJECTED,
             at=now,
             from_stage=move.from_stage,
             to_stage=move.to_stage,
@@ -163,7 +163,7 @@ def decide_move(
             note=move.decision_reason,
             move_id=move.id,
         )
-        owe_announcement(session, deal, kind="move_decided", subject_id=move_id, at=now)
+        owe_announcement(session, deal, kind=AnnouncementKind.MOVE_DECIDED, subject_id=move_id, at=now)
         session.flush()
         return Decision(
             deal=DealSummary.of(deal, services.pipeline),
@@ -189,7 +189,7 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> Evide
             deal,
             actor,
             services.pipeline,
-            kind="evidence_asked",
+            kind=EventKind.EVIDENCE_ASKED,
             at=now,
             from_stage=move.from_stage,
             to_stage=move.to_stage,
@@ -256,7 +256,7 @@ def _require_evidence(deal: Deal, current: Stage, entered: tuple[Stage, ...], co
 
 
 def _require_open(deal: Deal) -> None:
-    if deal.status == "lost":
+    if deal.status == DealStatus.LOST:
         raise CommandError(f"{format_deal_id(deal.number)} was lost ({deal.lost_reason}). A lost deal does not move.")
 
 
@@ -289,7 +289,7 @@ def _move_back(
         deal,
         actor,
         services.pipeline,
-        kind="moved_back",
+        kind=EventKind.MOVED_BACK,
         at=now,
         from_stage=from_stage.key,
         to_stage=target.key,
@@ -320,7 +320,7 @@ def _lock_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveReques
 
 def _require_may_decide(session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal) -> None:
     require_manager(session, services, actor, doing="approve, reject or question a move")
-    if move.status != "pending":
+    if move.status != MoveStatus.PENDING:
         raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
     if move.requested_by == actor.user_id:
         raise CommandError("You asked for this move, so another manager has to decide it.")

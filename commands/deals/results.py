@@ -6,7 +6,7 @@ from typing import Any
 
 from commands.deals.evidence import Evidence
 from commands.pipeline.stages import Pipeline, Stage
-from storage.models import Deal, DealEvent, MoveRequest
+from storage.models import Deal, DealEvent, DealStatus, MoveRequest
 
 
 def stage_or_placeholder(pipeline: Pipeline, key: str) -> Stage:
@@ -47,7 +47,7 @@ class DealSummary:
 
     @property
     def is_lost(self) -> bool:
-        return self.status == "lost"
+        return self.status == DealStatus.LOST
 
     @classmethod
     def of(cls, deal: Deal, pipeline: Pipeline) -> "DealSummary":

@@ -48,6 +48,7 @@ from commands.services import Services
 from storage import report_queries as reports
 from storage import spell_queries
 from storage.db import read_only
+from storage.models import EventKind
 
 LIST_LIMIT = 10
 DEFAULT_PERIOD_DAYS = 7
@@ -91,15 +92,15 @@ def compute_digest(
         )
         lost = reports.lost_in_period(session, team_id=team_id, start=period.start, end=as_of)
 
-        def events(kind: str) -> tuple[list[reports.EventRow], int]:
+        def events(kind: EventKind) -> tuple[list[reports.EventRow], int]:
             return reports.events_in_period(
                 session, team_id=team_id, kind=kind, start=period.start, end=as_of, limit=LIST_LIMIT
             )
 
-        approved = _moves(pipeline, *events("approved"))
-        rejected = _moves(pipeline, *events("rejected"))
-        new_deals = _deals(pipeline, *events("created"))
-        lost_deals = _deals(pipeline, *events("lost"))
+        approved = _moves(pipeline, *events(EventKind.APPROVED))
+        rejected = _moves(pipeline, *events(EventKind.REJECTED))
+        new_deals = _deals(pipeline, *events(EventKind.CREATED))
+        lost_deals = _deals(pipeline, *events(EventKind.LOST))
         pending_rows, pending_total = reports.pending_older_than(
             session, team_id=team_id, at=as_of, requested_before=as_of - PENDING_AFTER, limit=LIST_LIMIT
         )

@@ -28,7 +28,7 @@ from commands.services import Actor, Services
 from storage import announcement_queries as announcements
 from storage import queries
 from storage.db import read_only
-from storage.models import Announcement, Deal, DealEvent
+from storage.models import Announcement, AnnouncementKind, Deal, DealEvent
 
 logger = logging.getLogger(__name__)
 
@@ -130,15 +130,15 @@ def owed_in_channel(services: Services, *, team_id: str, channel_id: str) -> lis
 def _subject(session: Session, services: Services, row: Announcement, deal: Deal) -> Subject:
     pipeline = services.pipeline
     summary = DealSummary.of(deal, pipeline)
-    if row.kind == "card":
+    if row.kind == AnnouncementKind.CARD:
         created = queries.deal_events(session, team_id=row.team_id, deal_id=row.deal_id)[0]
         missing = summary.stage if not created.evidence and deal.stage_key == pipeline.first().key else None
         return CardOwed(summary, missing)
-    if row.kind in ("move_requested", "move_decided"):
+    if row.kind in (AnnouncementKind.MOVE_REQUESTED, AnnouncementKind.MOVE_DECIDED):
         move = queries.get_move(session, team_id=row.team_id, move_id=row.subject_id)
         assert move is not None
         move_summary = MoveSummary.of(move, deal.number, pipeline)
-        if row.kind == "move_decided":
+        if row.kind == AnnouncementKind.MOVE_DECIDED:
             return Decision(summary, move_summary)
         asker = Actor(row.team_id, move.requested_by)
         return MoveRequested(summary, move_summary, managers_to_ask(session, services, asker))
@@ -146,12 +146,12 @@ def _subject(session: Session, services: Services, row: Announcement, deal: Deal
     assert event is not None
     related = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None
     related_summary = MoveSummary.of(related, deal.number, pipeline) if related else None
-    if row.kind == "evidence_asked":
+    if row.kind == AnnouncementKind.EVIDENCE_ASKED:
         assert related_summary is not None
         return EvidenceAsked(summary, related_summary, event.actor_id)
-    if row.kind == "lost":
+    if row.kind == AnnouncementKind.LOST:
         return MarkedLost(summary, event.actor_id, related_summary)
-    if row.kind == "moved_back":
+    if row.kind == AnnouncementKind.MOVED_BACK:
         at_the_time = replace(summary, stage=stage_or_placeholder(pipeline, event.to_stage or deal.stage_key))
         return MovedBack(
             at_the_time, stage_or_placeholder(pipeline, event.from_stage or ""), event.actor_id, event.note or ""

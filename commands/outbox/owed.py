@@ -5,10 +5,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from storage import announcement_queries, queries
-from storage.models import Deal
+from storage.models import AnnouncementKind, Deal
 
 
-def owe_announcement(session: Session, deal: Deal, *, kind: str, subject_id: int | None, at: datetime) -> None:
+def owe_announcement(
+    session: Session, deal: Deal, *, kind: AnnouncementKind, subject_id: int | None, at: datetime
+) -> None:
     """Owe the deal's thread a post about something other than one event: its card, or a move."""
     assert deal.id is not None and subject_id is not None
     announcement_queries.owe(session, team_id=deal.team_id, deal_id=deal.id, kind=kind, subject_id=subject_id, now=at)
@@ -20,5 +22,5 @@ def owe_card_of_imported(session: Session, deal: Deal, *, at: datetime) -> None:
     assert deal.id is not None
     if deal.thread_ts is not None or deal.crm_id is None:
         return
-    if not queries.ever_owed(session, team_id=deal.team_id, deal_id=deal.id, kind="card"):
-        owe_announcement(session, deal, kind="card", subject_id=deal.id, at=at)
+    if not queries.ever_owed(session, team_id=deal.team_id, deal_id=deal.id, kind=AnnouncementKind.CARD):
+        owe_announcement(session, deal, kind=AnnouncementKind.CARD, subject_id=deal.id, at=at)
