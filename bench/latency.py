@@ -327,7 +327,7 @@ class Spans:
     # what is timed
 
     def watch_app(self) -> None:
-        from slack_bolt import App
+        from slack_bolt import App, BoltResponse
         from slack_bolt.context.ack import Ack
 
         import bot.http
@@ -346,7 +346,7 @@ class Spans:
         original_ack = Ack.__call__
         spans = self
 
-        def ack(self_: Any, *args: Any, **kw: Any) -> Any:
+        def ack(self: Ack, *args: Any, **kw: Any) -> BoltResponse:
             started = getattr(spans._local, "listener_started", None)
             if started is not None:
                 spans.add("listener: start to ack()", time.perf_counter() - started)
@@ -360,7 +360,7 @@ class Spans:
                         spans._stats = pstats.Stats(profile)
                     else:
                         spans._stats.add(profile)
-            return original_ack(self_, *args, **kw)
+            return original_ack(self, *args, **kw)
 
         Ack.__call__ = ack  # type: ignore[method-assign]
 
@@ -662,7 +662,7 @@ class Bench:
 def report(
     cells: list[Cell], arguments: argparse.Namespace, *, database: str, seconds: float, load: float
 ) -> dict[str, Any]:
-    table = []
+    table: list[dict[str, Any]] = []
     for cell in cells:
         ours, bare = ms(cell.ours), ms(cell.bare)
         table.append(

@@ -327,9 +327,9 @@ class Simulation:
             return on / total if total else 0.0
 
         total = 0.0
-        for deal in self.open_at(moment):
-            position = keys.index(deal.stage_key)
-            chance = rate(deal.stage_key, real=True)
+        for open_deal in self.open_at(moment):
+            position = keys.index(open_deal.stage_key)
+            chance = rate(open_deal.stage_key, real=True)
             for later in keys[position + 1 :]:
                 chance *= rate(later, real=False)
             total += chance

@@ -59,7 +59,9 @@ def spell_count(services: Services) -> int:
 
 def deal_id(services: Services, number: int, team_id: str = TEAM) -> int:
     with services.sessions() as session:
-        found = session.execute(select(Deal.id).where(Deal.team_id == team_id, Deal.number == number)).scalar_one()
+        found = session.execute(
+            select(col(Deal.id)).where(col(Deal.team_id) == team_id, col(Deal.number) == number)
+        ).scalar_one()
         assert found is not None
         return found
 
@@ -77,7 +79,7 @@ def test_a_deleted_spell_is_found_and_fixed(history: Services, capsys: pytest.Ca
     hooli = deal_id(history, 5)
     with history.sessions.begin() as session:
         first = session.execute(
-            select(StageSpell.id).where(StageSpell.deal_id == hooli).order_by(col(StageSpell.id)).limit(1)
+            select(col(StageSpell.id)).where(col(StageSpell.deal_id) == hooli).order_by(col(StageSpell.id)).limit(1)
         ).scalar_one()
         session.execute(delete(StageSpell).where(col(StageSpell.id) == first))
     count = spell_count(history)

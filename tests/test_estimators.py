@@ -191,6 +191,7 @@ def test_the_win_chance_is_the_product_of_next_stage_rates() -> None:
     assert estimate.prior == pytest.approx(prior)
     first, second = shrunk(0.6, 100, prior), shrunk(40 / 60, 60, prior)
     second_real = shrunk(0.6, 50, prior)
+    assert first is not None and second is not None
     assert estimate.win_chance(0).probability == pytest.approx(first * second)
     assert estimate.win_chance(1).probability == pytest.approx(second_real)  # a deal sitting there did not skip
     assert [factor.rate.ended for factor in estimate.win_chance(0).factors] == [100, 60]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.announcer import Announcer
 from bot.blocks import APPROVE_ACTION
@@ -41,13 +41,13 @@ def deal(bot: RunningBot, number: int = 1) -> Deal:
 
 def announcements(bot: RunningBot) -> list[tuple[str, str]]:
     with bot.services.sessions() as session:
-        return [(a.kind, a.status) for a in session.exec(select(Announcement).order_by(Announcement.id)).all()]
+        return [(a.kind, a.status) for a in session.exec(select(Announcement).order_by(col(Announcement.id))).all()]
 
 
 def failed_attempts(bot: RunningBot) -> list[tuple[str, str, int]]:
     """Announcements that were tried and put back (pending, with an error), and how often tried."""
     with bot.services.sessions() as session:
-        rows = session.exec(select(Announcement).order_by(Announcement.id)).all()
+        rows = session.exec(select(Announcement).order_by(col(Announcement.id))).all()
         return [(a.kind, a.status, a.attempts) for a in rows if a.last_error]
 
 
@@ -211,7 +211,7 @@ def test_database_outage_gets_a_try_again_message_and_the_app_recovers(slack: Fa
             after = bot.command("/deal", "new After outage")
             assert "Created deal-2" in after.json()["text"]  # no half-written deal-2 from the outage
             with bot.services.sessions() as session:
-                assert [d.name for d in session.exec(select(Deal).order_by(Deal.number)).all()] == [
+                assert [d.name for d in session.exec(select(Deal).order_by(col(Deal.number))).all()] == [
                     "Before outage",
                     "After outage",
                 ]

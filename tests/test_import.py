@@ -18,7 +18,7 @@ from commands.services import Actor, Services
 from storage import spells
 from storage.models import Announcement, Deal, DealEvent, DealSequence, StageSpell
 from tests.conftest import REP, Clock, RunningBot
-from tests.test_slack_flows import CHANNEL, all_text, move_row, request_move, shown
+from tests.test_slack_flows import CHANNEL, all_text, move_row, request_move, shown, ts
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TEAM = "T1"
@@ -147,8 +147,8 @@ def test_the_example_file_becomes_deals_events_and_spells(services: Services) ->
         assert {(e.actor_id, e.team_id) for e in events} == {(IMPORT_ACTOR, TEAM)}
         assert all(e.evidence == [] and e.move_id is None for e in events)
         hooli_spells = session.execute(
-            select(StageSpell.stage_key, StageSpell.ended)
-            .where(StageSpell.deal_id == deals["CRM-1005"].id)
+            select(col(StageSpell.stage_key), col(StageSpell.ended))
+            .where(col(StageSpell.deal_id) == deals["CRM-1005"].id)
             .order_by(col(StageSpell.entered_at), col(StageSpell.id))
         ).all()
     assert [tuple(row) for row in hooli_spells] == [
@@ -416,7 +416,7 @@ def test_an_imported_deal_gets_its_card_when_first_moved(bot: RunningBot) -> Non
     move = move_row(bot)
     card = bot.slack.wait_for(lambda: [m for m in bot.slack.messages if "Imported Acme" in m["text"]])[0]
     assert card["channel"] == CHANNEL and card.get("thread_ts") is None
-    posted = bot.slack.message(CHANNEL, move.message_ts)
+    posted = bot.slack.message(CHANNEL, ts(move.message_ts))
     assert posted is not None and posted["thread_ts"] == card["ts"]
 
     back = bot.command("/advance", "deal-2 to:needs-confirmed note:The buyer's budget owner changed")
@@ -425,7 +425,7 @@ def test_an_imported_deal_gets_its_card_when_first_moved(bot: RunningBot) -> Non
     reply = bot.slack.wait_for(lambda: bot.slack.thread(CHANNEL, card2["ts"]))
     assert "moved" in reply[0]["text"] and "budget owner changed" in reply[0]["text"]
     with bot.services.sessions() as session:
-        cards = session.execute(select(Announcement.deal_id).where(Announcement.kind == "card")).all()
+        cards = session.execute(select(col(Announcement.deal_id)).where(col(Announcement.kind) == "card")).all()
     assert len(cards) == 2  # one card each, not one per move
 
 
@@ -474,7 +474,7 @@ def test_cli_imports_each_format_once(cli: Path, services: Services, capsys: pyt
     assert counts(services) == before
     assert counts(services)["Deal"] == 14
     with services.sessions() as session:
-        notes = session.execute(select(DealEvent.note).where(DealEvent.kind == "created")).scalars().all()
+        notes = session.execute(select(col(DealEvent.note)).where(col(DealEvent.kind) == "created")).scalars().all()
     assert {
         "Imported from HubSpot export hubspot-deals.csv",
         "Imported from Pipedrive export pipedrive-deals.csv",

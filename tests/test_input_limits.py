@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.blocks import APPROVE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_VIEW
 from bot.listeners.payload import slash_ids
@@ -67,7 +67,7 @@ def deal(bot: RunningBot, number: int = 1) -> Deal:
 
 def pending_move(bot: RunningBot) -> MoveRequest:
     with bot.services.sessions() as session:
-        return session.exec(select(MoveRequest).order_by(MoveRequest.id.desc())).first()  # type: ignore[union-attr]
+        return session.exec(select(MoveRequest).order_by(col(MoveRequest.id).desc()).limit(1)).one()
 
 
 def posts_delivered(bot: RunningBot) -> bool:

@@ -10,7 +10,7 @@ SLACK_PACKAGES = ("slack_bolt", "slack_sdk")
 
 
 def imported_modules(path: Path) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
 from commands.deals.evidence import Evidence
@@ -89,8 +89,10 @@ def stored(services: Services, number: int) -> tuple[Deal, list[str], list[MoveR
     """The deal, its event kinds in order, and its moves."""
     with services.sessions() as session:
         deal = session.exec(select(Deal).where(Deal.team_id == TEAM, Deal.number == number)).one()
-        events = session.exec(select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
-        moves = session.exec(select(MoveRequest).where(MoveRequest.deal_id == deal.id).order_by(MoveRequest.id)).all()
+        events = session.exec(select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(col(DealEvent.id))).all()
+        moves = session.exec(
+            select(MoveRequest).where(MoveRequest.deal_id == deal.id).order_by(col(MoveRequest.id))
+        ).all()
         return deal, [event.kind for event in events], list(moves)
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
 from bot.blocks import APPROVE_ACTION
@@ -51,7 +51,7 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 def deal_names(bot: RunningBot) -> list[str]:
     with bot.services.sessions() as session:
-        return [deal.name for deal in session.exec(select(Deal).order_by(Deal.number))]
+        return [deal.name for deal in session.exec(select(Deal).order_by(col(Deal.number)))]
 
 
 # ---------------------------------------------------------------- signatures first

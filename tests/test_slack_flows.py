@@ -4,7 +4,7 @@ import json
 import time
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from storage.models import Deal, DealEvent, MoveRequest
@@ -63,7 +63,13 @@ def deal_row(bot: RunningBot, number: int = 1) -> Deal:
 
 def move_row(bot: RunningBot) -> MoveRequest:
     with bot.services.sessions() as session:
-        return session.exec(select(MoveRequest).order_by(MoveRequest.id.desc())).first()  # type: ignore[union-attr]
+        return session.exec(select(MoveRequest).order_by(col(MoveRequest.id).desc()).limit(1)).one()
+
+
+def ts(value: str | None) -> str:
+    """A message's ts the app stored; a test that reaches for one the app never stored fails here."""
+    assert value is not None, "no Slack ts stored"
+    return value
 
 
 def create_deal(bot: RunningBot, text: str = "Acme renewal value:50k company:Acme Corp") -> Deal:
@@ -76,7 +82,7 @@ def create_deal(bot: RunningBot, text: str = "Acme renewal value:50k company:Acm
 def request_move(bot: RunningBot, text: str = "deal-1 evidence:<https://mail.example.com/m/1|Buyer's reply>") -> Any:
     response = bot.command("/advance", text)
     assert response.status == 200
-    bot.slack.wait_for(lambda: move_row(bot) is not None and move_row(bot).message_ts is not None)
+    bot.slack.wait_for(lambda: move_row(bot).message_ts is not None)
     return response
 
 
@@ -123,7 +129,7 @@ def test_advance_posts_the_move_in_the_thread_and_a_manager_approves_it(bot: Run
     response = request_move(bot)
     assert "Asked to move deal-1" in shown(response) and "Needs confirmed" in shown(response)
     move = move_row(bot)
-    posted = bot.slack.message(CHANNEL, move.message_ts)
+    posted = bot.slack.message(CHANNEL, ts(move.message_ts))
     assert posted is not None and posted.get("thread_ts") == deal.thread_ts
     text = all_text(posted)
     assert "<@U_REP> asks to move" in text
@@ -135,15 +141,18 @@ def test_advance_posts_the_move_in_the_thread_and_a_manager_approves_it(bot: Run
     assert [b["text"]["text"] for b in buttons] == ["Approve", "Reject", "Ask for evidence"]
 
     assert click(bot, APPROVE_ACTION, user=MANAGER).status == 200
-    bot.slack.wait_for(lambda: "Approved by" in all_text(bot.slack.message(CHANNEL, move.message_ts) or {}))
-    updated = bot.slack.message(CHANNEL, move.message_ts)
+    bot.slack.wait_for(lambda: "Approved by" in all_text(bot.slack.message(CHANNEL, ts(move.message_ts)) or {}))
+    updated = bot.slack.message(CHANNEL, ts(move.message_ts))
+    assert updated is not None
     assert f"Approved by <@{MANAGER}>" in all_text(updated)
     assert not [b for b in updated["blocks"] if b["type"] == "actions"]
     thread = bot.slack.wait_for(
-        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "approved your move" in m["text"]]
+        lambda: [m for m in bot.slack.thread(CHANNEL, ts(deal.thread_ts)) if "approved your move" in m["text"]]
     )
     assert "<@U_REP>" in thread[0]["text"] and "now at *Needs confirmed*" in thread[0]["text"]
-    bot.slack.wait_for(lambda: "*Stage:* Needs confirmed" in all_text(bot.slack.message(CHANNEL, deal.thread_ts) or {}))
+    bot.slack.wait_for(
+        lambda: "*Stage:* Needs confirmed" in all_text(bot.slack.message(CHANNEL, ts(deal.thread_ts)) or {})
+    )
     assert deal_row(bot).stage_key == "needs-confirmed"
     assert move_row(bot).status == "approved" and move_row(bot).decided_by == MANAGER
 
@@ -216,18 +225,18 @@ def test_reject_asks_for_a_reason_in_a_modal_and_posts_it_in_the_thread(bot: Run
     assert done.status == 200 and done.text == ""
     assert move_row(bot).status == "rejected"
     reply = bot.slack.wait_for(
-        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "rejected" in m["text"]]
+        lambda: [m for m in bot.slack.thread(CHANNEL, ts(deal.thread_ts)) if "rejected" in m["text"]]
     )
     assert "That's our recap, not the buyer's &lt;reply&gt;" in reply[0]["text"]
     assert "<@U_REP>" in reply[0]["text"]
-    bot.slack.wait_for(lambda: "Rejected by" in all_text(bot.slack.message(CHANNEL, move.message_ts) or {}))
+    bot.slack.wait_for(lambda: "Rejected by" in all_text(bot.slack.message(CHANNEL, ts(move.message_ts)) or {}))
     assert deal_row(bot).stage_key == "meeting-booked"
 
 
 def test_reject_button_refuses_the_requester_without_opening_a_modal(bot: RunningBot) -> None:
     create_deal(bot, "Own deal")
     bot.command("/advance", "1 evidence:https://mail.example.com/x", user=MANAGER)
-    bot.slack.wait_for(lambda: move_row(bot) is not None and move_row(bot).message_ts is not None)
+    bot.slack.wait_for(lambda: move_row(bot).message_ts is not None)
     click(bot, REJECT_ACTION, user=MANAGER)
     ephemeral = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
     assert "another manager" in ephemeral[0]["text"]
@@ -239,7 +248,7 @@ def test_ask_for_evidence_posts_the_managers_prompt_to_the_rep(bot: RunningBot) 
     request_move(bot)
     click(bot, ASK_EVIDENCE_ACTION, user=MANAGER)
     asked = bot.slack.wait_for(
-        lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "asked by" in m["text"]]
+        lambda: [m for m in bot.slack.thread(CHANNEL, ts(deal.thread_ts)) if "asked by" in m["text"]]
     )
     assert asked[0]["text"].startswith("<@U_REP>, show me the buyer's reply confirming their needs and timeline.")
     assert move_row(bot).status == "pending"
@@ -328,9 +337,11 @@ def test_lost_posts_in_the_thread_and_updates_the_card(bot: RunningBot) -> None:
     deal = create_deal(bot)
     response = bot.command("/deal", "lost deal-1 reason:Chose a competitor &lt;cheaper&gt;")
     assert "Marked deal-1" in shown(response)
-    reply = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(CHANNEL, deal.thread_ts) if "lost" in m["text"]])
+    reply = bot.slack.wait_for(
+        lambda: [m for m in bot.slack.thread(CHANNEL, ts(deal.thread_ts)) if "lost" in m["text"]]
+    )
     assert "Chose a competitor &lt;cheaper&gt;" in reply[0]["text"]
-    bot.slack.wait_for(lambda: "Lost:" in all_text(bot.slack.message(CHANNEL, deal.thread_ts) or {}))
+    bot.slack.wait_for(lambda: "Lost:" in all_text(bot.slack.message(CHANNEL, ts(deal.thread_ts)) or {}))
     assert deal_row(bot).status == "lost" and deal_row(bot).lost_reason == "Chose a competitor <cheaper>"
 
 

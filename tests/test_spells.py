@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 from sqlalchemy import Engine, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
 from commands.deals.evidence import Evidence
@@ -50,7 +50,7 @@ def test_a_stage_no_longer_in_the_pipeline_skips_nothing() -> None:
 
 def stored(engine: Engine) -> list[tuple[str, str, str]]:
     with Session(engine) as session:
-        rows = session.execute(select(StageSpell).order_by(StageSpell.deal_id, StageSpell.id)).scalars()
+        rows = session.execute(select(StageSpell).order_by(col(StageSpell.deal_id), col(StageSpell.id))).scalars()
         return [(row.stage_key, row.entered_via, row.ended) for row in rows]
 
 
@@ -86,7 +86,7 @@ def test_the_migration_backfills_spells_from_existing_events(database_url: str) 
         command.upgrade(alembic_config(connection), "0004")
     with engine.begin() as connection:
         deal_id = connection.execute(
-            insert(Deal).returning(Deal.id),
+            insert(Deal).returning(col(Deal.id)),
             {
                 "team_id": "T1",
                 "number": 1,
