@@ -8,7 +8,9 @@ else the "dev" profile (a tenth of the examples: tests that set a count wrap it 
 
 import os
 import shutil
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -163,6 +165,32 @@ def serve(wsgi: Any) -> tuple[str, WSGIServer]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
+LISTENER_DRAIN_SECONDS = 15.0
+
+
+def drain_listeners(runtime: Runtime, timeout: float = LISTENER_DRAIN_SECONDS) -> None:
+    """Wait for the work bolt's listener threads do after each ack (thread posts, digest and chart uploads) to
+    finish, so none of it outlives the test and meets a stopped fake Slack. Fails, with the stacks of the
+    threads still busy, when that work is still running after `timeout` seconds."""
+    executor = runtime.app.listener_runner.listener_executor
+    stopping = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, name="drain-listeners", daemon=True)
+    stopping.start()
+    stopping.join(timeout)
+    if stopping.is_alive():
+        raise AssertionError(
+            f"listener work still running {timeout:g}s after the test ended:\n" + busy_thread_stacks(stopping)
+        )
+
+
+def busy_thread_stacks(exclude: threading.Thread) -> str:
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- thread {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident]))
+        for thread in threading.enumerate()
+        if thread is not exclude and thread is not threading.current_thread() and thread.ident in frames
+    )
+
+
 @contextmanager
 def running_bot(
     database_url: str, slack: FakeSlack, *, managers: str = f"{MANAGER},{OTHER_MANAGER}"
@@ -183,7 +211,10 @@ def running_bot(
         yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"))
     finally:
         server.shutdown()
-        runtime.engine.dispose()
+        try:
+            drain_listeners(runtime)
+        finally:
+            runtime.engine.dispose()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from app import Runtime, SettingsError, build, load_settings, shut_down
 from bot.scheduler import DigestRunner, start_scheduler
 from bot.socket_mode import close_socket, health_wsgi, socket_mode_handler
-from tests.conftest import MANAGER, RunningBot
+from tests.conftest import MANAGER, RunningBot, drain_listeners
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.socket_mode_server import FakeSocketMode, wait_for
 from tests.slack_requests import SIGNING_SECRET, slash_command
@@ -64,8 +64,13 @@ def socket_runtime(database_url: str, socket_slack: FakeSocketMode) -> Iterator[
         }
     )
     runtime = build(settings)
-    yield runtime
-    runtime.engine.dispose()
+    try:
+        yield runtime
+    finally:
+        try:
+            drain_listeners(runtime)  # before the fake Slack stops: no post-ack work may meet it stopped
+        finally:
+            runtime.engine.dispose()
 
 
 def connected(runtime: Runtime, fake: FakeSocketMode) -> SocketModeClient:
