@@ -1,6 +1,7 @@
 """The digest scheduler: real APScheduler ticks, several processes, failures and restarts, posting to a fake Slack."""
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,8 @@ from sqlmodel import col, select
 
 from bot.app_factory import make_client
 from bot.digest_post import digest_deliverer
-from bot.scheduler import TICK_JOB_ID, DigestRunner, start_scheduler, worker_name
-from commands.digest.schedules import DueDigest, SetSchedule, set_schedule
+from bot.scheduler import Deliver, DigestRunner, start_scheduler, worker_name
+from commands.digest.schedules import DEFAULT_GRACE, DueDigest, SetSchedule, set_schedule
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import DigestDelivery
@@ -44,6 +45,37 @@ class PostDigest:
             raise RuntimeError("digest could not be computed")
         response = self.client.chat_postMessage(channel=due.channel_id, text=f"Pipeline digest {due.period_key}")
         return str(response["ts"]), False
+
+
+class Ticking(DigestRunner):
+    """The real runner, counting the ticks it finished: a test waits for ticks instead of sleeping, so a check
+    that nothing (more) was posted is made after the scheduler did look."""
+
+    def __init__(self, services: Services, deliver: Deliver, *, worker: str, grace: timedelta = DEFAULT_GRACE) -> None:
+        super().__init__(services, deliver, worker=worker, grace=grace)
+        self.ticks = 0
+        self._ticked = threading.Condition()
+
+    def run_once(self, now: datetime | None = None) -> list[int]:
+        try:
+            return super().run_once(now)
+        finally:
+            with self._ticked:
+                self.ticks += 1
+                self._ticked.notify_all()
+
+    def wait_ticks(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until `count` ticks have finished since the scheduler started."""
+        with self._ticked:
+            if not self._ticked.wait_for(lambda: self.ticks >= count, timeout):
+                raise AssertionError(f"worker {self.worker}: {self.ticks} ticks in {timeout}s, waited for {count}")
+
+
+def more_ticks(*runners: Ticking, count: int = 2) -> None:
+    """Wait until each runner finished `count` more ticks: at least one of them began after this call."""
+    targets = [(runner, runner.ticks + count) for runner in runners]
+    for runner, target in targets:
+        runner.wait_ticks(target)
 
 
 @pytest.fixture
@@ -156,14 +188,15 @@ def test_two_processes_ticking_post_the_digest_once(
     scheduled: Services, second_process: Services, clock: Clock, slack: FakeSlack, schedulers: list[BackgroundScheduler]
 ) -> None:
     first, second = PostDigest(slack), PostDigest(slack)
-    schedulers.append(start_scheduler(DigestRunner(scheduled, first, worker="A"), interval_seconds=TICK))
-    schedulers.append(start_scheduler(DigestRunner(second_process, second, worker="B"), interval_seconds=TICK))
-    time.sleep(3 * TICK)
+    runners = Ticking(scheduled, first, worker="A"), Ticking(second_process, second, worker="B")
+    for runner in runners:
+        schedulers.append(start_scheduler(runner, interval_seconds=TICK))
+    more_ticks(*runners)  # both looked at 08:59:58
     assert posted(slack) == []  # nothing due yet
 
     clock.advance(seconds=2)  # 09:00: both processes' next ticks find the digest due
     slack.wait_for("chat.postMessage")
-    time.sleep(8 * TICK)
+    more_ticks(*runners)  # both looked again after it was sent
     assert posted(slack) == ["Pipeline digest daily:2026-11-02T09:00"]
     assert len(first.calls) + len(second.calls) == 1
     [row] = rows(scheduled)
@@ -176,14 +209,16 @@ def test_a_failed_post_is_recorded_then_sent_by_a_later_tick(
 ) -> None:
     slack.fail_next("chat.postMessage", status=500, times=1)
     clock.now = DUE_AT
-    schedulers.append(start_scheduler(DigestRunner(scheduled, PostDigest(slack), worker="A"), interval_seconds=TICK))
+    runner = Ticking(scheduled, PostDigest(slack), worker="A")
+    schedulers.append(start_scheduler(runner, interval_seconds=TICK))
     [failed] = wait_until(lambda: [r for r in rows(scheduled) if r.status == "failed"])
     assert "internal_error" in (failed.last_error or "")
+    more_ticks(runner)  # ticks inside the backoff do not retry
     assert slack.failures_served == 1 and posted(slack) == []
 
     clock.advance(minutes=1)  # the backoff has passed
     wait_until(lambda: [r for r in rows(scheduled) if r.status == "sent"])
-    time.sleep(3 * TICK)
+    more_ticks(runner)  # nor do ticks after the retry succeeded
     assert posted(slack) == ["Pipeline digest daily:2026-11-02T09:00"]
     [row] = rows(scheduled)
     assert (row.status, row.attempts) == ("sent", 2)
@@ -200,10 +235,10 @@ def test_a_restart_does_not_post_again_and_catches_up_on_a_missed_run(
 
     # Down through the next day's 09:00; back up three hours later, as another process.
     clock.now = DUE_AT + timedelta(days=1, hours=3)
-    after = DigestRunner(second_process, PostDigest(slack), worker="A-restarted")
+    after = Ticking(second_process, PostDigest(slack), worker="A-restarted")
     schedulers.append(start_scheduler(after, interval_seconds=TICK))
     slack.wait_for("chat.postMessage", count=2)
-    time.sleep(5 * TICK)
+    more_ticks(after)
     assert posted(slack) == ["Pipeline digest daily:2026-11-02T09:00", "Pipeline digest daily:2026-11-03T09:00"]
     assert [(r.period_key, r.status, r.claimed_by) for r in rows(scheduled)] == [
         ("daily:2026-11-02T09:00", "sent", "A"),
@@ -211,16 +246,51 @@ def test_a_restart_does_not_post_again_and_catches_up_on_a_missed_run(
     ]
 
 
-def test_the_first_tick_runs_at_start_and_late_ticks_still_run_but_never_overlap(
+def test_the_first_tick_runs_at_start(
     scheduled: Services, clock: Clock, slack: FakeSlack, schedulers: list[BackgroundScheduler]
 ) -> None:
     clock.now = DUE_AT
     scheduler = start_scheduler(DigestRunner(scheduled, PostDigest(slack), worker=worker_name()), interval_seconds=30)
     schedulers.append(scheduler)
     slack.wait_for("chat.postMessage", timeout=5)  # long before the first 30 s interval
-    [job] = scheduler.get_jobs()
-    assert (job.id, job.coalesce, job.max_instances, job.misfire_grace_time) == (TICK_JOB_ID, True, 1, None)
-    assert job.trigger.interval == timedelta(seconds=30)
+
+
+class SlowFirstTick(Ticking):
+    """Its first tick blocks until released; it records how many of its ticks ever ran at once."""
+
+    def __init__(self, services: Services, deliver: Deliver, *, worker: str) -> None:
+        super().__init__(services, deliver, worker=worker)
+        self.release = threading.Event()
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def run_once(self, now: datetime | None = None) -> list[int]:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            first = self.ticks == 0 and self.running == 1
+        try:
+            if first:
+                assert self.release.wait(10), "the test never released the slow tick"
+            return super().run_once(now)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_a_slow_tick_is_not_overlapped_by_the_next_and_ticking_goes_on_after_it(
+    scheduled: Services, slack: FakeSlack, schedulers: list[BackgroundScheduler], caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = SlowFirstTick(scheduled, PostDigest(slack), worker="A")
+    with caplog.at_level(logging.WARNING, logger="apscheduler"):
+        schedulers.append(start_scheduler(runner, interval_seconds=TICK))
+        # A tick falls due while the first is still running: the scheduler says it skipped it.
+        wait_until(lambda: [r for r in caplog.records if "maximum number of running instances" in r.getMessage()])
+    assert runner.ticks == 0 and runner.most_at_once == 1
+    runner.release.set()
+    runner.wait_ticks(3)  # the slow tick, then the ticks after it
+    assert runner.most_at_once == 1
 
 
 def test_two_schedulers_posting_the_real_digest_post_it_once_with_its_chart(
@@ -228,11 +298,13 @@ def test_two_schedulers_posting_the_real_digest_post_it_once_with_its_chart(
 ) -> None:
     """The real delivery (digest message, then chart upload) behind two ticking schedulers."""
     clock.now = DUE_AT
+    runners = []
     for services, worker in ((scheduled, "A"), (second_process, "B")):
         deliver = digest_deliverer(services, make_client(token="xoxb-test", base_url=slack.base_url))
-        schedulers.append(start_scheduler(DigestRunner(services, deliver, worker=worker), interval_seconds=TICK))
+        runners.append(Ticking(services, deliver, worker=worker))
+        schedulers.append(start_scheduler(runners[-1], interval_seconds=TICK))
     [row] = wait_until(lambda: [r for r in rows(scheduled) if r.status == "sent"], timeout=20)
-    time.sleep(8 * TICK)
+    more_ticks(*runners)
     digests = [m for m in slack.messages if m["text"].startswith("Pipeline digest")]
     assert len(digests) == 1 and digests[0]["channel"] == CHANNEL
     assert len(slack.files) == 1 and slack.files[0]["channel_id"] == CHANNEL
