@@ -1,4 +1,4 @@
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -176,7 +176,9 @@ def test_stages_and_pipelines_are_immutable() -> None:
 
     with pytest.raises(FrozenInstanceError):
         pipeline.stages[0].name = "Demo"  # type: ignore[misc]
-    assert hash(pipeline.stages[0]) == hash(pipeline.stages[0])
+    copy = replace(pipeline.stages[0])
+    assert copy is not pipeline.stages[0]
+    assert {pipeline.stages[0]: "found"}[copy] == "found"  # equal stages hash alike: usable as keys
 
 
 def test_pipeline_refuses_to_be_built_without_exactly_one_won_stage() -> None:
