@@ -163,8 +163,10 @@ def test_shut_down_closes_the_socket_with_a_close_frame_after_the_deliveries_in_
     assert not scheduler.running
     assert connection.closed_cleanly and connection.close_code == 1000
     assert not client.is_connected()
-    time.sleep(0.3)
-    assert len(socket_slack.connections) == 1, "no reconnection after the close"
+    # The threads that reconnect (the session's reader on a close, the monitor every ping) have ended,
+    # so any reconnection they made is counted by now.
+    assert not client.current_session_runner.is_alive() and not client.current_app_monitor.is_alive()
+    assert len(socket_slack.connections) == 1 and len(socket_slack.opened) == 1, "no reconnection after the close"
 
 
 # ---------------------------------------------------------------- python app.py, for real
