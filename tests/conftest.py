@@ -11,7 +11,9 @@ import shutil
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from concurrent.futures import wait as wait_for_futures
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,13 +138,50 @@ def services(engine: Engine, clock: Clock) -> Services:
     )
 
 
+LISTENER_DRAIN_SECONDS = 15.0
+
+
+class ListenerWatch(Executor):
+    """Stands in for bolt's listener executor and keeps what it was given to run, so a test can wait until the
+    listeners (with the work they do after their acks) have returned before it checks that nothing happened."""
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self._futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = self._inner.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def settle(self, timeout: float = LISTENER_DRAIN_SECONDS) -> None:
+        """Wait for every listener started so far; fail, with the busy threads' stacks, after `timeout` s."""
+        with self._lock:
+            futures, self._futures = self._futures, []
+        _, running = wait_for_futures(futures, timeout=timeout)
+        if running:
+            raise AssertionError(
+                f"{len(running)} listener(s) still running after {timeout:g}s:\n" + busy_thread_stacks()
+            )
+
+
 class RunningBot:
     """The real app (built by `app.build`) served over HTTP, talking to a fake Slack Web API."""
 
-    def __init__(self, runtime: Runtime, slack: FakeSlack, sender: SlackSender) -> None:
+    def __init__(self, runtime: Runtime, slack: FakeSlack, sender: SlackSender, listeners: ListenerWatch) -> None:
         self.runtime = runtime
         self.slack = slack
         self.sender = sender
+        self.listeners = listeners
+
+    def settle(self) -> None:
+        """Wait until the listeners of the requests answered so far have finished their work after the ack."""
+        self.listeners.settle()
 
     @property
     def services(self) -> Services:
@@ -165,9 +204,6 @@ def serve(wsgi: Any) -> tuple[str, WSGIServer]:
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-LISTENER_DRAIN_SECONDS = 15.0
-
-
 def drain_listeners(runtime: Runtime, timeout: float = LISTENER_DRAIN_SECONDS) -> None:
     """Wait for the work bolt's listener threads do after each ack (thread posts, digest and chart uploads) to
     finish, so none of it outlives the test and meets a stopped fake Slack. Fails, with the stacks of the
@@ -182,7 +218,7 @@ def drain_listeners(runtime: Runtime, timeout: float = LISTENER_DRAIN_SECONDS) -
         )
 
 
-def busy_thread_stacks(exclude: threading.Thread) -> str:
+def busy_thread_stacks(exclude: threading.Thread | None = None) -> str:
     frames = sys._current_frames()
     return "\n".join(
         f"--- thread {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident]))
@@ -206,9 +242,11 @@ def running_bot(
         }
     )
     runtime = build(settings)
+    listeners = ListenerWatch(runtime.app.listener_runner.listener_executor)
+    runtime.app.listener_runner.listener_executor = listeners
     url, server = serve(runtime.wsgi)
     try:
-        yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"))
+        yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"), listeners)
     finally:
         server.shutdown()
         try:

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.conftest import MANAGER, drain_listeners, running_bot
+from tests.conftest import MANAGER, RunningBot, drain_listeners, running_bot
 from tests.fakes.slack_api import FakeSlack
 from tests.test_digest_slack import CHANNEL, seed
 
@@ -26,3 +26,18 @@ def test_listener_work_still_running_after_the_timeout_fails_the_test(database_u
         with pytest.raises(AssertionError, match=r"listener work still running 0\.2s after the test ended"):
             drain_listeners(bot.runtime, timeout=0.2)
         release.set()
+
+
+def test_settle_waits_for_the_work_after_the_acks_so_far(bot: RunningBot) -> None:
+    seed(bot, deals=1)
+    assert "Posting the pipeline digest" in bot.command("/pipeline", "digest", user=MANAGER).json()["text"]
+    bot.settle()
+    assert [file["channel_id"] for file in bot.slack.files] == [CHANNEL]
+
+
+def test_settle_fails_when_a_listener_is_still_running_after_the_timeout(bot: RunningBot) -> None:
+    release = threading.Event()
+    bot.listeners.submit(release.wait, 10)
+    with pytest.raises(AssertionError, match=r"1 listener\(s\) still running after 0\.2s"):
+        bot.listeners.settle(timeout=0.2)
+    release.set()

@@ -66,6 +66,7 @@ def test_a_deal_in_a_channel_the_bot_is_not_in_is_stored_and_the_rep_is_told_how
     ack, note = run(bot, "/deal", "new Acme renewal value:10k")
     assert "Created deal-1" in ack and "posted in this channel" not in ack
     assert f"I can't post in <#{PRIVATE}>" in note and "`/invite`" in note and f"<@{BOT_USER_ID}>" in note
+    bot.settle()
     assert bot.slack.messages == []
     with bot.services.sessions() as session:
         assert session.exec(select(Deal)).one().channel_id == PRIVATE
@@ -94,6 +95,7 @@ def test_a_move_without_a_thread_is_decided_from_the_home_tab_and_the_thread_cat
     with bot.services.sessions() as session:
         assert session.exec(select(MoveRequest)).one().status == "approved"
         assert session.exec(select(Deal)).one().stage_key == bot.services.pipeline.stages[1].key
+    bot.settle()
     assert bot.slack.messages == []
 
     invite(bot)
@@ -116,6 +118,7 @@ def test_another_member_joining_delivers_nothing_and_a_given_up_post_is_delivere
         card = session.exec(select(Announcement)).one()
         card.status = "failed"  # given up by an earlier version's retry rule
     invite(bot, user=MANAGER, event_id="EvOther")
+    bot.settle()  # the listener for that event has run
     assert bot.slack.messages == []
     invite(bot, event_id="EvBot")
     bot.slack.wait_for(lambda: [row.status for row in owed(bot)] == ["sent"] or None)

@@ -240,6 +240,7 @@ def test_reject_button_refuses_the_requester_without_opening_a_modal(bot: Runnin
     click(bot, REJECT_ACTION, user=MANAGER)
     ephemeral = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
     assert "another manager" in ephemeral[0]["text"]
+    bot.settle()
     assert bot.slack.calls_to("views.open") == []
 
 
@@ -289,6 +290,7 @@ def test_bad_inputs_get_a_clear_message_and_store_nothing(bot: RunningBot) -> No
         assert response.status == 200, (command, text)
         assert shown(response).startswith(":no_entry_sign:"), (command, text, shown(response))
     assert stored(bot) == before
+    bot.settle()
     assert not [m for m in bot.slack.messages if m.get("thread_ts")]
 
 
