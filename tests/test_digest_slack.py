@@ -8,6 +8,7 @@ from sqlmodel import select
 from commands.deals.deal import NewDeal, create_deal
 from commands.deals.evidence import Evidence
 from commands.deals.moves import Advance, decide_move, request_move
+from commands.deals.results import MoveRequested
 from commands.services import Actor
 from storage.models import DigestSchedule
 from tests.conftest import MANAGER, REP, RunningBot
@@ -28,7 +29,8 @@ def seed(bot: RunningBot, deals: int = 3, name: str = "Acme") -> None:
         move = request_move(
             bot.services, rep, Advance(deal.number, (Evidence(f"https://mail.example.com/{index}"),), None, None)
         )
-        decide_move(bot.services, manager, move_id=move.move.id, approve=True)  # type: ignore[union-attr]
+        assert isinstance(move, MoveRequested)
+        decide_move(bot.services, manager, move_id=move.move.id, approve=True)
 
 
 def test_pipeline_digest_posts_the_digest_and_its_chart(bot: RunningBot) -> None:

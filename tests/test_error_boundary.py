@@ -80,7 +80,9 @@ def test_a_modal_error_is_plain_text_under_the_field(bot: RunningBot) -> None:
     assert reject(bot, move.id, "Not the buyer's signature") == {}
     again = reject(bot, move.id, "Still not the buyer")
     assert again["response_action"] == "errors"
-    error = again["errors"][REASON_BLOCK]  # type: ignore[index]
+    errors = again["errors"]
+    assert isinstance(errors, dict)
+    error = errors[REASON_BLOCK]
     assert error == "This move was already rejected."
     assert not MARKUP.search(error)
 

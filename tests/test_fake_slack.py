@@ -77,7 +77,8 @@ def test_update_keeps_history_and_needs_an_existing_message(fake: FakeSlack, cli
     posted = client.chat_postMessage(channel="C1", text="v1")
     client.chat_update(channel="C1", ts=posted["ts"], text="v2")
 
-    assert fake.message("C1", posted["ts"])["text"] == "v2"  # type: ignore[index]
+    updated = fake.message("C1", posted["ts"])
+    assert updated is not None and updated["text"] == "v2"
     assert [m["text"] for m in fake.message_history("C1", posted["ts"])] == ["v1", "v2"]
     assert api_error(lambda: client.chat_update(channel="C1", ts="1.000001", text="x"))["error"] == "message_not_found"
     assert (

@@ -5,6 +5,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -61,8 +62,10 @@ def failed_attempts(bot: RunningBot) -> list[tuple[str, str, int]]:
     ],
     ids=["rate-limited", "unavailable", "server-error-twice", "connection-dropped"],
 )
-def test_slack_faults_are_retried_and_the_user_sees_the_same_outcome(bot: RunningBot, fault: object) -> None:
-    fault(bot.slack)  # type: ignore[operator]
+def test_slack_faults_are_retried_and_the_user_sees_the_same_outcome(
+    bot: RunningBot, fault: Callable[[FakeSlack], None]
+) -> None:
+    fault(bot.slack)
     response = bot.command("/deal", "new Resilient deal")
     assert "Created deal-1" in response.json()["text"]
     [card] = bot.slack.wait_for(lambda: cards(bot.slack), timeout=15)
