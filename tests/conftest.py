@@ -209,12 +209,17 @@ def drain_listeners(runtime: Runtime, timeout: float = LISTENER_DRAIN_SECONDS) -
     finish, so none of it outlives the test and meets a stopped fake Slack. Fails, with the stacks of the
     threads still busy, when that work is still running after `timeout` seconds."""
     executor = runtime.app.listener_runner.listener_executor
-    stopping = threading.Thread(target=executor.shutdown, kwargs={"wait": True}, name="drain-listeners", daemon=True)
+    stop_within(lambda: executor.shutdown(wait=True), timeout, "listener work")
+
+
+def stop_within(stop: Callable[[], None], timeout: float, what: str) -> None:
+    """Run `stop` (which waits for work in flight), failing with the busy threads' stacks after `timeout` s."""
+    stopping = threading.Thread(target=stop, name=f"stop {what}", daemon=True)
     stopping.start()
     stopping.join(timeout)
     if stopping.is_alive():
         raise AssertionError(
-            f"listener work still running {timeout:g}s after the test ended:\n" + busy_thread_stacks(stopping)
+            f"{what} still running {timeout:g}s after the test ended:\n" + busy_thread_stacks(stopping)
         )
 
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.conftest import MANAGER, RunningBot, drain_listeners, running_bot
+from tests.conftest import MANAGER, RunningBot, drain_listeners, running_bot, stop_within
 from tests.fakes.slack_api import FakeSlack
 from tests.test_digest_slack import CHANNEL, seed
 
@@ -40,4 +40,16 @@ def test_settle_fails_when_a_listener_is_still_running_after_the_timeout(bot: Ru
     bot.listeners.submit(release.wait, 10)
     with pytest.raises(AssertionError, match=r"1 listener\(s\) still running after 0\.2s"):
         bot.listeners.settle(timeout=0.2)
+    release.set()
+
+
+def test_a_stop_still_waiting_for_work_after_the_timeout_fails_the_test() -> None:
+    """What the scheduler fixture's teardown uses: a shutdown(wait=True) stuck behind a tick fails the test."""
+    release = threading.Event()
+
+    def shutdown_behind_a_stuck_tick() -> None:
+        release.wait(10)
+
+    with pytest.raises(AssertionError, match=r"a scheduler tick still running 0\.2s after the test ended"):
+        stop_within(shutdown_behind_a_stuck_tick, 0.2, "a scheduler tick")
     release.set()

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as wall_time
+from functools import partial
 from typing import TypeVar
 
 import pytest
@@ -21,7 +22,7 @@ from commands.digest.schedules import DEFAULT_GRACE, DueDigest, SetSchedule, set
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import DigestDelivery
-from tests.conftest import MANAGER, Clock
+from tests.conftest import LISTENER_DRAIN_SECONDS, MANAGER, Clock, stop_within
 from tests.fakes.slack_api import FakeSlack
 
 T = TypeVar("T")
@@ -97,13 +98,14 @@ def second_process(database_url: str, engine: Engine, scheduled: Services) -> It
 
 
 @pytest.fixture
-def schedulers() -> Iterator[list[BackgroundScheduler]]:
-    """Schedulers a test starts; shut down at the end even when the test fails."""
+def schedulers(slack: FakeSlack) -> Iterator[list[BackgroundScheduler]]:
+    """Schedulers a test starts; shut down at the end even when the test fails, and before the fake Slack
+    stops (this fixture depends on it), their running ticks finished: it fails if one is still running."""
     started: list[BackgroundScheduler] = []
     yield started
     for scheduler in started:
         if scheduler.running:
-            scheduler.shutdown(wait=True)
+            stop_within(partial(scheduler.shutdown, wait=True), LISTENER_DRAIN_SECONDS, "a scheduler tick")
 
 
 def rows(services: Services) -> list[DigestDelivery]:
