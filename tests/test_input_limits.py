@@ -85,7 +85,7 @@ def asked_move(bot: RunningBot, evidence: str) -> dict[str, Any]:
     """Ask to move deal-1 with `evidence`; the thread message that shows the move."""
     assert "Asked to move" in shown(command(bot, "/advance", f"deal-1 {evidence}"))
     bot.slack.wait_for(
-        lambda: pending_move(bot) is not None and pending_move(bot).message_ts is not None and posts_delivered(bot)
+        lambda: pending_move(bot).message_ts is not None and posts_delivered(bot)
     )
     (message,) = [m for m in bot.slack.messages if "asks to move" in m["text"]]
     return message

@@ -138,8 +138,7 @@ def test_a_replayed_deal_new_creates_one_deal(bot: RunningBot) -> None:
     assert "Created deal-1" in first["text"]
     assert second["text"] == ALREADY
     assert deal_names(bot) == ["Acme renewal"]
-    bot.slack.wait_for(lambda: bot.slack.messages)
-    time.sleep(0.2)
+    bot.settle()
     assert len(bot.slack.messages) == 1  # one card, not two
 
 
