@@ -192,10 +192,6 @@ def evidence_request(asked: EvidenceAsked) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def evidence_asked_confirmation(asked: EvidenceAsked) -> str:
-    return f"Asked {mention(asked.move.requested_by)} for evidence in the thread of {deal_title(asked.deal)}."
-
-
 def lost_reply(lost: MarkedLost) -> Message:
     text = f":x: {mention(lost.marked_by)} marked {deal_title(lost.deal)} lost: {escape(lost.deal.lost_reason or '')}"
     if lost.cancelled_move is not None:
