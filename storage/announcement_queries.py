@@ -1,12 +1,14 @@
-"""Announcements owed to deal threads: written with each change, claimed and delivered after it."""
+"""Announcements owed to deal threads: written with each change, and found again by deal or by channel.
+
+Claiming, marking sent and retrying them is the outbox's, shared with digests (`storage.outbox_queries`)."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from storage.models import Announcement, AnnouncementKind, Deal
+from storage.models import Announcement, AnnouncementKind, Deal, DeliveryStatus
 
 
 def owe(
@@ -26,59 +28,10 @@ def undelivered_for_deal(session: Session, *, team_id: str, deal_number: int) ->
         .where(
             Announcement.team_id == team_id,
             Deal.number == deal_number,
-            col(Announcement.status).in_(("pending", "sending")),
+            col(Announcement.status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
         )
         .order_by(col(Announcement.id))
     ).all()
-
-
-def due(session: Session, *, now: datetime, stale_before: datetime, limit: int) -> Sequence[Announcement]:
-    """Announcements to retry: pending and due, or claimed by a process that has been silent too long."""
-    return session.exec(
-        select(Announcement)
-        .where(
-            or_(
-                and_(col(Announcement.status) == "pending", col(Announcement.next_attempt_at) <= now),
-                and_(col(Announcement.status) == "sending", col(Announcement.claimed_at) < stale_before),
-            )
-        )
-        .order_by(col(Announcement.id))
-        .limit(limit)
-    ).all()
-
-
-def claim(session: Session, *, announcement_id: int, now: datetime, stale_before: datetime) -> bool:
-    """Take an announcement to deliver it; False when another process has it (or it is done)."""
-    result = session.execute(
-        update(Announcement)
-        .where(
-            col(Announcement.id) == announcement_id,
-            or_(
-                col(Announcement.status) == "pending",
-                and_(col(Announcement.status) == "sending", col(Announcement.claimed_at) < stale_before),
-            ),
-        )
-        .values(status="sending", claimed_at=now, attempts=Announcement.attempts + 1)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def mark_sent(session: Session, *, announcement_id: int, now: datetime) -> None:
-    session.execute(
-        update(Announcement)
-        .where(col(Announcement.id) == announcement_id)
-        .values(status="sent", sent_at=now, last_error=None)
-    )
-
-
-def mark_unsent(
-    session: Session, *, announcement_id: int, error: str, next_attempt_at: datetime, give_up: bool
-) -> None:
-    session.execute(
-        update(Announcement)
-        .where(col(Announcement.id) == announcement_id)
-        .values(status="failed" if give_up else "pending", last_error=error, next_attempt_at=next_attempt_at)
-    )
 
 
 def wait_for_access(session: Session, *, announcement_id: int, error: str, next_attempt_at: datetime) -> None:
@@ -86,7 +39,7 @@ def wait_for_access(session: Session, *, announcement_id: int, error: str, next_
     session.execute(
         update(Announcement)
         .where(col(Announcement.id) == announcement_id)
-        .values(status="pending", attempts=0, last_error=error, next_attempt_at=next_attempt_at)
+        .values(status=DeliveryStatus.PENDING, attempts=0, last_error=error, next_attempt_at=next_attempt_at)
     )
 
 
@@ -98,14 +51,14 @@ def revive_in_channel(session: Session, *, team_id: str, channel_id: str, now: d
         .where(
             col(Announcement.team_id) == team_id,
             col(Announcement.deal_id).in_(deal_ids),
-            col(Announcement.status).in_(("pending", "failed")),
+            col(Announcement.status).in_((DeliveryStatus.PENDING, DeliveryStatus.GIVEN_UP)),
         )
-        .values(status="pending", attempts=0, next_attempt_at=now)
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
     )
     numbers = session.exec(
         select(Deal.number)
         .join(Announcement, col(Announcement.deal_id) == Deal.id)
-        .where(Deal.team_id == team_id, Deal.channel_id == channel_id, Announcement.status == "pending")
+        .where(Deal.team_id == team_id, Deal.channel_id == channel_id, Announcement.status == DeliveryStatus.PENDING)
         .group_by(col(Deal.number))
         .order_by(col(Deal.number))
     ).all()

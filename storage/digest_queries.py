@@ -11,16 +11,11 @@ is a conditional UPDATE that only one process can win.
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_for
 from storage.models import DigestDelivery, DigestSchedule
-
-CLAIMED = "claimed"
-SENT = "sent"
-FAILED = "failed"
-ABANDONED = "abandoned"
 
 
 def get_schedule(session: Session, *, team_id: str, channel_id: str) -> DigestSchedule | None:
@@ -130,80 +125,3 @@ def insert_delivery(
 
 def get_delivery(session: Session, *, delivery_id: int, for_update: bool = False) -> DigestDelivery | None:
     return session.get(DigestDelivery, delivery_id, with_for_update=for_update)
-
-
-def retryable_deliveries(
-    session: Session, *, now: datetime, stale_before: datetime, limit: int = 100
-) -> Sequence[DigestDelivery]:
-    """Failed deliveries whose next attempt is due, and claims taken before `stale_before` and never finished."""
-    return session.exec(
-        select(DigestDelivery)
-        .where(or_(_retry_is_due(now), _claim_is_stale(stale_before)))
-        .order_by(col(DigestDelivery.period_end), col(DigestDelivery.id))
-        .limit(limit)
-    ).all()
-
-
-def take_over_delivery(
-    session: Session,
-    *,
-    delivery_id: int,
-    now: datetime,
-    stale_before: datetime,
-    status: str,
-    claimed_by: str,
-    last_error: str | None = None,
-) -> bool:
-    """Move a retryable delivery to `status` (claimed for a retry, or abandoned); True when this call did it.
-
-    The WHERE repeats the retryable condition, so of two processes racing for the same row only
-    one matches: on PostgreSQL the second UPDATE waits for the first's row lock and re-reads the row.
-    """
-    values: dict[str, object] = {"status": status, "claimed_by": claimed_by, "claimed_at": now}
-    if status == CLAIMED:
-        values["attempts"] = DigestDelivery.attempts + 1
-    if last_error is not None:
-        values["last_error"] = last_error
-    result = session.execute(
-        update(DigestDelivery)
-        .where(
-            col(DigestDelivery.id) == delivery_id,
-            or_(_retry_is_due(now), _claim_is_stale(stale_before)),
-        )
-        .values(**values)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def set_delivery_sent(
-    session: Session, *, delivery_id: int, message_ts: str, chart_uploaded: bool, sent_at: datetime
-) -> None:
-    session.execute(
-        update(DigestDelivery)
-        .where(col(DigestDelivery.id) == delivery_id)
-        .values(
-            status=SENT,
-            sent_at=sent_at,
-            message_ts=message_ts,
-            chart_uploaded=chart_uploaded,
-            next_attempt_at=None,
-        )
-    )
-
-
-def set_delivery_failed(session: Session, *, delivery_id: int, error: str, next_attempt_at: datetime) -> bool:
-    """Record a failed attempt of a delivery still claimed; False when it is no longer claimed."""
-    result = session.execute(
-        update(DigestDelivery)
-        .where(col(DigestDelivery.id) == delivery_id, col(DigestDelivery.status) == CLAIMED)
-        .values(status=FAILED, last_error=error, next_attempt_at=next_attempt_at)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _retry_is_due(now: datetime) -> ColumnElement[bool]:
-    return and_(col(DigestDelivery.status) == FAILED, col(DigestDelivery.next_attempt_at) <= now)
-
-
-def _claim_is_stale(stale_before: datetime) -> ColumnElement[bool]:
-    return and_(col(DigestDelivery.status) == CLAIMED, col(DigestDelivery.claimed_at) <= stale_before)

@@ -18,6 +18,18 @@ CRM_ID_LENGTH = 64
 REQUEST_KEY_LENGTH = 128
 
 
+class DeliveryStatus(StrEnum):
+    """Where a post owed to Slack stands: a thread announcement or a digest delivery, the outbox's two tables."""
+
+    PENDING = "pending"
+    """Waiting for its next attempt, due at `next_attempt_at`."""
+    SENDING = "sending"
+    """Claimed by a process at `claimed_at`; another may take it over once the claim is stale."""
+    SENT = "sent"
+    GIVEN_UP = "given_up"
+    """Never posted: kept, with its last error (a digest past its grace period, a thread post out of attempts)."""
+
+
 class DealStatus(StrEnum):
     """A deal is open until it is lost; a won deal stays open in the won stage (and the stages after it)."""
 
@@ -194,7 +206,7 @@ class DigestDelivery(SQLModel, table=True):
     period_start: datetime
     period_end: datetime
     tz: str = Field(max_length=64)
-    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed | abandoned
+    status: str = Field(default=DeliveryStatus.SENDING, max_length=16)
     attempts: int = 0
     claimed_by: str = Field(max_length=128)
     claimed_at: datetime
@@ -224,7 +236,7 @@ class Announcement(SQLModel, table=True):
     deal_id: int = Field(foreign_key="deal.id")
     kind: str = Field(max_length=32)
     subject_id: int
-    status: str = Field(default="pending", max_length=16)  # pending | sending | sent | failed
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
     created_at: datetime
     next_attempt_at: datetime
     claimed_at: datetime | None = None

@@ -84,9 +84,7 @@ def new_deal(bot: RunningBot, name: str = "Acme renewal") -> Deal:
 def asked_move(bot: RunningBot, evidence: str) -> dict[str, Any]:
     """Ask to move deal-1 with `evidence`; the thread message that shows the move."""
     assert "Asked to move" in shown(command(bot, "/advance", f"deal-1 {evidence}"))
-    bot.slack.wait_for(
-        lambda: pending_move(bot).message_ts is not None and posts_delivered(bot)
-    )
+    bot.slack.wait_for(lambda: pending_move(bot).message_ts is not None and posts_delivered(bot))
     (message,) = [m for m in bot.slack.messages if "asks to move" in m["text"]]
     return message
 

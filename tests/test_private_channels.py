@@ -116,7 +116,7 @@ def test_another_member_joining_delivers_nothing_and_a_given_up_post_is_delivere
     run(bot, "/deal", "new Acme renewal")
     with bot.services.sessions.begin() as session:
         card = session.exec(select(Announcement)).one()
-        card.status = "failed"  # given up by an earlier version's retry rule
+        card.status = "given_up"  # given up by an earlier version's retry rule
     invite(bot, user=MANAGER, event_id="EvOther")
     bot.settle()  # the listener for that event has run
     assert bot.slack.messages == []

@@ -158,7 +158,7 @@ def test_a_deliver_that_raises_is_logged_recorded_and_retried(
     assert record.exc_info is not None and "daily:2026-11-02T09:00" in record.getMessage()
     [row] = rows(scheduled)
     assert (row.status, row.last_error, row.next_attempt_at) == (
-        "failed",
+        "pending",
         "RuntimeError: digest could not be computed",
         DUE_AT + timedelta(minutes=1),
     )
@@ -179,7 +179,7 @@ def test_a_run_missed_past_grace_is_skipped_with_a_log_line(
         assert runner.run_once() == []
         assert runner.run_once() == []
     assert posted(slack) == []
-    assert [r.status for r in rows(scheduled)] == ["abandoned"]
+    assert [r.status for r in rows(scheduled)] == ["given_up"]
     assert len([r for r in caplog.records if "skipped" in r.getMessage()]) == 1
 
 
@@ -213,7 +213,7 @@ def test_a_failed_post_is_recorded_then_sent_by_a_later_tick(
     clock.now = DUE_AT
     runner = Ticking(scheduled, PostDigest(slack), worker="A")
     schedulers.append(start_scheduler(runner, interval_seconds=TICK))
-    [failed] = wait_until(lambda: [r for r in rows(scheduled) if r.status == "failed"])
+    [failed] = wait_until(lambda: [r for r in rows(scheduled) if r.status == "pending"])
     assert "internal_error" in (failed.last_error or "")
     more_ticks(runner)  # ticks inside the backoff do not retry
     assert slack.failures_served == 1 and posted(slack) == []

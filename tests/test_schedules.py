@@ -21,12 +21,12 @@ from commands.digest.schedules import (
     next_run,
     period_for,
     reclaim_retries,
-    retry_delay,
     schedule_off,
     set_schedule,
     show_schedule,
 )
 from commands.errors import CommandError
+from commands.outbox.retry import DIGESTS, THREAD_POSTS
 from commands.services import Actor, Services
 from storage.db import make_session_factory
 from storage.models import DigestDelivery, DigestSchedule
@@ -262,7 +262,14 @@ def test_consecutive_periods_meet_even_when_the_wall_time_is_skipped() -> None:
 
 
 def test_retry_delay_doubles_from_one_minute_up_to_an_hour() -> None:
-    assert [retry_delay(n) / timedelta(minutes=1) for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    for policy in (DIGESTS, THREAD_POSTS):
+        assert [policy.delay(n) / timedelta(minutes=1) for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert policy.delay(10_000) == timedelta(minutes=60)
+
+
+def test_thread_posts_give_up_after_eight_attempts_and_digests_only_on_their_grace_period() -> None:
+    assert [THREAD_POSTS.gives_up(n) for n in (1, 7, 8)] == [False, False, True]
+    assert not DIGESTS.gives_up(10_000)
 
 
 # --- due digests and claims -----------------------------------------------------------------------
@@ -288,7 +295,7 @@ def test_a_due_digest_is_claimed_once(services: Services, clock: Clock) -> None:
     assert claim(services, due, worker="B", now=clock.now) is None
     assert due_digests(services, now=clock.now, grace=GRACE) == []
     [row] = deliveries(services)
-    assert (row.id, row.status, row.claimed_by, row.attempts) == (first, "claimed", "A", 1)
+    assert (row.id, row.status, row.claimed_by, row.attempts) == (first, "sending", "A", 1)
     assert (row.period_start, row.period_end, row.tz) == (due.period.start, due.period.end, "Europe/Berlin")
 
 
@@ -361,7 +368,7 @@ def test_a_run_missed_past_grace_is_recorded_abandoned_with_a_log_line(
         assert abandon_missed(services, now=now, worker="B", grace=GRACE) == []
     assert missed.period_key == "daily:2026-11-02T08:00"
     [row] = deliveries(services)
-    assert (row.status, row.attempts) == ("abandoned", 0)
+    assert (row.status, row.attempts) == ("given_up", 0)
     [record] = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert "daily:2026-11-02T08:00" in record.getMessage() and record.levelno == logging.WARNING
 
@@ -374,7 +381,7 @@ def test_a_failure_is_retried_after_backoff_then_sent(services: Services, clock:
 
     mark_failed(services, delivery_id, error="SlackApiError: internal_error", now=clock.now)
     row = delivery(services, delivery_id)
-    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 1, clock.now + timedelta(minutes=1))
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, clock.now + timedelta(minutes=1))
     assert row.last_error == "SlackApiError: internal_error"
     assert due_digests(services, now=clock.now, grace=GRACE) == []  # failed is not "new" again
 
@@ -383,7 +390,7 @@ def test_a_failure_is_retried_after_backoff_then_sent(services: Services, clock:
     assert reclaim_retries(services, now=clock.now, worker="B", grace=GRACE) == [(delivery_id, due)]
     assert reclaim_retries(services, now=clock.now, worker="A", grace=GRACE) == []  # B won it
     row = delivery(services, delivery_id)
-    assert (row.status, row.attempts, row.claimed_by) == ("claimed", 2, "B")
+    assert (row.status, row.attempts, row.claimed_by) == ("sending", 2, "B")
 
     mark_failed(services, delivery_id, error="timeout", now=clock.now)
     assert delivery(services, delivery_id).next_attempt_at == clock.now + timedelta(minutes=2)
@@ -409,7 +416,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_after_15_minutes(services:
     assert reclaim_retries(services, now=clock.now, worker="B", grace=GRACE) == [(delivery_id, due)]
     assert reclaim_retries(services, now=clock.now, worker="C", grace=GRACE) == []
     row = delivery(services, delivery_id)
-    assert (row.status, row.claimed_by, row.attempts) == ("claimed", "B", 2)
+    assert (row.status, row.claimed_by, row.attempts) == ("sending", "B", 2)
 
 
 def test_a_digest_still_failing_past_grace_is_abandoned_with_a_log_line(
@@ -431,7 +438,7 @@ def test_a_digest_still_failing_past_grace_is_abandoned_with_a_log_line(
     with caplog.at_level(logging.WARNING, logger="commands.digest.schedules"):
         assert reclaim_retries(services, now=clock.now, worker="A", grace=GRACE) == []
     row = delivery(services, delivery_id)
-    assert row.status == "abandoned"
+    assert row.status == "given_up"
     # Attempts at 0, 1, 3, 7, 15, 31, 63 minutes, then hourly up to 663 minutes: the next (723) is past 12 h.
     assert row.attempts == 17
     assert any("abandoned" in r.getMessage() and "channel_not_found" in r.getMessage() for r in caplog.records), (

@@ -13,28 +13,26 @@ backoff by whichever process wins a conditional UPDATE, until the grace period a
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
 from commands.deals.managers import require_manager
 from commands.digest.report import Period
 from commands.errors import CommandError
+from commands.outbox.retry import DIGESTS, ERROR_TEXT_LIMIT
 from commands.services import Actor, Services
-from storage import digest_queries
-from storage.digest_queries import ABANDONED, CLAIMED
-from storage.models import DigestDelivery, DigestSchedule
+from storage import digest_queries, outbox_queries
+from storage.models import DeliveryStatus, DigestDelivery, DigestSchedule
 
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_GRACE = dt.timedelta(hours=12)
-STALE_CLAIM = dt.timedelta(minutes=15)
-"""A claim this old was taken by a process that died mid-delivery; another may take it over."""
-MAX_RETRY_DELAY = dt.timedelta(minutes=60)
-ERROR_TEXT_LIMIT = 2000
 MISSED = "missed: no app was running within the grace period after the due time"
+RETRY_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -148,11 +146,6 @@ def period_for(frequency: str, due_at: dt.datetime, tz: str, *, at: dt.time | No
     return Period(start=start.astimezone(dt.UTC), end=due_at.astimezone(dt.UTC), tz=tz)
 
 
-def retry_delay(attempts: int) -> dt.timedelta:
-    """Wait before the next attempt after `attempts` failed ones: 1, 2, 4, 8… minutes, at most 60."""
-    return min(dt.timedelta(minutes=2 ** min(max(attempts - 1, 0), 6)), MAX_RETRY_DELAY)
-
-
 # --- Delivery bookkeeping for the scheduler (spans all workspaces) --------------------------------
 
 
@@ -169,7 +162,7 @@ def abandon_missed(
     for due in _unclaimed_latest(services, now=now):
         if now - due.due_at <= grace:
             continue
-        recorded = _insert_claim(services, due, worker=worker, now=now, status=ABANDONED, error=MISSED)
+        recorded = _insert_claim(services, due, worker=worker, now=now, status=DeliveryStatus.GIVEN_UP, error=MISSED)
         if recorded is None:
             continue
         logger.warning(
@@ -186,7 +179,7 @@ def abandon_missed(
 
 def claim(services: Services, due: DueDigest, *, worker: str, now: dt.datetime) -> int | None:
     """Claim the digest for this worker: the delivery id, or None when another process already has it."""
-    return _insert_claim(services, due, worker=worker, now=now, status=CLAIMED)
+    return _insert_claim(services, due, worker=worker, now=now, status=DeliveryStatus.SENDING)
 
 
 def reclaim_retries(
@@ -197,22 +190,25 @@ def reclaim_retries(
     Returns those this worker won, to deliver again. One past the grace period after its due
     time is marked abandoned, with a log line, instead.
     """
-    stale_before = now - STALE_CLAIM
+    stale_before = DIGESTS.stale_before(now)
     with services.sessions() as session:
-        rows = digest_queries.retryable_deliveries(session, now=now, stale_before=stale_before)
+        rows = outbox_queries.due(
+            session,
+            DigestDelivery,
+            now=now,
+            stale_before=stale_before,
+            order_by=(col(DigestDelivery.period_end), col(DigestDelivery.id)),
+            limit=RETRY_BATCH,
+        )
     won = []
     for row in rows:
         assert row.id is not None
         due = _due_of(row)
         past_grace = now - due.due_at > grace
         with services.sessions.begin() as session:
-            taken = digest_queries.take_over_delivery(
-                session,
-                delivery_id=row.id,
-                now=now,
-                stale_before=stale_before,
-                status=ABANDONED if past_grace else CLAIMED,
-                claimed_by=worker,
+            change = outbox_queries.give_up_retryable if past_grace else _claim_retry
+            taken = change(
+                session, DigestDelivery, row_id=row.id, now=now, stale_before=stale_before, claimed_by=worker
             )
         if not taken:
             continue
@@ -235,22 +231,31 @@ def reclaim_retries(
 
 def mark_sent(services: Services, delivery_id: int, *, message_ts: str, chart_uploaded: bool, now: dt.datetime) -> None:
     with services.sessions.begin() as session:
-        digest_queries.set_delivery_sent(
-            session, delivery_id=delivery_id, message_ts=message_ts, chart_uploaded=chart_uploaded, sent_at=now
+        outbox_queries.sent(
+            session,
+            DigestDelivery,
+            row_id=delivery_id,
+            now=now,
+            message_ts=message_ts,
+            chart_uploaded=chart_uploaded,
+            next_attempt_at=None,
         )
 
 
 def mark_failed(services: Services, delivery_id: int, *, error: str, now: dt.datetime) -> None:
-    """Record a failed attempt; the next one is due after `retry_delay(attempts)`."""
+    """Record a failed attempt; the next one is due after `DIGESTS.delay(attempts)` (given up only when the grace
+    period is over, by `reclaim_retries`)."""
     with services.sessions.begin() as session:
         delivery = digest_queries.get_delivery(session, delivery_id=delivery_id, for_update=True)
         if delivery is None:
             return
-        recorded = digest_queries.set_delivery_failed(
+        recorded = outbox_queries.not_sent(
             session,
-            delivery_id=delivery_id,
+            DigestDelivery,
+            row_id=delivery_id,
             error=error[:ERROR_TEXT_LIMIT],
-            next_attempt_at=now + retry_delay(delivery.attempts),
+            next_attempt_at=DIGESTS.next_attempt(delivery.attempts, now),
+            give_up=False,
         )
     if not recorded:
         logger.warning("digest delivery %d failed but is no longer claimed (status %s)", delivery_id, delivery.status)
@@ -357,7 +362,13 @@ def _unclaimed_latest(services: Services, *, now: dt.datetime) -> list[DueDigest
 
 
 def _insert_claim(
-    services: Services, due: DueDigest, *, worker: str, now: dt.datetime, status: str, error: str | None = None
+    services: Services,
+    due: DueDigest,
+    *,
+    worker: str,
+    now: dt.datetime,
+    status: DeliveryStatus,
+    error: str | None = None,
 ) -> int | None:
     try:
         with services.sessions.begin() as session:
@@ -372,11 +383,15 @@ def _insert_claim(
                 status=status,
                 claimed_by=worker,
                 claimed_at=now,
-                attempts=1 if status == CLAIMED else 0,
+                attempts=1 if status == DeliveryStatus.SENDING else 0,
                 last_error=error,
             )
     except IntegrityError:  # the unique (team, channel, period_key): another process claimed it first
         return None
+
+
+def _claim_retry(session: Session, table: type[DigestDelivery], **claim: Any) -> bool:
+    return outbox_queries.claim(session, table, due_only=True, **claim)
 
 
 def _due_of(row: DigestDelivery) -> DueDigest:

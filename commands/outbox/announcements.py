@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from commands.deals.moves import managers_to_ask
 from commands.deals.results import (
@@ -23,18 +23,16 @@ from commands.deals.results import (
     MoveSummary,
     stage_or_placeholder,
 )
+from commands.outbox.retry import ERROR_TEXT_LIMIT, THREAD_POSTS
 from commands.pipeline.stages import Stage
 from commands.services import Actor, Services
 from storage import announcement_queries as announcements
-from storage import queries
+from storage import outbox_queries, queries
 from storage.db import read_only
 from storage.models import Announcement, AnnouncementKind, Deal, DealEvent
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
-MAX_RETRY_DELAY = timedelta(minutes=60)
 # A post refused because the bot is not in the channel waits for the invite (`owed_in_channel`); this slow
 # retry only covers an invite whose event never reached us.
 NO_ACCESS_RETRY = timedelta(hours=6)
@@ -69,7 +67,14 @@ def deals_owed(services: Services) -> list[tuple[str, int]]:
     """(team, deal number) of each deal with an announcement due again, oldest first."""
     now = services.clock()
     with services.sessions() as session:
-        rows = announcements.due(session, now=now, stale_before=now - STALE_CLAIM, limit=CATCH_UP_BATCH)
+        rows = outbox_queries.due(
+            session,
+            Announcement,
+            now=now,
+            stale_before=THREAD_POSTS.stale_before(now),
+            order_by=(col(Announcement.id),),
+            limit=CATCH_UP_BATCH,
+        )
         deals: dict[tuple[str, int], None] = {}
         for row in rows:
             deal = queries.get_deal_by_id(session, team_id=row.team_id, deal_id=row.deal_id)
@@ -82,7 +87,10 @@ def take(services: Services, announcement_id: int) -> Owed | None:
     """Claim an announcement and load what it announces; None when another process has it or it is done."""
     now = services.clock()
     with services.sessions.begin() as session:
-        if not announcements.claim(session, announcement_id=announcement_id, now=now, stale_before=now - STALE_CLAIM):
+        stale_before = THREAD_POSTS.stale_before(now)
+        if not outbox_queries.claim(
+            session, Announcement, row_id=announcement_id, now=now, stale_before=stale_before, due_only=False
+        ):
             return None
         row = session.get(Announcement, announcement_id)
         assert row is not None
@@ -93,12 +101,12 @@ def take(services: Services, announcement_id: int) -> Owed | None:
 
 def delivered(services: Services, announcement_id: int) -> None:
     with services.sessions.begin() as session:
-        announcements.mark_sent(session, announcement_id=announcement_id, now=services.clock())
+        outbox_queries.sent(session, Announcement, row_id=announcement_id, now=services.clock())
 
 
 def not_delivered(services: Services, announcement_id: int, *, error: str, no_access: bool = False) -> None:
-    """Put it back to retry with backoff; after MAX_ATTEMPTS it is kept as failed and logged. One refused because
-    the bot is not in the channel is never given up: it waits for the bot to be invited."""
+    """Put it back to retry with backoff; after THREAD_POSTS.max_attempts it is given up, kept and logged. One
+    refused because the bot is not in the channel is never given up: it waits for the bot to be invited."""
     now = services.clock()
     with services.sessions.begin() as session:
         row = session.get(Announcement, announcement_id)
@@ -106,16 +114,23 @@ def not_delivered(services: Services, announcement_id: int, *, error: str, no_ac
             return
         if no_access:
             announcements.wait_for_access(
-                session, announcement_id=announcement_id, error=error[:2000], next_attempt_at=now + NO_ACCESS_RETRY
+                session,
+                announcement_id=announcement_id,
+                error=error[:ERROR_TEXT_LIMIT],
+                next_attempt_at=now + NO_ACCESS_RETRY,
             )
             return
-        give_up = row.attempts >= MAX_ATTEMPTS
-        delay = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_RETRY_DELAY)
-        announcements.mark_unsent(
-            session, announcement_id=announcement_id, error=error[:2000], next_attempt_at=now + delay, give_up=give_up
+        give_up = THREAD_POSTS.gives_up(row.attempts)
+        outbox_queries.not_sent(
+            session,
+            Announcement,
+            row_id=announcement_id,
+            error=error[:ERROR_TEXT_LIMIT],
+            next_attempt_at=THREAD_POSTS.next_attempt(row.attempts, now),
+            give_up=give_up,
         )
     if give_up:
-        logger.error("announcement %s given up after %s attempts: %s", announcement_id, MAX_ATTEMPTS, error)
+        logger.error("announcement %s given up after %s attempts: %s", announcement_id, row.attempts, error)
 
 
 def owed_in_channel(services: Services, *, team_id: str, channel_id: str) -> list[int]:
