@@ -333,12 +333,16 @@ class Spans:
         import bot.http
         import bot.listeners.actions
         import bot.listeners.slash
+        import commands.deals.deal
+        import commands.deals.moves
         import commands.inbox.requests
 
         self.wrap(bot.http, "_is_signed", "our signature check (bot/http.py signed_only)")
         self.wrap(bot.http, "parse_slack_body", "our body parse (bot/http.py readable_only)")
         self.wrap(App, "dispatch", "bolt App.dispatch (to the ack)")
         self.wrap(commands.inbox.requests, "first_time", "replay claim: Once.claim (own write transaction)")
+        self.wrap(commands.deals.deal, "claim_in", "replay claim: claim_in (in the use case's transaction)")
+        self.wrap(commands.deals.moves, "claim_in", "replay claim: claim_in (in the use case's transaction)")
         self.wrap(bot.listeners.slash, "create_deal", "use case create_deal")
         self.wrap(bot.listeners.slash, "show_deal", "use case show_deal")
         self.wrap(bot.listeners.slash, "request_move", "use case request_move")

@@ -19,9 +19,10 @@ from commands.deals.deal import MarkLost, NewDeal, create_deal, mark_lost
 from commands.deals.evidence import Evidence
 from commands.deals.managers import ChangeManager, change_manager
 from commands.deals.moves import Advance, AlreadyDecided, ask_for_evidence, decide_move, request_move
-from commands.deals.results import Decision, EvidenceAsked, ManagerChanged, MarkedLost, MoveRequested
+from commands.deals.results import DealSummary, Decision, EvidenceAsked, ManagerChanged, MarkedLost, MoveRequested
 from commands.digest.schedules import SetSchedule, set_schedule
 from commands.errors import CommandError
+from commands.inbox.requests import Claim, Replayed
 from commands.services import Actor, Services
 from storage import spells
 from storage.db import make_engine, make_session_factory
@@ -192,6 +193,36 @@ def test_two_requests_for_one_deal_at_once_store_one(services: Services, workers
             return repr(outcomes)
         if [m.status for m in moves] != ["pending"] or events != ["created", "requested"]:
             return f"moves {[m.status for m in moves]}, events {events}"
+        return None
+
+    every_round(one_round)
+
+
+def test_the_same_request_twice_at_once_is_done_once(services: Services, workers: list[Services]) -> None:
+    """A replay claimed in the use case's own transaction: the copy that comes second waits for the first one's
+    transaction and is told it was already received, with nothing changed twice."""
+
+    def one_round(index: int) -> str | None:
+        new = NewDeal(f"Replayed {index}", None, None, ())
+        created = at_once(
+            *(
+                lambda w=w: create_deal(w, rep, channel_id=CHANNEL, command=new, claim=Claim(TEAM, f"new-{index}"))
+                for w in workers[:2]
+            )
+        )
+        deals = [o for o in created if isinstance(o, DealSummary)]
+        if len(deals) != 1 or sum(isinstance(o, Replayed) for o in created) != 1:
+            return f"create: {created!r}"
+        number = deals[0].number
+        advance = Advance(number, (LINK,), None, None)
+        asked = at_once(
+            *(lambda w=w: request_move(w, rep, advance, claim=Claim(TEAM, f"adv-{index}")) for w in workers[:2])
+        )
+        if sum(isinstance(o, MoveRequested) for o in asked) != 1 or sum(isinstance(o, Replayed) for o in asked) != 1:
+            return f"advance: {asked!r}"
+        _, events, moves = stored(services, number)
+        if len(moves) != 1 or events != ["created", "requested"]:
+            return f"moves {len(moves)}, events {events}"
         return None
 
     every_round(one_round)

@@ -69,17 +69,12 @@ class MoveButtons:
         same signed click, or Slack's redelivery, asks nothing twice)."""
         click = Click.of(body)
         move = click.move_id()
-        once = Once(self._services, team_id=click.actor.team_id, trigger_id=body.get("trigger_id"))
+        claim = Once(self._services, team_id=click.actor.team_id, trigger_id=body.get("trigger_id")).key()
         try:
-            once.claim()
+            asked = ask_for_evidence(self._services, click.actor, move_id=move, claim=claim)
         except Replayed:
             ack()
             return
-        try:
-            asked = ask_for_evidence(self._services, click.actor, move_id=move)
-        except BaseException:
-            once.release()
-            raise
         ack()
         self._after(click, client, asked.deal.number)
 

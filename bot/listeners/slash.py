@@ -141,16 +141,14 @@ class SlashCommands:
         services, actor = self._services, run.actor
         match parse_deal(run.text):
             case NewDeal() as new:
-                run.once.claim()
-                deal = create_deal(services, actor, channel_id=run.channel_id, command=new)
+                deal = create_deal(services, actor, channel_id=run.channel_id, command=new, claim=run.once.key())
                 return Reply(blocks.created_confirmation(deal), self._announce(actor, deal))
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
             case ListDeals() as listing:
                 return Reply(blocks.deal_list(list_deals(services, actor, listing)))
             case MarkLost() as lost_command:
-                run.once.claim()
-                lost = mark_lost(services, actor, lost_command)
+                lost = mark_lost(services, actor, lost_command, claim=run.once.key())
                 return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
@@ -158,8 +156,7 @@ class SlashCommands:
 
     def _advance(self, run: Run) -> Reply:
         wanted = parse_advance(run.text)
-        run.once.claim()
-        result = request_move(self._services, run.actor, wanted)
+        result = request_move(self._services, run.actor, wanted, claim=run.once.key())
         if isinstance(result, MovedBack):
             return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal))
         return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal))
@@ -176,13 +173,12 @@ class SlashCommands:
             case ShowSchedule():
                 return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
             case SetSchedule() as wanted:
-                run.once.claim()
+                run.once.claim()  # before users.info, so a replay asks Slack nothing
                 default_tz = user_time_zone(client, actor.user_id) if wanted.tz is None else "UTC"
                 view = set_schedule(services, actor, channel_id=channel_id, command=wanted, default_tz=default_tz)
                 return Reply(blocks.schedule(view, changed=True))
             case ScheduleOff():
-                run.once.claim()
-                stopped = schedule_off(services, actor, channel_id=channel_id)
+                stopped = schedule_off(services, actor, channel_id=channel_id, claim=run.once.key())
                 return Reply(blocks.schedule_stopped(stopped))
             case PipelineBoard():
                 return Reply(blocks.board(pipeline_board(services, actor)))
@@ -193,8 +189,8 @@ class SlashCommands:
             case ListManagers():
                 return Reply(blocks.managers(list_managers(services, actor)))
             case ChangeManager() as change:
-                run.once.claim()
-                return Reply(blocks.manager_changed(change_manager(services, actor, change)))
+                changed = change_manager(services, actor, change, claim=run.once.key())
+                return Reply(blocks.manager_changed(changed))
         raise AssertionError("parse_pipeline returned an unknown command")
 
     def _post_digest(self, after: After, actor: Actor, channel_id: str) -> None:

@@ -19,6 +19,7 @@ from commands.deals.results import (
 )
 from commands.errors import CommandError
 from commands.formats import format_deal_id
+from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries
@@ -48,11 +49,14 @@ class MarkLost:
     reason: str
 
 
-def create_deal(services: Services, actor: Actor, *, channel_id: str, command: NewDeal) -> DealSummary:
+def create_deal(
+    services: Services, actor: Actor, *, channel_id: str, command: NewDeal, claim: Claim | None = None
+) -> DealSummary:
     """Store a new deal at the first stage, owned by the caller, numbered deal-<n> in its workspace."""
     now = services.clock()
     first = services.pipeline.first()
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=now)
         deal = Deal(
             team_id=actor.team_id,
             number=queries.next_deal_number(session, team_id=actor.team_id),
@@ -121,10 +125,11 @@ def list_deals(services: Services, actor: Actor, command: ListDeals) -> DealList
         )
 
 
-def mark_lost(services: Services, actor: Actor, command: MarkLost) -> MarkedLost:
+def mark_lost(services: Services, actor: Actor, command: MarkLost, *, claim: Claim | None = None) -> MarkedLost:
     """Close the deal as lost with its reason; a pending move on it is cancelled."""
     now = services.clock()
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=now)
         # The deal's row first, like every change to a deal (see commands.deals.moves), then its pending move.
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None

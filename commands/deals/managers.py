@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from commands.deals.results import ManagerChanged, ManagerList
 from commands.errors import CommandError
+from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import queries
 
@@ -34,9 +35,12 @@ def list_managers(services: Services, actor: Actor) -> ManagerList:
         return _manager_list(session, services, actor.team_id)
 
 
-def change_manager(services: Services, actor: Actor, command: ChangeManager) -> ManagerChanged:
+def change_manager(
+    services: Services, actor: Actor, command: ChangeManager, *, claim: Claim | None = None
+) -> ManagerChanged:
     """Add or remove a manager. Anyone may add the first manager; after that only managers may."""
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=services.clock())
         # Changes queue here, so the list read below is still true when we write: two people adding
         # themselves as the first manager, or two managers removing each other, cannot both succeed.
         queries.lock_managers(session, team_id=actor.team_id)

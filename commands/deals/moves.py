@@ -29,6 +29,7 @@ from commands.deals.results import (
 )
 from commands.errors import CommandError
 from commands.formats import format_deal_id
+from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.pipeline.stages import Stage
 from commands.services import Actor, Services
@@ -57,9 +58,11 @@ class AlreadyDecided(CommandError):
         self.move = move
 
 
-def request_move(services: Services, actor: Actor, command: Advance) -> MoveRequested | MovedBack:
+def request_move(
+    services: Services, actor: Actor, command: Advance, *, claim: Claim | None = None
+) -> MoveRequested | MovedBack:
     try:
-        return _request_move(services, actor, command)
+        return _request_move(services, actor, command, claim)
     except IntegrityError:
         # Another request for the same deal was stored between our check and our insert.
         raise CommandError(
@@ -68,10 +71,11 @@ def request_move(services: Services, actor: Actor, command: Advance) -> MoveRequ
         ) from None
 
 
-def _request_move(services: Services, actor: Actor, command: Advance) -> MoveRequested | MovedBack:
+def _request_move(services: Services, actor: Actor, command: Advance, claim: Claim | None) -> MoveRequested | MovedBack:
     pipeline = services.pipeline
     now = services.clock()
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=now)
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         require_owner_or_manager(session, services, actor, deal, doing="move it")
@@ -179,9 +183,10 @@ def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveS
         return MoveSummary.of(move, deal.number, services.pipeline)
 
 
-def ask_for_evidence(services: Services, actor: Actor, *, move_id: int) -> EvidenceAsked:
+def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: Claim | None = None) -> EvidenceAsked:
     now = services.clock()
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=now)
         move, deal = _lock_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
         record(

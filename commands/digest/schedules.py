@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from commands.deals.managers import require_manager
 from commands.digest.report import Period
 from commands.errors import CommandError
+from commands.inbox.requests import Claim, claim_in
 from commands.outbox.retry import DIGESTS, ERROR_TEXT_LIMIT
 from commands.services import Actor, Services
 from storage import digest_queries, outbox_queries
@@ -99,12 +100,13 @@ def show_schedule(services: Services, actor: Actor, *, channel_id: str) -> Sched
         return _view(schedule, now=services.clock())
 
 
-def schedule_off(services: Services, actor: Actor, *, channel_id: str) -> bool:
+def schedule_off(services: Services, actor: Actor, *, channel_id: str, claim: Claim | None = None) -> bool:
     """Stop the channel's scheduled digest (the row is kept, inactive). Managers only.
 
     False when the channel had no active schedule.
     """
     with services.sessions.begin() as session:
+        claim_in(session, claim, now=services.clock())
         require_manager(session, services, actor, doing="turn off the scheduled digest")
         return digest_queries.deactivate_schedule(
             session,

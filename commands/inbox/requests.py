@@ -1,12 +1,17 @@
 """A request is acted on once: a replayed slash command (same trigger_id) finds its key already claimed.
 
-Each claim and release is its own short transaction, committed before the command runs, so a concurrent
-copy of the same request waits for the claim and then sees it.
+A use case takes the claim first thing in its own write transaction (`claim_in`): a concurrent copy of the
+same request waits for that transaction and then sees the claim, and a refusal or a failure rolls the claim
+back with the change, so the same request may be tried again. Where something must happen before the use
+case (a Slack call), `Once.claim` takes it in a short transaction of its own and `Once.release` gives it back.
 """
 
 import logging
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
 
 from commands.errors import CommandError, SalesbotError
 from commands.services import Services
@@ -20,12 +25,31 @@ logger = logging.getLogger(__name__)
 KEPT_FOR = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A changing request's key, to be claimed inside the use case's transaction (`claim_in`)."""
+
+    team_id: str
+    key: str
+
+
 def first_time(services: Services, *, team_id: str, key: str) -> bool:
-    """Claim the request's key; False when it was claimed before. Claims too old to matter are dropped."""
-    now = services.clock()
+    """Claim the request's key in its own transaction; False when it was claimed before."""
     with services.sessions.begin() as session:
-        request_queries.forget_requests_before(session, team_id=team_id, before=now - KEPT_FOR)
-        return request_queries.claim_request(session, team_id=team_id, key=key, at=now)
+        return _claim(session, team_id=team_id, key=key, now=services.clock())
+
+
+def claim_in(session: Session, claim: Claim | None, *, now: datetime) -> None:
+    """Claim the request's key in the caller's transaction (first thing, so concurrent copies queue on it);
+    raise Replayed when it was claimed before. No claim: nothing to do (not a Slack request)."""
+    if claim is not None and not _claim(session, team_id=claim.team_id, key=claim.key, now=now):
+        raise Replayed
+
+
+def _claim(session: Session, *, team_id: str, key: str, now: datetime) -> bool:
+    """Claims too old to matter are dropped on the way."""
+    request_queries.forget_requests_before(session, team_id=team_id, before=now - KEPT_FOR)
+    return request_queries.claim_request(session, team_id=team_id, key=key, at=now)
 
 
 def forget(services: Services, *, team_id: str, key: str) -> None:
@@ -50,8 +74,9 @@ class Replayed(SalesbotError):
 
 
 class Once:
-    """A changing command is done once per trigger_id: the claim is taken before the change runs, and given back
-    when the change does not happen (refused, or the database failed), so the same request may be tried again."""
+    """A changing command is done once per trigger_id: `key` for the use case to claim in its transaction, or
+    `claim` before the change runs and `release` when the change does not happen (refused, or the database
+    failed), so the same request may be tried again."""
 
     def __init__(self, services: Services, *, team_id: str, trigger_id: object) -> None:
         self._services = services
@@ -59,13 +84,19 @@ class Once:
         self._trigger_id = trigger_id
         self._taken: str | None = None
 
-    def claim(self) -> None:
+    def key(self) -> Claim:
+        """The claim for the use case to take in its own transaction (nothing to release)."""
         key = self._trigger_id
         if not isinstance(key, str) or not TRIGGER_ID.fullmatch(key):
             raise CommandError(NO_TRIGGER)
-        if not first_time(self._services, team_id=self._team_id, key=key):
+        return Claim(self._team_id, key)
+
+    def claim(self) -> None:
+        """Claim now, in a transaction of its own, for a command with work to do before its use case."""
+        claim = self.key()
+        if not first_time(self._services, team_id=claim.team_id, key=claim.key):
             raise Replayed
-        self._taken = key
+        self._taken = claim.key
 
     def release(self) -> None:
         key, self._taken = self._taken, None
