@@ -72,9 +72,9 @@ class Announcer:
         if owed is None:
             return Delivery.LEFT
         try:
-            DealThreads(self._services, self._client, owed.team_id).announce(owed.subject)
+            posted = DealThreads(self._services, self._client, owed.team_id).announce(owed.subject)
         except PostFailed as error:
             not_delivered(self._services, announcement_id, error=error.reason, no_access=error.no_access)
             return Delivery.NO_ACCESS if error.no_access else Delivery.LEFT
-        delivered(self._services, announcement_id)
+        delivered(self._services, owed, posted)
         return Delivery.DONE

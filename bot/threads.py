@@ -1,4 +1,5 @@
-"""Posting to a deal's thread. The database is already written when these run.
+"""Posting to a deal's thread. The database is already written when these run; what a post must remember
+(the card's ts, a move message's ts) is returned, and stored when the announcement is marked delivered.
 
 Posts that carry the record (the card, a move, a decision, a loss) raise `PostFailed` when Slack
 refuses them after the client's retries, so the announcement stays owed and is delivered later.
@@ -14,8 +15,6 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.blocks import Message
 from bot.mrkdwn import section
-from commands.deals.deal import record_deal_thread
-from commands.deals.moves import record_move_message
 from commands.deals.results import (
     DealSummary,
     Decision,
@@ -25,7 +24,7 @@ from commands.deals.results import (
     MoveRequested,
     MoveSummary,
 )
-from commands.outbox.announcements import CardOwed, Subject
+from commands.outbox.announcements import CardOwed, Posted, Subject
 from commands.pipeline.stages import Stage
 from commands.services import Services
 from storage.models import MoveStatus
@@ -55,12 +54,12 @@ class DealThreads:
         self._client = client
         self._team_id = team_id
 
-    def announce(self, subject: Subject) -> None:
+    def announce(self, subject: Subject) -> Posted:
         match subject:
             case CardOwed(deal=deal, evidence_missing=missing):
-                self.post_card(deal, evidence_missing=missing)
+                return Posted(card_ts=self.post_card(deal, evidence_missing=missing))
             case MoveRequested() as requested:
-                self.post_move(requested)
+                return Posted(move_message_ts=self.post_move(requested))
             case Decision() as decision:
                 self.show_decision(decision)
             case EvidenceAsked() as asked:
@@ -73,15 +72,15 @@ class DealThreads:
             case MovedBack() as moved:
                 self.reply(moved.deal, blocks.moved_back_reply(moved))
                 self.refresh_card(moved.deal)
+        return Posted()
 
-    def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str:
+    def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str | None:
+        """The new card's ts; None when the deal already has its thread."""
         if deal.thread_ts is not None:
-            return deal.thread_ts
+            return None
         message = blocks.deal_card(deal, evidence_missing=evidence_missing)
         response = self._post(channel=deal.channel_id, text=message.text, blocks=message.blocks)
-        thread_ts = str(response["ts"])
-        record_deal_thread(self._services, team_id=self._team_id, number=deal.number, thread_ts=thread_ts)
-        return thread_ts
+        return str(response["ts"])
 
     def refresh_card(self, deal: DealSummary) -> None:
         if deal.thread_ts is None:
@@ -97,16 +96,15 @@ class DealThreads:
         )
         return str(response["ts"])
 
-    def post_move(self, requested: MoveRequested) -> None:
-        """The move with its buttons, or, if it was decided before it could be posted, its outcome."""
+    def post_move(self, requested: MoveRequested) -> str | None:
+        """The move with its buttons, or, if it was decided before it could be posted, its outcome: the new
+        message's ts; None when the move's message was posted before."""
         move = requested.move
         if move.message_ts is not None:
-            return
+            return None
         if move.status == MoveStatus.PENDING:
-            message_ts = self.reply(requested.deal, blocks.move_request(requested))
-        else:
-            message_ts = self.reply(requested.deal, blocks.move_outcome(move, requested.deal))
-        record_move_message(self._services, team_id=self._team_id, move_id=move.id, message_ts=message_ts)
+            return self.reply(requested.deal, blocks.move_request(requested))
+        return self.reply(requested.deal, blocks.move_outcome(move, requested.deal))
 
     def show_outcome(self, move: MoveSummary, deal: DealSummary) -> None:
         """Replace the move's buttons with its outcome, posting the message if it never was."""

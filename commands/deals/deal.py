@@ -1,4 +1,4 @@
-"""Use cases for deals: create, show, list, mark lost, remember the deal's Slack thread."""
+"""Use cases for deals: create, show, list, mark lost."""
 
 from dataclasses import dataclass
 from typing import Literal
@@ -169,12 +169,6 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost, *, claim: Cla
             marked_by=actor.user_id,
             cancelled_move=MoveSummary.of(cancelled, deal.number, services.pipeline) if cancelled else None,
         )
-
-
-def record_deal_thread(services: Services, *, team_id: str, number: int, thread_ts: str) -> None:
-    """Remember the card message that is the deal's thread (Slack metadata, not a deal change)."""
-    with services.sessions.begin() as session:
-        queries.set_thread_ts(session, team_id=team_id, number=number, thread_ts=thread_ts)
 
 
 def find_deal(session: Session, actor: Actor, number: int, *, for_update: bool = False) -> Deal:

@@ -207,12 +207,6 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: C
         )
 
 
-def record_move_message(services: Services, *, team_id: str, move_id: int, message_ts: str) -> None:
-    """Remember the thread message that shows the move (Slack metadata, not a deal change)."""
-    with services.sessions.begin() as session:
-        queries.set_move_message_ts(session, team_id=team_id, move_id=move_id, message_ts=message_ts)
-
-
 def _target_stage(services: Services, deal: Deal, current: Stage, command: Advance) -> Stage:
     pipeline = services.pipeline
     deal_id = format_deal_id(deal.number)

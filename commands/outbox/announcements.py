@@ -56,6 +56,14 @@ class Owed:
     subject: Subject
 
 
+@dataclass(frozen=True)
+class Posted:
+    """The messages a delivery posted that later posts refer to: the deal's card (its thread) and the move's."""
+
+    card_ts: str | None = None
+    move_message_ts: str | None = None
+
+
 def undelivered_for_deal(services: Services, *, team_id: str, deal_number: int) -> list[int]:
     with services.sessions() as session:
         read_only(session)
@@ -99,9 +107,18 @@ def take(services: Services, announcement_id: int) -> Owed | None:
         return Owed(row.id or 0, row.team_id, deal.number, _subject(session, services, row, deal))
 
 
-def delivered(services: Services, announcement_id: int) -> None:
+def delivered(services: Services, owed: Owed, posted: Posted) -> None:
+    """Mark it sent and remember what it posted, in one transaction: a thread post takes the write lock twice
+    (here and in `take`), and no later post of the deal sees it sent without its card or move message."""
     with services.sessions.begin() as session:
-        outbox_queries.sent(session, Announcement, row_id=announcement_id, now=services.clock())
+        if posted.card_ts is not None:
+            queries.set_thread_ts(session, team_id=owed.team_id, number=owed.deal_number, thread_ts=posted.card_ts)
+        if posted.move_message_ts is not None:
+            assert isinstance(owed.subject, MoveRequested)
+            queries.set_move_message_ts(
+                session, team_id=owed.team_id, move_id=owed.subject.move.id, message_ts=posted.move_message_ts
+            )
+        outbox_queries.sent(session, Announcement, row_id=owed.id, now=services.clock())
 
 
 def not_delivered(services: Services, announcement_id: int, *, error: str, no_access: bool = False) -> None:
