@@ -3,7 +3,6 @@
 import logging
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -14,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.after_ack import AfterAck, ListenerPool
 from bot.error_boundary import ErrorBoundary
 from bot.listeners.actions import MoveButtons
 from bot.listeners.events import ChannelInvites, HomeTab
@@ -42,20 +42,21 @@ def make_client(*, token: str, base_url: str | None = None) -> WebClient:
 
 
 def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
+    after_ack = AfterAck()
     app = App(
         signing_secret=signing_secret,
         client=client,
         process_before_response=False,
         raise_error_for_unhandled_request=True,  # to the error boundary, which answers 200 instead of bolt's 404
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+        listener_executor=ListenerPool(LISTENER_THREADS, after_ack),
     )
     app.use(once_per_event(services))
     home = HomeTab(services, client)
     app.error(ErrorBoundary(services, show_home=home.show).answer)
     for listeners in (
-        SlashCommands(services),
-        MoveButtons(services, refresh_home=home.show),
-        RejectionModal(services, refresh_home=home.show),
+        SlashCommands(services, after_ack=after_ack),
+        MoveButtons(services, refresh_home=home.show, after_ack=after_ack),
+        RejectionModal(services, refresh_home=home.show, after_ack=after_ack),
         home,
         ChannelInvites(services),
     ):

@@ -47,6 +47,7 @@ from sqlalchemy import Engine, String, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
+from bot.after_ack import ListenerPool
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from commands.inbox.requests import ALREADY_RECEIVED
 from commands.text_rules import (
@@ -360,9 +361,10 @@ def mutate(payload: dict[str, Any], changes: Changes) -> dict[str, Any]:
 
 class ListenerWork(Executor):
     """Stands in for bolt's listener executor (`App.listener_runner.listener_executor`) and remembers what it
-    ran, so a test can wait until every listener (with the thread posts it makes after its ack) has returned."""
+    ran, so a test can wait until every listener has returned and the thread posts it left for after its ack
+    (on the pool's `after_ack` worker) are done."""
 
-    def __init__(self, inner: Executor) -> None:
+    def __init__(self, inner: ListenerPool) -> None:
         self._inner = inner
         self._lock = threading.Lock()
         self._futures: list[Future[Any]] = []
@@ -381,6 +383,7 @@ class ListenerWork(Executor):
             futures, self._futures = self._futures, []
         _, running = wait_for_futures(futures, timeout=timeout)
         assert not running, f"{len(running)} listener(s) still running after {timeout}s"
+        assert self._inner.after_ack.wait_idle(timeout), f"work after the acks still running after {timeout}s"
 
 
 class Records(logging.Handler):
@@ -604,6 +607,7 @@ class World:
 @pytest.fixture
 def world(bot: RunningBot) -> Iterator[World]:
     runner = bot.runtime.app.listener_runner
+    assert isinstance(runner.listener_executor, ListenerPool)
     work = ListenerWork(runner.listener_executor)
     runner.listener_executor = work
     log = Records()

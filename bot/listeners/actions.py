@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
 from commands.deals.moves import ask_for_evidence, check_may_decide, decide_move
@@ -36,9 +37,10 @@ HomeRefresh = Callable[[Actor], None]
 class MoveButtons:
     """`refresh_home` republishes a person's Home tab: a decision made there takes its buttons away."""
 
-    def __init__(self, services: Services, *, refresh_home: HomeRefresh) -> None:
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
         self._services = services
         self._refresh_home = refresh_home
+        self._after_ack = after_ack
 
     def register(self, app: App) -> None:
         app.action(blocks.APPROVE_ACTION)(self.approve)
@@ -85,9 +87,12 @@ class MoveButtons:
         raise CommandError(NO_LONGER_AVAILABLE)
 
     def _after(self, click: "Click", client: WebClient, deal_number: int) -> None:
-        Announcer(self._services, client).deliver_for_deal(click.actor.team_id, deal_number)
-        if click.on_home:
-            self._refresh_home(click.actor)
+        def posts() -> None:
+            Announcer(self._services, client).deliver_for_deal(click.actor.team_id, deal_number)
+            if click.on_home:
+                self._refresh_home(click.actor)
+
+        self._after_ack.run("a click", posts)
 
 
 class Click:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
 from bot.digest_post import post_digest
@@ -85,8 +86,9 @@ class Run:
 
 
 class SlashCommands:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, after_ack: AfterAck) -> None:
         self._services = services
+        self._after_ack = after_ack
 
     def register(self, app: App) -> None:
         app.command("/deal")(self.deal)
@@ -127,15 +129,16 @@ class SlashCommands:
             logger.exception("the work after %s failed; what it owed stays owed", command.get("command"))
 
     def _announce(self, actor: Actor, deal: DealSummary) -> FollowUp:
-        """After the ack: deliver what the deal's thread is owed by this change; if the bot cannot post in the
-        deal's channel, tell the person at once how to invite it (the posts wait for the invite)."""
+        """After the ack, on the after-ack worker: deliver what the deal's thread is owed by this change; if the
+        bot cannot post in the deal's channel, tell the person at once how to invite it (the posts wait for the
+        invite)."""
 
-        def follow_up(after: After) -> None:
+        def posts(after: After) -> None:
             delivery = Announcer(self._services, after.client).deliver_for_deal(actor.team_id, deal.number)
             if delivery is Delivery.NO_ACCESS:
                 after.tell(blocks.cannot_post(deal, bot_user_id=after.bot_user_id))
 
-        return follow_up
+        return lambda after: self._after_ack.run(f"the posts for deal-{deal.number}", lambda: posts(after))
 
     def _deal(self, run: Run) -> Reply:
         services, actor = self._services, run.actor

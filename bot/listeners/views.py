@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import blocks
+from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import actor_of, at, move_id, text_at
 from commands.deals.moves import decide_move
@@ -24,9 +25,10 @@ HomeRefresh = Callable[[Actor], None]
 
 
 class RejectionModal:
-    def __init__(self, services: Services, *, refresh_home: HomeRefresh) -> None:
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
         self._services = services
         self._refresh_home = refresh_home
+        self._after_ack = after_ack
 
     def register(self, app: App) -> None:
         app.view(blocks.REJECT_VIEW)(self.submit)
@@ -38,8 +40,12 @@ class RejectionModal:
         view = body.get("view")
         decision = self._decide(actor, view)
         ack()
-        Announcer(self._services, client).deliver_for_deal(actor.team_id, decision.deal.number)
-        if not _channel_of(view):
+        on_home = not _channel_of(view)
+        self._after_ack.run("a rejection", lambda: self._after(client, actor, decision.deal.number, on_home=on_home))
+
+    def _after(self, client: WebClient, actor: Actor, deal_number: int, *, on_home: bool) -> None:
+        Announcer(self._services, client).deliver_for_deal(actor.team_id, deal_number)
+        if on_home:
             self._refresh_home(actor)
 
     def _decide(self, actor: Actor, view: Any) -> Decision:
