@@ -25,6 +25,7 @@ from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
+from bot.after_ack import ListenerPool
 from commands.pipeline.loading import default_pipeline
 from commands.services import Services
 from storage.db import make_engine, make_session_factory
@@ -143,7 +144,8 @@ LISTENER_DRAIN_SECONDS = 15.0
 
 class ListenerWatch(Executor):
     """Stands in for bolt's listener executor and keeps what it was given to run, so a test can wait until the
-    listeners (with the work they do after their acks) have returned before it checks that nothing happened."""
+    listeners, and the work they left for after their acks (`bot.after_ack`), are done before it checks that nothing
+    happened."""
 
     def __init__(self, inner: Executor) -> None:
         self._inner = inner
@@ -168,6 +170,8 @@ class ListenerWatch(Executor):
             raise AssertionError(
                 f"{len(running)} listener(s) still running after {timeout:g}s:\n" + busy_thread_stacks()
             )
+        if isinstance(self._inner, ListenerPool) and not self._inner.after_ack.wait_idle(timeout):
+            raise AssertionError(f"the work after the acks still running after {timeout:g}s:\n" + busy_thread_stacks())
 
 
 class RunningBot:

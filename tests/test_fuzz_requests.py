@@ -8,7 +8,7 @@ this file checks the listeners, use cases and renderers around them.
 
 The `bot` fixture is built once per test and reused by every example, so each example snapshots the database
 before it sends and compares after. Listeners run on bolt's thread pool and keep working after the ack, so each
-example first waits until every listener it started has returned (`ListenerWork`).
+example first waits until every listener it started has returned, with its work after the ack (`ListenerWatch`).
 
 Examples: 500 slash commands, 400 button clicks, 300 modal submits, 150 Home tab events, 150 slash commands with odd
 fields (ids, trigger id, extra fields), 50 replayed requests, 100 badly signed requests, 150 malformed signed bodies
@@ -29,13 +29,10 @@ import json
 import logging
 import re
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, Future
-from concurrent.futures import wait as wait_for_futures
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote_plus, urlencode, urlsplit
 
@@ -47,7 +44,6 @@ from sqlalchemy import Engine, String, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
-from bot.after_ack import ListenerPool
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from commands.inbox.requests import ALREADY_RECEIVED
 from commands.text_rules import (
@@ -60,7 +56,7 @@ from commands.text_rules import (
     URL_LIMIT,
     clean_text,
 )
-from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot, examples
+from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, ListenerWatch, RunningBot, examples
 from tests.slack_requests import (
     FORM,
     JSON,
@@ -359,33 +355,6 @@ def mutate(payload: dict[str, Any], changes: Changes) -> dict[str, Any]:
 # ---------------------------------------------------------------- watching the app
 
 
-class ListenerWork(Executor):
-    """Stands in for bolt's listener executor (`App.listener_runner.listener_executor`) and remembers what it
-    ran, so a test can wait until every listener has returned and the thread posts it left for after its ack
-    (on the pool's `after_ack` worker) are done."""
-
-    def __init__(self, inner: ListenerPool) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-        self._futures: list[Future[Any]] = []
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = self._inner.submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-    def settle(self, timeout: float = 20.0) -> None:
-        with self._lock:
-            futures, self._futures = self._futures, []
-        _, running = wait_for_futures(futures, timeout=timeout)
-        assert not running, f"{len(running)} listener(s) still running after {timeout}s"
-        assert self._inner.after_ack.wait_idle(timeout), f"work after the acks still running after {timeout}s"
-
-
 class Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
@@ -529,7 +498,7 @@ def decoded(args: Mapping[str, Any]) -> dict[str, Any]:
 class World:
     """The running bot, what it is doing, and `pending`: a pending move (id) asked for by each requester."""
 
-    def __init__(self, bot: RunningBot, work: ListenerWork, log: Records) -> None:
+    def __init__(self, bot: RunningBot, work: ListenerWatch, log: Records) -> None:
         self.bot = bot
         self.work = work
         self.log = log
@@ -606,14 +575,10 @@ class World:
 
 @pytest.fixture
 def world(bot: RunningBot) -> Iterator[World]:
-    runner = bot.runtime.app.listener_runner
-    assert isinstance(runner.listener_executor, ListenerPool)
-    work = ListenerWork(runner.listener_executor)
-    runner.listener_executor = work
     log = Records()
     logging.getLogger().addHandler(log)
     try:
-        yield World(bot, work, log)
+        yield World(bot, bot.listeners, log)
     finally:
         logging.getLogger().removeHandler(log)
 
