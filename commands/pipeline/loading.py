@@ -1,4 +1,5 @@
-"""Reading a pipeline from a YAML file: validation that reports every problem, and seller-action warnings.
+"""Reading a pipeline from a YAML file: validation that reports every problem, and seller-action warnings
+(their rules are `commands.pipeline.lint`'s buyer-centric rules).
 
 The YAML is composed into nodes (for line numbers), turned into plain data, and validated by the pydantic
 models below; each of pydantic's errors is then told back to the team in its own words, at its line.
@@ -31,118 +32,9 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from commands.pipeline.lint import SELLER_ACTION_WORDS as SELLER_ACTION_WORDS
+from commands.pipeline.lint import criterion_is_seller_action, seller_action_suggestion
 from commands.pipeline.stages import DEFAULT_STALL_AFTER_DAYS, KEY_PATTERN, RESERVED_KEYS, Pipeline, Stage
-
-# Each group pairs seller-action words with the buyer-centric stage name to suggest instead.
-_SELLER_ACTIONS_WITH_SUGGESTION: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Product evaluated",
-        (
-            "demo",
-            "demos",
-            "demoing",
-            "demoed",
-            "demonstrate",
-            "demonstrated",
-            "demonstration",
-            "pitch",
-            "pitching",
-            "pitched",
-            "present",
-            "presenting",
-            "presented",
-            "presentation",
-        ),
-    ),
-    (
-        "Proposal received",
-        ("send", "sending", "sent", "submit", "submitting", "submitted", "deliver", "delivering", "delivered"),
-    ),
-    (
-        "Next meeting booked",
-        (
-            "follow up",
-            "following up",
-            "followed up",
-            "followup",
-            "follow-up",
-            "chase",
-            "chasing",
-            "chased",
-            "nurture",
-            "nurturing",
-            "nurtured",
-        ),
-    ),
-    (
-        "Meeting booked",
-        (
-            "call",
-            "calls",
-            "calling",
-            "called",
-            "cold call",
-            "email",
-            "emails",
-            "emailing",
-            "emailed",
-            "contact",
-            "contacting",
-            "contacted",
-            "prospect",
-            "prospects",
-            "prospecting",
-            "prospected",
-            "outreach",
-            "reach out",
-            "reaching out",
-            "reached out",
-        ),
-    ),
-    ("Needs confirmed", ("qualify", "qualifying", "qualified", "qualification")),
-    (
-        "Terms agreed",
-        ("negotiate", "negotiating", "negotiated", "negotiation", "negotiations"),
-    ),
-)
-
-SELLER_ACTION_WORDS: tuple[str, ...] = tuple(word for _, words in _SELLER_ACTIONS_WITH_SUGGESTION for word in words)
-
-# A seller word next to one of these is the buyer's doing: "Demo attended", "Call booked".
-_BUYER_ACTION_VERBS = frozenset(
-    {
-        "accepted",
-        "acknowledged",
-        "agreed",
-        "approved",
-        "asked",
-        "attended",
-        "booked",
-        "bought",
-        "chose",
-        "committed",
-        "confirmed",
-        "evaluated",
-        "invited",
-        "joined",
-        "paid",
-        "purchased",
-        "received",
-        "replied",
-        "requested",
-        "responded",
-        "reviewed",
-        "scheduled",
-        "selected",
-        "signed",
-        "started",
-        "tested",
-        "trialed",
-        "trialled",
-    }
-)
-_BUYER_SUBJECTS = frozenset({"buyer", "buyers", "customer", "customers", "client", "clients", "champion"})
-_SELLER_SUBJECTS = frozenset({"we", "i", "our", "rep", "reps", "seller", "sellers", "ae", "sdr", "sales"})
 
 _TAG_NULL = "tag:yaml.org,2002:null"
 _TAG_INT = "tag:yaml.org,2002:int"
@@ -549,14 +441,14 @@ def _describe(value: Any) -> str:
 
 def _seller_action_warnings(spec: PipelineSpec, document: _Document) -> Iterable[str]:
     for position, stage in enumerate(spec.stages):
-        if suggestion := _seller_action_suggestion(stage.name):
+        if suggestion := seller_action_suggestion(stage.name):
             yield (
                 f"Stage '{stage.name}' (line {document.line(('stages', position, 'name'))}) describes what the "
                 f"seller does. Name stages for what the buyer has done, e.g. '{suggestion}' instead of "
                 f"'{stage.name}' — a stage must be required, factual, inspectable and buyer-centric."
             )
         for number, criterion in enumerate(stage.exit_criteria):
-            if _criterion_is_seller_action(criterion):
+            if criterion_is_seller_action(criterion):
                 yield (
                     f"Exit criterion '{criterion}' of stage '{stage.key}' "
                     f"(line {document.line(('stages', position, 'exit_criteria', number))}) describes "
@@ -564,28 +456,3 @@ def _seller_action_warnings(spec: PipelineSpec, document: _Document) -> Iterable
                     "replied to the recap email confirming next steps' — a criterion must be required, "
                     "factual, inspectable and buyer-centric."
                 )
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def _seller_action_suggestion(text: str) -> str | None:
-    """The buyer-centric name to suggest if `text` names a seller action, else None."""
-    words = _words(text)
-    if _BUYER_ACTION_VERBS.intersection(words):
-        return None
-    padded = f" {' '.join(words)} "
-    for suggestion, seller_words in _SELLER_ACTIONS_WITH_SUGGESTION:
-        if any(f" {' '.join(_words(seller_word))} " in padded for seller_word in seller_words):
-            return suggestion
-    return None
-
-
-def _criterion_is_seller_action(criterion: str) -> bool:
-    words = _words(criterion)
-    if not words:
-        return False
-    if words[0] in _SELLER_SUBJECTS:
-        return True
-    return words[0] not in _BUYER_SUBJECTS and _seller_action_suggestion(criterion) is not None
