@@ -1,12 +1,15 @@
-"""The command line, `salesbot` (also `python -m commands`): the digest, CRM imports, and a check of the stage history.
+"""The command line, `salesbot` (also `python -m commands`): the digest, CRM imports, a check of the stage history,
+and a lint of a pipeline file.
 
 It reads DATABASE_URL and PIPELINE_FILE from the environment or `.env`, like the app:
 
     salesbot digest [--team T] [--as-of YYYY-MM-DD] [--tz ZONE] [--days N] [--window N] [--json]
     salesbot import FILE.csv --team T [--format ours|hubspot|pipedrive] [--stage-map FILE] [--channel C] [--dry-run]
     salesbot check [--team T] [--fix]
+    salesbot lint FILE
 
-Exit codes: 0 done, 1 refused (bad data, an unknown --team, or differences found by check), 2 bad arguments.
+Exit codes: 0 done, 1 refused (bad data, an unknown --team, differences found by check, findings of lint), 2 bad
+arguments (and a pipeline file that lint cannot load).
 A bad argument is one line on stderr saying what was wrong and where to read how to do it right. Refusals by
 argparse (an unknown option, a missing argument) leave `main` as SystemExit(2), as `--help` leaves it as SystemExit(0).
 `digest` on a database without any deal prints one line saying so on stderr and exits 0.
@@ -40,6 +43,7 @@ from commands.digest.compute import (
 from commands.digest.text import digest_text
 from commands.errors import CommandError
 from commands.formats import format_deal_id, plural
+from commands.pipeline.lint import lint_pipeline
 from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
@@ -113,7 +117,8 @@ def build_parser(prog: str = PROG) -> _Parser:
         formatter_class=_FORMATTER,
         description=_text(
             """
-            Sales pipeline tools: the pipeline digest, CRM imports, and a check of the stage history.
+            Sales pipeline tools: the pipeline digest, CRM imports, a check of the stage history,
+            and a lint of a pipeline file.
             They use the same database and pipeline as the bot: DATABASE_URL and PIPELINE_FILE,
             read from the environment or from a `.env` file.
             """,
@@ -124,8 +129,8 @@ def build_parser(prog: str = PROG) -> _Parser:
             Run `PROG COMMAND --help` for a command's options and examples.
             `{other}` is the same command line.
 
-            Exit codes: 0 done; 1 refused (bad data, a --team without data, differences found by check);
-            2 bad arguments.
+            Exit codes: 0 done; 1 refused (bad data, a --team without data, differences found by check,
+            findings of lint); 2 bad arguments, or a pipeline file that does not load.
             """,
             prog,
         ),
@@ -135,6 +140,7 @@ def build_parser(prog: str = PROG) -> _Parser:
         "digest": _add_digest(commands, prog),
         "import": _add_import(commands, prog),
         "check": _add_check(commands, prog),
+        "lint": _add_lint(commands, prog),
     }
     return parser
 
@@ -272,12 +278,44 @@ def _add_check(commands: "argparse._SubParsersAction[_Parser]", prog: str) -> _P
     return check
 
 
+def _add_lint(commands: "argparse._SubParsersAction[_Parser]", prog: str) -> _Parser:
+    lint = commands.add_parser(
+        "lint",
+        help="check a pipeline file against the four standards of a stage",
+        formatter_class=_FORMATTER,
+        description=_text(
+            """
+            Check a pipeline file (the format of PIPELINE_FILE) against the four standards of a
+            buyer-centric stage: required (no exit criterion repeats another), factual (each
+            criterion is something the buyer did, not a feeling), inspectable (each evidence prompt
+            names an email, invite, document or message a manager can open) and buyer-centric
+            (stage names say what the buyer has done). Prints each finding with its stage, its
+            field and a suggested rewrite. Exits 0 with no findings, 1 with findings, and 2 when
+            the file does not load (with the loader's messages). Touches no database.
+            """,
+            prog,
+        ),
+        epilog=_text(
+            """
+            examples:
+              PROG lint examples/pipeline.yaml
+                  check the example pipeline; it has no findings
+              PROG lint my-pipeline.yaml && echo ready
+                  check a team's pipeline before setting PIPELINE_FILE to it
+            """,
+            prog,
+        ),
+    )
+    lint.add_argument("file", type=Path, metavar="FILE", help="the pipeline file (YAML)")
+    return lint
+
+
 def parse_arguments(argv: Sequence[str], prog: str = PROG) -> argparse.Namespace:
     """The arguments, or SystemExit(2) after one line on stderr saying what is wrong."""
     parser = build_parser(prog)
     arguments, unknown = parser.parse_known_args(argv)
     if arguments.command is None:
-        parser.error("no command given: choose digest, import or check")
+        parser.error("no command given: choose digest, import, check or lint")
     if unknown:
         # Refused by the subcommand, so that the message points at its --help and not the top-level one.
         parser.subcommands[arguments.command].error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -292,6 +330,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
         return _run(_import, arguments, prog)
     if arguments.command == "check":
         return _run(_check, arguments, prog)
+    if arguments.command == "lint":
+        return _lint(arguments.file, prog)
     return _digest(arguments, prog)
 
 
@@ -401,6 +441,23 @@ def _check(arguments: argparse.Namespace, prog: str) -> int:
         return 0
     verb = "differs" if len(found) == 1 else "differ"
     print(f"{count}{where} {verb} from their events. Run `{prog} check --fix` to rewrite them from the events.")
+    return 1
+
+
+def _lint(path: Path, prog: str) -> int:
+    try:
+        pipeline = load_pipeline(path)
+    except PipelineFileError as error:
+        print(f"{prog} lint: {error}", file=sys.stderr)
+        return 2
+    found = lint_pipeline(pipeline)
+    for finding in found:
+        print(f"{path}: {finding.text()}")
+    stages = plural(len(pipeline.stages), "stage")
+    if not found:
+        print(f"{path}: no findings: its {stages} are required, factual, inspectable and buyer-centric.")
+        return 0
+    print(f"{path}: {plural(len(found), 'finding')} in {stages}.")
     return 1
 
 

@@ -11,7 +11,7 @@ from commands import __main__ as python_m_commands
 from commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("digest", "import", "check")
+SUBCOMMANDS = ("digest", "import", "check", "lint")
 
 
 @pytest.fixture
@@ -51,6 +51,7 @@ def test_every_subcommand_is_listed_with_one_line(
         ("digest", ["--team", "--as-of", "--tz", "--days", "--window", "--json"]),
         ("import", ["FILE", "--team", "--format", "--stage-map", "--channel", "--dry-run"]),
         ("check", ["--team", "--fix"]),
+        ("lint", ["FILE"]),
     ],
 )
 def test_each_subcommand_has_help_with_a_description_and_examples(
@@ -77,11 +78,11 @@ def test_help_names_the_command_as_typed(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        ([], "salesbot: error: no command given: choose digest, import or check. See `salesbot --help`."),
+        ([], "salesbot: error: no command given: choose digest, import, check or lint. See `salesbot --help`."),
         (
             ["report"],
-            "salesbot: error: argument COMMAND: invalid choice: 'report' (choose from 'digest', 'import', 'check')."
-            " See `salesbot --help`.",
+            "salesbot: error: argument COMMAND: invalid choice: 'report' "
+            "(choose from 'digest', 'import', 'check', 'lint'). See `salesbot --help`.",
         ),
         (
             ["digest", "--teams", "T1"],
@@ -111,6 +112,7 @@ def test_help_names_the_command_as_typed(capsys: pytest.CaptureFixture[str]) -> 
             "(choose from 'ours', 'hubspot', 'pipedrive'). See `salesbot import --help`.",
         ),
         (["check", "--fix", "yes"], "salesbot check: error: unrecognized arguments: yes. See `salesbot check --help`."),
+        (["lint"], "salesbot lint: error: the following arguments are required: FILE. See `salesbot lint --help`."),
     ],
 )
 def test_argparse_refusals_are_one_line_with_exit_2(
