@@ -1,6 +1,7 @@
 """Pure renderers: use-case results in, Block Kit messages and views out. All user text is escaped."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, InputBlock, PlainTextInputElement
@@ -41,6 +42,7 @@ from commands.digest.schedules import ScheduleView
 from commands.errors import CommandError
 from commands.formats import clip, duration, format_deal_id, plural
 from commands.pipeline.board import Board
+from commands.pipeline.lint import Finding
 from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import REASON_LIMIT
 from storage.models import EventKind, MoveStatus
@@ -335,6 +337,37 @@ def guide(*usages: str) -> Message:
         text="How to run the pipeline from Slack",
         blocks=[section(METHOD), *(section(escape(usage)) for usage in usages)],
     )
+
+
+LINT_STANDARDS = (
+    "Each stage must be *required* (no repeated exit criteria), *factual* (things the buyer did), *inspectable* "
+    "(evidence a manager can open) and *buyer-centric* (named for what the buyer has done)."
+)
+
+
+def lint_report(findings: Sequence[Finding], pipeline: Pipeline) -> Message:
+    """`/pipeline lint`: each finding with its rewrite; past Slack's limits, the rest counted in "and N more"."""
+    stages_count = plural(len(pipeline.stages), "stage")
+    if not findings:
+        text = (
+            f":white_check_mark: No findings: the pipeline's {stages_count} are required, factual, inspectable "
+            "and buyer-centric."
+        )
+        return Message(text=text, blocks=[section(text)])
+    title = f"Pipeline lint: {plural(len(findings), 'finding')} in {stages_count}"
+    lines = [_finding_line(finding) for finding in findings]
+    more = "and {n} more not shown: run `salesbot lint FILE` on the pipeline file to see every finding"
+    blocks = [
+        header(title),
+        context(LINT_STANDARDS),
+        *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2, more=more),
+    ]
+    return Message(text=title, blocks=blocks)
+
+
+def _finding_line(finding: Finding) -> str:
+    where = f"*{escape(finding.where)}* ({finding.standard})"
+    return f"• {where}: {escape(finding.problem)}\n    → {escape(finding.suggestion)}"
 
 
 def reject_modal(move: MoveSummary, *, channel_id: str) -> View:

@@ -72,6 +72,16 @@ class PipelineHelp:
 
 
 @dataclass(frozen=True)
+class PipelineLint:
+    pass
+
+
+@dataclass(frozen=True)
+class AdvanceHelp:
+    pass
+
+
+@dataclass(frozen=True)
 class ListManagers:
     pass
 
@@ -92,10 +102,12 @@ class ScheduleOff:
 
 
 DealCommand: TypeAlias = NewDeal | ShowDeal | ListDeals | MarkLost | DealHelp
+AdvanceCommand: TypeAlias = Advance | AdvanceHelp
 PipelineCommand: TypeAlias = (
     PipelineBoard
     | PipelineStages
     | PipelineHelp
+    | PipelineLint
     | ListManagers
     | ChangeManager
     | PostDigest
@@ -139,6 +151,7 @@ ADVANCE_USAGE = "\n".join(
         "  Skipping a stage needs one link per stage entered, in order:",
         "  Example: `/advance 42 evidence:https://example.com/a evidence:https://example.com/b to:product-evaluated`",
         "  Moving back needs a note, not approval: `/advance 42 to:needs-confirmed note:champion left`",
+        "`/advance help` shows this.",
     )
 )
 
@@ -162,6 +175,8 @@ PIPELINE_USAGE = "\n".join(
         _MANAGERS_USAGE,
         "`/pipeline digest` posts the digest now.",
         _SCHEDULE_USAGE,
+        "`/pipeline lint` checks the stages against the four standards (required, factual, inspectable,"
+        " buyer-centric) and suggests a rewrite for each finding.",
         "`/pipeline help` shows this.",
     )
 )
@@ -183,14 +198,16 @@ def parse_deal(text: str) -> DealCommand:
     return parser(rest)
 
 
-def parse_advance(text: str) -> Advance:
+def parse_advance(text: str) -> AdvanceCommand:
     usage = ADVANCE_USAGE
     tokens = _tokenize(text, usage)
     if tokens and tokens[0].lower() == "help":
-        raise CommandError("/advance moves a deal to its next stage once you show the evidence.", usage)
+        return AdvanceHelp()
     positional, options = _split_options(tokens, frozenset({"evidence", "to", "note"}), usage)
     if not positional:
         raise CommandError("Start with the deal's id, like /advance deal-42 evidence:https://…", usage)
+    if not _DEAL_ID.fullmatch(positional[0]) and difflib.get_close_matches(positional[0].lower(), ("help",), n=1):
+        raise _unknown_word(positional[0], "/advance", ("help",), usage)
     deal_number = _parse_deal_number(positional[0], usage)
     if len(positional) > 1:
         raise _stray_words_in_advance(positional[1:], usage)
@@ -213,11 +230,16 @@ def parse_pipeline(text: str) -> PipelineCommand:
         return _parse_managers(rest)
     if subcommand == "schedule":
         return _parse_schedule(rest)
-    no_argument_commands: dict[str, PipelineCommand] = {"stages": PipelineStages(), "digest": PostDigest()}
+    no_argument_commands: dict[str, PipelineCommand] = {
+        "stages": PipelineStages(),
+        "digest": PostDigest(),
+        "lint": PipelineLint(),
+    }
     if subcommand in no_argument_commands:
         _refuse_extra_words(rest, f"/pipeline {subcommand}", PIPELINE_USAGE)
         return no_argument_commands[subcommand]
-    raise _unknown_word(tokens[0], "/pipeline", ("stages", "managers", "digest", "schedule", "help"), PIPELINE_USAGE)
+    known = ("stages", "managers", "digest", "schedule", "lint", "help")
+    raise _unknown_word(tokens[0], "/pipeline", known, PIPELINE_USAGE)
 
 
 # --- /deal subcommands ----------------------------------------------------------------------------
@@ -526,10 +548,17 @@ def _refuse_extra_words(words: Sequence[str], expected: str, usage: str) -> None
 
 def _unknown_word(word: str, command: str, known: Sequence[str], usage: str) -> CommandError:
     shown = _shown(_free_text([word]))
-    close = difflib.get_close_matches(word.lower(), known, n=1)
+    close = _closest(word.lower(), known)
     if close:
-        return CommandError(f"'{shown}' is not part of {command}. Did you mean {command} {close[0]}?", usage)
+        return CommandError(f"'{shown}' is not part of {command}. Did you mean `{command} {close}`?", usage)
     return CommandError(f"'{shown}' is not part of {command}. Use one of: {', '.join(known)}.", usage)
+
+
+def _closest(word: str, known: Sequence[str]) -> str | None:
+    """The known word `word` was likely meant as: the same letters in another order ("lsit" is "list", not
+    "lost"), else difflib's closest match."""
+    swapped = next((candidate for candidate in known if sorted(candidate) == sorted(word)), None)
+    return swapped or next(iter(difflib.get_close_matches(word, known, n=1)), None)
 
 
 # --- Free text ------------------------------------------------------------------------------------

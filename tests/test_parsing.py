@@ -7,10 +7,12 @@ from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
     PIPELINE_USAGE,
+    AdvanceHelp,
     DealHelp,
     ListManagers,
     PipelineBoard,
     PipelineHelp,
+    PipelineLint,
     PipelineStages,
     PostDigest,
     ScheduleOff,
@@ -194,8 +196,8 @@ def test_parse_deal_subcommands(text: str, expected: object) -> None:
         ("lost 42 reason:", "reason: is empty", "/deal lost"),
         ("lost 42 reason:a reason:b", "reason: is given more than once", "/deal lost"),
         ("lost foo reason:x", "'foo' is not a deal id", "/deal lost"),
-        ("shwo 42", "Did you mean /deal show?", "/deal list"),
-        ("nwe Acme", "Did you mean /deal new?", "/deal lost"),
+        ("shwo 42", "Did you mean `/deal show`?", "/deal list"),
+        ("nwe Acme", "Did you mean `/deal new`?", "/deal lost"),
         ("frobnicate", "'frobnicate' is not part of /deal", "/deal new"),
         ("42", "/deal show 42", "/deal show"),
     ],
@@ -447,13 +449,18 @@ def test_parse_advance(text: str, expected: Advance) -> None:
     assert parse_advance(text) == expected
 
 
+@pytest.mark.parametrize("text", ["help", "HELP", " help ", "help to:legal"])
+def test_advance_help_is_help_not_a_refusal(text: str) -> None:
+    assert parse_advance(text) == AdvanceHelp()
+
+
 @pytest.mark.parametrize(
     ("text", "message_part"),
     [
         ("", "Start with the deal's id"),
         ("evidence:https://a.example", "Start with the deal's id"),
         ("foo evidence:https://a.example", "'foo' is not a deal id"),
-        ("help", "/advance moves a deal"),
+        ("hlep", "'hlep' is not part of /advance. Did you mean `/advance help`?"),
         ("42 https://a.example", "Put evidence: before each link"),
         ("42 <https://a.example|deck>", "Put evidence: before each link"),
         ("42 looks good", "'looks good' is not part of /advance"),
@@ -494,6 +501,8 @@ def test_parse_advance_refusals(text: str, message_part: str) -> None:
         ("STAGES", PipelineStages()),
         ("help", PipelineHelp()),
         ("help schedule", PipelineHelp()),
+        ("lint", PipelineLint()),
+        ("LINT", PipelineLint()),
         ("digest", PostDigest()),
         ("managers", ListManagers()),
         ("managers add <@U123ABC|dana>", ChangeManager("add", "U123ABC")),
@@ -529,13 +538,15 @@ def test_parse_pipeline(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "message_part"),
     [
-        ("stagse", "Did you mean /pipeline stages?"),
-        ("manager", "Did you mean /pipeline managers?"),
-        ("shedule", "Did you mean /pipeline schedule?"),
-        ("frobnicate", "Use one of: stages, managers, digest, schedule, help"),
+        ("stagse", "Did you mean `/pipeline stages`?"),
+        ("manager", "Did you mean `/pipeline managers`?"),
+        ("shedule", "Did you mean `/pipeline schedule`?"),
+        ("frobnicate", "Use one of: stages, managers, digest, schedule, lint, help"),
         ("stages now", "Unexpected 'now'"),
         ("digest please", "Unexpected 'please'"),
-        ("managers ad <@U123ABC>", "Did you mean /pipeline managers add?"),
+        ("lnit", "Did you mean `/pipeline lint`?"),
+        ("lint examples/pipeline.yaml", "Unexpected 'examples/pipeline.yaml' after /pipeline lint"),
+        ("managers ad <@U123ABC>", "Did you mean `/pipeline managers add`?"),
         ("managers add", "Say who"),
         ("managers add <@U1AAAAAA> <@U2BBBBBB>", "one person at a time"),
         ("managers add @dana", "@-mention menu"),
@@ -546,7 +557,7 @@ def test_parse_pipeline(text: str, expected: object) -> None:
         ("managers add <!subteam^S123|@sales>", "user group"),
         ("managers add <#C123|general>", "is a channel"),
         ("managers add <!channel>", "is not a person"),
-        ("schedule of", "Did you mean /pipeline schedule off?"),
+        ("schedule of", "Did you mean `/pipeline schedule off`?"),
         ("schedule off now", "Unexpected 'now'"),
         ("schedule monthly 1 09:00", "is not part of /pipeline schedule"),
         ("schedule weekly", "Say the day and the time"),
@@ -591,7 +602,10 @@ def test_unknown_deal_subcommand_shows_the_whole_usage() -> None:
     ("usage", "commands"),
     [
         (DEAL_USAGE, ["`/deal new", "`/deal show", "`/deal list", "`/deal lost", "`/deal help`"]),
-        (ADVANCE_USAGE, ["`/advance <deal-id> evidence:<link>", "`/advance deal-42 evidence:https://"]),
+        (
+            ADVANCE_USAGE,
+            ["`/advance <deal-id> evidence:<link>", "`/advance deal-42 evidence:https://", "`/advance help`"],
+        ),
         (
             PIPELINE_USAGE,
             [
@@ -605,6 +619,7 @@ def test_unknown_deal_subcommand_shows_the_whole_usage() -> None:
                 "`/pipeline schedule off`",
                 "`/pipeline schedule weekly",
                 "`/pipeline schedule daily",
+                "`/pipeline lint`",
                 "`/pipeline help`",
             ],
         ),

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.mrkdwn import link
-from bot.slash_grammar import DealCommand, PipelineCommand, ShowDeal, parse_advance, parse_deal, parse_pipeline
+from bot.slash_grammar import (
+    AdvanceCommand,
+    DealCommand,
+    PipelineCommand,
+    ShowDeal,
+    parse_advance,
+    parse_deal,
+    parse_pipeline,
+)
 from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
 from commands.deals.moves import Advance
@@ -184,7 +192,7 @@ NEW_DEAL_OPTION = re.compile(r"(?:^|\s)(?:value|company|evidence):", re.IGNORECA
 
 RESULT_TYPES: dict[Callable[[str], object], tuple[type, ...]] = {
     parse_deal: typing.get_args(DealCommand),
-    parse_advance: (Advance,),
+    parse_advance: typing.get_args(AdvanceCommand),
     parse_pipeline: typing.get_args(PipelineCommand),
 }
 

@@ -19,10 +19,12 @@ from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
     PIPELINE_USAGE,
+    AdvanceHelp,
     DealHelp,
     ListManagers,
     PipelineBoard,
     PipelineHelp,
+    PipelineLint,
     PipelineStages,
     PostDigest,
     ScheduleOff,
@@ -41,6 +43,7 @@ from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
 from commands.inbox.requests import Once
 from commands.pipeline.board import pipeline_board
+from commands.pipeline.lint import lint_pipeline
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
@@ -159,6 +162,8 @@ class SlashCommands:
 
     def _advance(self, run: Run) -> Reply:
         wanted = parse_advance(run.text)
+        if isinstance(wanted, AdvanceHelp):
+            return Reply(blocks.help_message(ADVANCE_USAGE))
         result = request_move(self._services, run.actor, wanted, claim=run.once.key())
         if isinstance(result, MovedBack):
             return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal))
@@ -189,6 +194,8 @@ class SlashCommands:
                 return Reply(blocks.stages(services.pipeline))
             case PipelineHelp():
                 return Reply(blocks.guide(DEAL_USAGE, ADVANCE_USAGE, PIPELINE_USAGE))
+            case PipelineLint():
+                return Reply(blocks.lint_report(lint_pipeline(services.pipeline), services.pipeline))
             case ListManagers():
                 return Reply(blocks.managers(list_managers(services, actor)))
             case ChangeManager() as change:
