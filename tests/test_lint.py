@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from commands.pipeline.lint import Finding, gist, lint_pipeline
@@ -268,3 +268,15 @@ def test_long_text_is_shortened_in_findings() -> None:
     finding = only_finding(stage(criteria=("Buyer is interested " + "very " * 100,)))
     assert len(finding.problem) < 160
     assert "…" in finding.problem
+
+
+visible_text = st.text(min_size=1, max_size=300).filter(str.strip)
+
+
+@given(name=visible_text, criteria=st.lists(visible_text, min_size=1, max_size=4), prompt=visible_text)
+@example(name="Security\nreview", criteria=["Buyer is\r\ninterested", "We\nsent it"], prompt="Tell\nme")
+def test_any_stage_text_gives_one_line_findings(name: str, criteria: list[str], prompt: str) -> None:
+    for finding in findings(stage(name=name, criteria=tuple(criteria), prompt=prompt)):
+        assert "\n" not in finding.problem and "\r" not in finding.problem
+        assert "\n" not in finding.suggestion and "\r" not in finding.suggestion
+        assert len(finding.problem) <= 300 and len(finding.suggestion) <= 300

@@ -524,7 +524,7 @@ def _name_findings(stage: Stage) -> Iterator[Finding]:
 
 def _done_name(name: str) -> str:
     phase = next((_PHASE_NAMES[word] for word in words_of(name) if word in _PHASE_NAMES), None)
-    return phase or f"{clip(name.strip(), _QUOTED_LIMIT)} completed"
+    return phase or f"{_quoted(name)} completed"
 
 
 def _buyer_rewrite(criterion: str) -> str:
