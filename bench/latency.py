@@ -76,7 +76,9 @@ TARGET_RATIO = 1.5
 TARGET_P99_MS_AT_8 = 100.0
 
 FIXES = {
+    "hold-times": "log write transactions held over 30 ms, with where they began, to /tmp/holds.log",
     "sync-normal": "PRAGMA synchronous=NORMAL on every SQLite connection (with WAL, as storage/db.py sets)",
+    "no-autocheckpoint": "PRAGMA wal_autocheckpoint=0: no commit copies the WAL back into the database file",
     "threads=N": "bolt's listener pool of N threads (bot/app_factory.py LISTENER_THREADS, 16 today)",
     "pool=N": "SQLAlchemy pool_size=N for the engine (max_overflow 10 kept)",
     "backlog=N": "listen backlog N on both servers (socketserver's default is 5); the same for ours and bare",
@@ -151,6 +153,31 @@ def real_app(arguments: argparse.Namespace, fixes: dict[str, str], spans: Spans 
 
     def make_engine(url: str) -> Any:
         engine = original_make_engine(url)
+        if "hold-times" in fixes:
+            import time as _time
+            import traceback as _tb
+
+            began: dict[int, tuple[float, str]] = {}
+
+            @event.listens_for(engine, "begin")
+            def _began(connection: Any) -> None:
+                began[id(connection)] = (_time.perf_counter(), "".join(_tb.format_stack(limit=14)[:-3]))
+
+            def _ended(connection: Any) -> None:
+                start = began.pop(id(connection), None)
+                if start and (held := _time.perf_counter() - start[0]) > 0.03:
+                    with open("/tmp/holds.log", "a") as out:
+                        out.write(f"=== held {held * 1000:.0f} ms\n{start[1]}\n")
+
+            event.listen(engine, "commit", _ended)
+            event.listen(engine, "rollback", _ended)
+
+        if "no-autocheckpoint" in fixes and engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
         if "sync-normal" in fixes and engine.dialect.name == "sqlite":
 
             @event.listens_for(engine, "connect")
