@@ -10,7 +10,7 @@ from commands.pipeline.loading import (
     load_pipeline,
     parse_pipeline,
 )
-from commands.pipeline.stages import Pipeline, Stage
+from commands.pipeline.stages import Approval, Pipeline, Stage
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_FILE = REPO_ROOT / "examples" / "pipeline.yaml"
@@ -206,6 +206,36 @@ def test_example_pipeline_loads_without_warnings() -> None:
     assert sum(stage.won for stage in pipeline.stages) == 1
 
 
+def test_approval_defaults_to_one_manager_and_is_read_as_written() -> None:
+    pipeline = parse_pipeline(
+        with_won_stage(
+            stage_block(approval="none"), stage_block(key="terms-agreed", name="Terms agreed", approval="two")
+        )
+    )
+
+    assert [stage.approval.needed for stage in pipeline.stages] == [1, 0, 2]
+    assert all(stage.approval.needed == 1 for stage in default_pipeline().stages)
+
+
+def test_a_move_needs_the_approvals_of_the_strictest_stage_it_enters() -> None:
+    pipeline = parse_pipeline(
+        "stages:\n"
+        + stage_block(key="a", name="A booked")
+        + stage_block(key="b", name="B booked", approval="none")
+        + stage_block(key="c", name="C booked", approval="two")
+        + stage_block(key="d", name="D booked", approval="none", won="true")
+    )
+
+    assert pipeline.approvals_needed("a", "b") == 0
+    assert pipeline.approvals_needed("a", "c") == 2
+    assert pipeline.approvals_needed("c", "d") == 0
+    assert pipeline.approvals_needed("b", "d") == 2
+
+
+def test_example_pipeline_shows_every_approval_policy() -> None:
+    assert {stage.approval for stage in load_pipeline(EXAMPLE_FILE).stages} == set(Approval)
+
+
 def test_load_pipeline_reads_a_path_or_a_string(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_text(with_won_stage(stage_block(stall_after_days="9")), encoding="utf-8")
@@ -334,11 +364,16 @@ def test_unreadable_file_gives_a_clear_error(tmp_path: Path) -> None:
         pytest.param(stage_block(won='"yes"'), 11, ["'won' must be true or false", "got 'yes'"], id="quoted won"),
         pytest.param(stage_block(won="1"), 11, ["'won' must be true or false"], id="numeric won"),
         pytest.param(
+            stage_block(approval="three"), 11, ["'approval' must be none, one or two", "got 'three'"], id="approval"
+        ),
+        pytest.param(stage_block(approval="2"), 11, ["'approval' must be none", "got '2'"], id="approval as a number"),
+        pytest.param(stage_block(approval=""), 11, ["'approval' must be none", "got nothing"], id="empty approval"),
+        pytest.param(
             stage_block(owner="Sam"),
             11,
             [
                 "unknown field 'owner'",
-                "Allowed fields: key, name, exit_criteria, evidence_prompt, stall_after_days, won",
+                "Allowed fields: key, name, exit_criteria, evidence_prompt, stall_after_days, won, approval",
             ],
             id="unknown field",
         ),
@@ -522,7 +557,8 @@ def test_unknown_field_given_twice_is_reported_as_unknown_each_time() -> None:
     assert [error.split(": ", 1) for error in errors] == [
         [
             f"team.yaml, line {line}, stage 'product-evaluated'",
-            "unknown field 'owner'. Allowed fields: key, name, exit_criteria, evidence_prompt, stall_after_days, won.",
+            "unknown field 'owner'. Allowed fields: key, name, exit_criteria, evidence_prompt, stall_after_days, "
+            "won, approval.",
         ]
         for line in (11, 12)
     ]

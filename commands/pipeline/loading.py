@@ -34,7 +34,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from commands.pipeline.lint import SELLER_ACTION_WORDS as SELLER_ACTION_WORDS
 from commands.pipeline.lint import criterion_is_seller_action, seller_action_suggestion
-from commands.pipeline.stages import DEFAULT_STALL_AFTER_DAYS, KEY_PATTERN, RESERVED_KEYS, Pipeline, Stage
+from commands.pipeline.stages import (
+    DEFAULT_STALL_AFTER_DAYS,
+    KEY_PATTERN,
+    RESERVED_KEYS,
+    Approval,
+    Pipeline,
+    Stage,
+)
 
 _TAG_NULL = "tag:yaml.org,2002:null"
 _TAG_INT = "tag:yaml.org,2002:int"
@@ -42,7 +49,7 @@ _TAG_BOOL = "tag:yaml.org,2002:bool"
 
 _FORMAT_HINT = (
     "A pipeline file is a mapping with one field, 'stages', holding a list of stages, each with "
-    "key, name, exit_criteria, evidence_prompt and optionally stall_after_days and won."
+    "key, name, exit_criteria, evidence_prompt and optionally stall_after_days, won and approval."
 )
 _FIELD_HINTS = {
     "key": "Give the stage a key of lowercase letters, digits and hyphens, e.g. 'key: product-evaluated'.",
@@ -94,6 +101,14 @@ Days = Annotated[int, Field(strict=True, ge=1), _yaml_typed(_TAG_INT)]
 Won = Annotated[bool, Field(strict=True), _yaml_typed(_TAG_BOOL)]
 
 
+def _approval(value: Any) -> Any:
+    """Strict models take only members of the enum: the text as written becomes one, anything else stays wrong."""
+    return Approval(str(value)) if isinstance(value, str) and str(value) in tuple(Approval) else value
+
+
+ApprovalPolicy = Annotated[Approval, BeforeValidator(_approval)]
+
+
 class StageSpec(BaseModel):
     """One stage as written in the file."""
 
@@ -105,6 +120,7 @@ class StageSpec(BaseModel):
     evidence_prompt: Text
     stall_after_days: Days = DEFAULT_STALL_AFTER_DAYS
     won: Won = False
+    approval: ApprovalPolicy = Approval.ONE
 
     def to_stage(self) -> Stage:
         return Stage(**self.model_dump(exclude={"exit_criteria"}), exit_criteria=tuple(self.exit_criteria))
@@ -398,6 +414,11 @@ _MESSAGES = {
     ("won", "*"): (
         "'won' must be true or false; got {value}. Write 'won: true' (no quotes) on the stage "
         "where the deal is won, and leave it out elsewhere."
+    ),
+    ("approval", "*"): (
+        "'approval' must be none, one or two; got {value}. Write 'approval: two' where two different managers "
+        "must approve a move into the stage, 'approval: none' where the move happens at once (evidence is "
+        "still required), or leave it out for one manager."
     ),
     ("*", "missing"): "missing '{field}'. {missing_hint}",
     ("*", "empty"): "'{field}' is empty. {missing_hint}",

@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 DEFAULT_STALL_AFTER_DAYS = 14
 RESERVED_KEYS = ("lost",)
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class Approval(StrEnum):
+    """Who must approve a move into a stage: nobody (it happens at once), one manager, or two different ones."""
+
+    NONE = "none"
+    ONE = "one"
+    TWO = "two"
+
+    @property
+    def needed(self) -> int:
+        return {Approval.NONE: 0, Approval.ONE: 1, Approval.TWO: 2}[self]
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class Stage:
     evidence_prompt: str
     stall_after_days: int = DEFAULT_STALL_AFTER_DAYS
     won: bool = False
+    approval: Approval = Approval.ONE
 
     def __post_init__(self) -> None:
         if not KEY_PATTERN.fullmatch(self.key) or self.key in RESERVED_KEYS:
@@ -85,3 +99,7 @@ class Pipeline:
 
     def is_after_win(self, key: str) -> bool:
         return self.index(key) > self.index(self.won_stage().key)
+
+    def approvals_needed(self, from_key: str, to_key: str) -> int:
+        """How many managers must approve a forward move: the strictest stage it enters (a skip enters several)."""
+        return max((stage.approval.needed for stage in self.between(from_key, to_key)), default=1)
