@@ -25,6 +25,7 @@ from bot.mrkdwn import (
 from commands.deals.home import HomeOverview, WaitingMove
 from commands.deals.moves import AlreadyDecided
 from commands.deals.results import (
+    ApprovalGiven,
     DealDetail,
     DealList,
     DealSummary,
@@ -133,6 +134,8 @@ def move_request(requested: MoveRequested) -> Message:
     move, deal = requested.move, requested.deal
     blocks = _move_body(move, deal)
     target = move.to_stage
+    if move.approvals_needed > 1:
+        blocks.append(context(_approval_progress(move)))
     if requested.managers_to_ask:
         askers = " ".join(mention(user) for user in requested.managers_to_ask)
         blocks.append(section(f"{askers} {escape(target.evidence_prompt)}"))
@@ -154,15 +157,54 @@ def move_outcome(move: MoveSummary, deal: DealSummary) -> Message:
     return Message(text=f"{_move_text(move, deal)} {_outcome_line(move)}", blocks=blocks)
 
 
+def approval_reply(given: ApprovalGiven) -> Message:
+    """A manager's approval of a move that needs another one: who approved, and what the move still waits for."""
+    move = given.move
+    text = f":ballot_box_with_check: {mention(given.approver_id)} approved the move to *{escape(move.to_stage.name)}*."
+    if move.status == MoveStatus.PENDING:
+        text += f" {_approval_progress(move)}"
+        if given.managers_to_ask:
+            text += " " + " ".join(mention(user) for user in given.managers_to_ask)
+    return Message(text=text, blocks=[section(text)])
+
+
+def _approval_progress(move: MoveSummary) -> str:
+    needed = "two different managers" if move.approvals_needed == 2 else f"{move.approvals_needed} managers"
+    if not move.approved_by:
+        return f"Moving to {escape(move.to_stage.name)} needs the approval of {needed}."
+    missing = "one more manager's approval" if move.approvals_missing == 1 else f"{move.approvals_missing} more"
+    return (
+        f"Approved so far by {_people(move.approved_by)} ({len(move.approved_by)} of {move.approvals_needed}); "
+        f"waiting for {missing}."
+    )
+
+
+def _people(users: tuple[str, ...]) -> str:
+    mentions = [mention(user) for user in users]
+    return " and ".join(mentions) if len(mentions) <= 2 else ", ".join(mentions[:-1]) + f" and {mentions[-1]}"
+
+
+def _approvers(move: MoveSummary) -> tuple[str, ...]:
+    """Who approved a decided move; moves decided before approvals were recorded one by one name their decider."""
+    return move.approved_by or ((move.decided_by,) if move.decided_by else ())
+
+
 def move_confirmation(requested: MoveRequested) -> Message:
     move = requested.move
+    if move.approved_by_policy:
+        return Message(
+            text=f"Moved {deal_title(requested.deal)} to *{escape(move.to_stage.name)}* "
+            f"with {plural(len(move.evidence), 'evidence link')}: that stage needs no manager's approval, so the "
+            "move is done. The deal's thread says so."
+        )
     where = (
         "in the deal's thread"
         if requested.deal.thread_ts
         else "on my Home tab, or in the deal's thread once it is posted"
     )
+    deciders = "Two different managers" if move.approvals_needed == 2 else "A manager"
     who_decides = (
-        f"A manager will decide {where}."
+        f"{deciders} will decide {where}."
         if requested.managers_to_ask
         else ":warning: No other manager exists yet to decide it: add one with `/pipeline managers add @someone`."
     )
@@ -174,9 +216,14 @@ def move_confirmation(requested: MoveRequested) -> Message:
 
 def decision_reply(decision: Decision) -> Message:
     move, deal = decision.move, decision.deal
-    if move.status == MoveStatus.APPROVED:
+    if move.status == MoveStatus.APPROVED and move.approved_by_policy:
         text = (
-            f"{mention(move.requested_by)} {mention(move.decided_by or '')} approved your move: "
+            f"{mention(move.requested_by)} {deal_title(deal)} is now at *{escape(deal.stage.name)}*: "
+            "approved by the pipeline, as that stage needs no manager's approval."
+        )
+    elif move.status == MoveStatus.APPROVED:
+        text = (
+            f"{mention(move.requested_by)} {_people(_approvers(move))} approved your move: "
             f"{deal_title(deal)} is now at *{escape(deal.stage.name)}*."
         )
     else:
@@ -243,6 +290,8 @@ def deal_detail(detail: DealDetail) -> Message:
             f"*Pending move:* to {escape(pending.to_stage.name)}, asked by {mention(pending.requested_by)} "
             f"{date(pending.requested_at)}"
         )
+        if pending.approvals_needed > 1:
+            facts.append(_approval_progress(pending))
     blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(facts))]
     blocks.append(divider())
     blocks.append(section("*History*"))
@@ -425,9 +474,10 @@ def _waiting_text(waiting: WaitingMove) -> str:
         if deal.thread_ts
         else f":warning: Its card is not in <#{deal.channel_id}> yet: if that channel is private, invite me there."
     )
+    progress = f"\n{_approval_progress(move)}" if move.approvals_needed > 1 else ""
     return (
         f"*{deal_title(deal)}* → *{escape(move.to_stage.name)}*, asked by {mention(move.requested_by)} "
-        f"{date(move.requested_at)}\n{evidence}\n{where}"
+        f"{date(move.requested_at)}\n{evidence}\n{where}{progress}"
     )
 
 
@@ -473,18 +523,24 @@ def _move_body(move: MoveSummary, deal: DealSummary) -> list[Block]:
 def _outcome_line(move: MoveSummary) -> str:
     when = date(move.decided_at) if move.decided_at else ""
     who = mention(move.decided_by) if move.decided_by else "someone"
+    if move.status == MoveStatus.APPROVED and move.approved_by_policy:
+        target = escape(move.to_stage.name)
+        return f":white_check_mark: Approved by the pipeline {when}: {target} needs no manager's approval"
     if move.status == MoveStatus.APPROVED:
-        return f":white_check_mark: Approved by {who} {when}"
+        return f":white_check_mark: Approved by {_people(_approvers(move)) or who} {when}"
     if move.status == MoveStatus.REJECTED:
         return f":x: Rejected by {who} {when}: {escape(move.decision_reason or '')}"
     if move.status == MoveStatus.CANCELLED:
         return f":heavy_multiplication_x: Cancelled by {who} {when}: {escape(move.decision_reason or '')}"
+    if move.approvals_needed > 1:
+        return f":hourglass: {_approval_progress(move)}"
     return ":hourglass: Waiting for a manager"
 
 
 _EVENT_VERBS = {
     EventKind.CREATED: "created it at",
     EventKind.REQUESTED: "asked to move it",
+    EventKind.APPROVAL_GIVEN: "approved the move (it waited for another manager's approval)",
     EventKind.APPROVED: "approved the move",
     EventKind.REJECTED: "rejected the move",
     EventKind.EVIDENCE_ASKED: "asked for evidence for the move",

@@ -16,6 +16,7 @@ from bot import blocks
 from bot.blocks import Message
 from bot.mrkdwn import section
 from commands.deals.results import (
+    ApprovalGiven,
     DealSummary,
     Decision,
     EvidenceAsked,
@@ -62,6 +63,8 @@ class DealThreads:
                 return Posted(move_message_ts=self.post_move(requested))
             case Decision() as decision:
                 self.show_decision(decision)
+            case ApprovalGiven() as given:
+                self.show_approval(given)
             case EvidenceAsked() as asked:
                 self.reply(asked.deal, blocks.evidence_request(asked))
             case MarkedLost() as lost:
@@ -119,6 +122,16 @@ class DealThreads:
         self.reply(decision.deal, blocks.decision_reply(decision))
         if decision.move.status == MoveStatus.APPROVED:
             self.refresh_card(decision.deal)
+
+    def show_approval(self, given: ApprovalGiven) -> None:
+        """Show who has approved so far on the move's message, keeping its buttons while it waits, and say so."""
+        move, deal = given.move, given.deal
+        if move.status == MoveStatus.PENDING and move.message_ts is not None:
+            message = blocks.move_request(MoveRequested(deal, move, given.managers_to_ask))
+            self._edit(channel=deal.channel_id, ts=move.message_ts, text=message.text, blocks=message.blocks)
+        elif move.status != MoveStatus.PENDING:
+            self.show_outcome(move, deal)
+        self.reply(deal, blocks.approval_reply(given))
 
     def tell(self, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
         """An ephemeral note to one person, e.g. a refusal after a button click (best effort)."""

@@ -50,6 +50,8 @@ class EventKind(StrEnum):
 
     CREATED = "created"
     REQUESTED = "requested"
+    APPROVAL_GIVEN = "approval_given"
+    """A manager approved a move that needs another manager's approval too; the move still waits."""
     APPROVED = "approved"
     REJECTED = "rejected"
     EVIDENCE_ASKED = "evidence_asked"
@@ -63,6 +65,7 @@ class AnnouncementKind(StrEnum):
     CARD = "card"
     MOVE_REQUESTED = "move_requested"
     MOVE_DECIDED = "move_decided"
+    APPROVAL_GIVEN = "approval_given"
     EVIDENCE_ASKED = "evidence_asked"
     LOST = "lost"
     MOVED_BACK = "moved_back"
@@ -151,6 +154,23 @@ class MoveRequest(SQLModel, table=True):
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, sa_type=Text)
     message_ts: str | None = Field(default=None, max_length=32)
+    approvals_needed: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    """How many different managers must approve: the pipeline's policy when the move was asked for (0 moves at
+    once). Fixed then, so editing the pipeline file does not change a move already waiting."""
+
+
+class MoveApproval(SQLModel, table=True):
+    """One manager's approval of a move. A move needing two stays pending after the first; the unique key
+    makes a second approval by the same manager impossible, even from two clicks at once."""
+
+    __tablename__ = "move_approval"
+    __table_args__ = (UniqueConstraint("move_id", "approver_id", name="uq_move_approval_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    move_id: int = Field(foreign_key="move_request.id")
+    approver_id: str = Field(max_length=USER_ID_LENGTH)
+    at: datetime
 
 
 class Manager(SQLModel, table=True):

@@ -20,6 +20,7 @@ from storage.models import (
     DealStatus,
     HandledEvent,
     Manager,
+    MoveApproval,
     MoveRequest,
     MoveStatus,
 )
@@ -147,7 +148,7 @@ def claim_decision(
     team_id: str,
     move_id: int,
     status: str,
-    decided_by: str,
+    decided_by: str | None,
     decided_at: datetime,
     reason: str | None = None,
 ) -> bool:
@@ -166,6 +167,32 @@ def claim_decision(
         .values(status=status, decided_by=decided_by, decided_at=decided_at, decision_reason=reason)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def add_approval(session: Session, *, team_id: str, move_id: int, approver_id: str, at: datetime) -> bool:
+    """Record one manager's approval of a move; False when that manager had already approved it."""
+    inserted = session.execute(
+        insert_for(session, MoveApproval)
+        .values(team_id=team_id, move_id=move_id, approver_id=approver_id, at=at)
+        .on_conflict_do_nothing(index_elements=["move_id", "approver_id"])
+        .returning(col(MoveApproval.id))
+    ).first()
+    return inserted is not None
+
+
+def approvers(session: Session, *, team_id: str, move_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Who approved each of the moves, in the order they approved; moves nobody approved are left out."""
+    if not move_ids:
+        return {}
+    rows = session.execute(
+        select(col(MoveApproval.move_id), col(MoveApproval.approver_id))
+        .where(col(MoveApproval.team_id) == team_id, col(MoveApproval.move_id).in_(move_ids))
+        .order_by(col(MoveApproval.move_id), col(MoveApproval.at), col(MoveApproval.id))
+    ).all()
+    found: dict[int, tuple[str, ...]] = {}
+    for move_id, approver_id in rows:
+        found[move_id] = (*found.get(move_id, ()), approver_id)
+    return found
 
 
 def set_move_message_ts(session: Session, *, team_id: str, move_id: int, message_ts: str) -> None:

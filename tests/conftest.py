@@ -238,18 +238,23 @@ def busy_thread_stacks(exclude: threading.Thread | None = None) -> str:
 
 @contextmanager
 def running_bot(
-    database_url: str, slack: FakeSlack, *, managers: str = f"{MANAGER},{OTHER_MANAGER}"
+    database_url: str,
+    slack: FakeSlack,
+    *,
+    managers: str = f"{MANAGER},{OTHER_MANAGER}",
+    pipeline_file: Path | None = None,
 ) -> Iterator[RunningBot]:
     """Build the app as `python app.py` would (settings, migrations, wiring) and serve it on a free port."""
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "DATABASE_URL": database_url,
-            "SLACK_API_URL": slack.base_url,
-            "SALES_MANAGERS": managers,
-        }
-    )
+    environment = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": slack.base_url,
+        "SALES_MANAGERS": managers,
+    }
+    if pipeline_file is not None:
+        environment["PIPELINE_FILE"] = str(pipeline_file)
+    settings = load_settings(environment)
     runtime = build(settings)
     listeners = ListenerWatch(runtime.app.listener_runner.listener_executor)
     runtime.app.listener_runner.listener_executor = listeners

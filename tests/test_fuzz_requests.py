@@ -80,7 +80,9 @@ MOVE_ACTIONS = [APPROVE_ACTION, REJECT_ACTION, ASK_EVIDENCE_ACTION]
 DECISION_KIND = {APPROVE_ACTION: "approved", ASK_EVIDENCE_ACTION: "evidence_asked", REJECT_VIEW: "rejected"}
 # What an allowed decision may touch: the move, its event, the deal it moves, the thread post it owes.
 # handled_request: an Ask for evidence claims the click's trigger_id (and drops claims older than an hour).
-DECISION_TABLES = frozenset({"move_request", "deal_event", "deal", "announcement", "stage_spell", "handled_request"})
+DECISION_TABLES = frozenset(
+    {"move_request", "deal_event", "deal", "announcement", "stage_spell", "handled_request", "move_approval"}
+)
 # Recording that an event delivery was handled (Slack redelivers events) is the only write an event may make.
 EVENT_TABLES = frozenset({"handled_event"})
 

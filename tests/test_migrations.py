@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,7 +11,7 @@ from sqlmodel import SQLModel, col
 
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade_to_head
-from storage.models import Announcement, Deal, DigestDelivery
+from storage.models import Announcement, Deal, DigestDelivery, MoveApproval, MoveRequest
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -86,5 +87,68 @@ def test_outbox_statuses_are_renamed_both_ways_and_nothing_else_changes(database
             command.downgrade(alembic_config(connection), "0006")
             connection.commit()
         assert statuses() == (["claimed", "sent", "failed", "abandoned"], ["pending", "sending", "sent", "failed"])
+    finally:
+        engine.dispose()
+
+
+def test_existing_moves_keep_meaning_one_approval_and_downgrading_drops_the_approvals(database_url: str) -> None:
+    """0008: every stored move needs one approval, and an approved move's decider is its one approval."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            command.upgrade(alembic_config(connection), "0007")
+            connection.commit()
+        at = datetime(2026, 11, 30, 9, tzinfo=UTC)
+        move = sa.table(
+            "move_request",
+            *(sa.column(name) for name in ("team_id", "deal_id", "requested_by", "requested_at", "from_stage")),
+            *(sa.column(name) for name in ("to_stage", "evidence", "status", "decided_by", "decided_at")),
+        )
+        with engine.begin() as connection:
+            connection.execute(
+                insert(Deal).values(
+                    team_id="T1",
+                    number=1,
+                    name="Acme",
+                    owner_id="U1",
+                    channel_id="C1",
+                    stage_key="needs-confirmed",
+                    stage_entered_at=at,
+                    created_at=at,
+                )
+            )
+            for status, decided_by in (("approved", "U_MGR"), ("rejected", "U_MGR2"), ("pending", None)):
+                connection.execute(
+                    move.insert().values(
+                        team_id="T1",
+                        deal_id=1,
+                        requested_by="U1",
+                        requested_at=at,
+                        from_stage="meeting-booked",
+                        to_stage="needs-confirmed",
+                        evidence="[]",
+                        status=status,
+                        decided_by=decided_by,
+                        decided_at=at if decided_by else None,
+                    )
+                )
+
+        upgrade_to_head(engine)
+
+        with engine.connect() as connection:
+            needed = connection.execute(select(col(MoveRequest.approvals_needed)).order_by(col(MoveRequest.id)))
+            assert list(needed.scalars()) == [1, 1, 1]
+            approvals = connection.execute(
+                select(col(MoveApproval.team_id), col(MoveApproval.move_id), col(MoveApproval.approver_id))
+            ).all()
+            assert [tuple(row) for row in approvals] == [("T1", 1, "U_MGR")]
+        with engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0007")
+            connection.commit()
+        tables = inspect(engine)
+        assert "move_approval" not in tables.get_table_names()
+        assert "approvals_needed" not in {column["name"] for column in tables.get_columns("move_request")}
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("select count(*) from move_request")).scalar_one() == 3
     finally:
         engine.dispose()

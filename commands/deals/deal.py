@@ -24,7 +24,7 @@ from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries
 from storage.db import read_only
-from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveStatus
+from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveRequest, MoveStatus
 
 LIST_LIMIT = 40
 
@@ -95,7 +95,7 @@ def show_deal(services: Services, actor: Actor, *, number: int) -> DealDetail:
         events = queries.deal_events(session, team_id=actor.team_id, deal_id=deal.id)
         return DealDetail(
             deal=DealSummary.of(deal, services.pipeline),
-            pending=MoveSummary.of(pending, deal.number, services.pipeline) if pending else None,
+            pending=summarize_move(session, services, pending, deal) if pending else None,
             history=tuple(HistoryEntry.of(event, services.pipeline) for event in events),
             time_in_stage=services.clock() - deal.stage_entered_at,
         )
@@ -167,8 +167,15 @@ def mark_lost(services: Services, actor: Actor, command: MarkLost, *, claim: Cla
         return MarkedLost(
             deal=DealSummary.of(deal, services.pipeline),
             marked_by=actor.user_id,
-            cancelled_move=MoveSummary.of(cancelled, deal.number, services.pipeline) if cancelled else None,
+            cancelled_move=summarize_move(session, services, cancelled, deal) if cancelled else None,
         )
+
+
+def summarize_move(session: Session, services: Services, move: MoveRequest, deal: Deal) -> MoveSummary:
+    """The move as the use cases return it, with who has approved it so far."""
+    assert move.id is not None
+    approved_by = queries.approvers(session, team_id=move.team_id, move_ids=[move.id]).get(move.id, ())
+    return MoveSummary.of(move, deal.number, services.pipeline, approved_by=approved_by)
 
 
 def find_deal(session: Session, actor: Actor, number: int, *, for_update: bool = False) -> Deal:

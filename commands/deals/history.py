@@ -10,7 +10,7 @@ from commands.services import Actor
 from storage import announcement_queries, spells
 from storage.models import AnnouncementKind, Deal, DealEvent, EventKind
 
-ANNOUNCED_EVENTS = frozenset({EventKind.EVIDENCE_ASKED, EventKind.LOST, EventKind.MOVED_BACK})
+ANNOUNCED_EVENTS = frozenset({EventKind.APPROVAL_GIVEN, EventKind.EVIDENCE_ASKED, EventKind.LOST, EventKind.MOVED_BACK})
 """Events whose own row is what the thread announces (moves and cards are announced by their own rows)."""
 
 

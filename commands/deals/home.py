@@ -32,9 +32,14 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
         if not is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
             return HomeOverview(mine, (), decides=False)
         waiting = []
-        for move in queries.pending_moves(session, team_id=actor.team_id):
+        moves = queries.pending_moves(session, team_id=actor.team_id)
+        approvers = queries.approvers(session, team_id=actor.team_id, move_ids=[move.id for move in moves if move.id])
+        for move in moves:
             deal = queries.get_deal_by_id(session, team_id=actor.team_id, deal_id=move.deal_id)
-            if deal is not None:
+            if deal is not None and move.id is not None:
                 summary = DealSummary.of(deal, services.pipeline)
-                waiting.append(WaitingMove(MoveSummary.of(move, deal.number, services.pipeline), summary))
+                approved_by = approvers.get(move.id, ())
+                waiting.append(
+                    WaitingMove(MoveSummary.of(move, deal.number, services.pipeline, approved_by=approved_by), summary)
+                )
         return HomeOverview(mine, tuple(waiting), decides=True)

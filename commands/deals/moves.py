@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from commands.deals.deal import find_deal, require_owner_or_manager
+from commands.deals.deal import find_deal, require_owner_or_manager, summarize_move
 from commands.deals.evidence import Evidence
 from commands.deals.history import record
 from commands.deals.managers import require_manager
@@ -26,6 +26,7 @@ from commands.deals.results import (
     MoveRequested,
     MoveSummary,
     evidence_to_json,
+    stage_or_placeholder,
 )
 from commands.errors import CommandError
 from commands.formats import format_deal_id
@@ -102,6 +103,7 @@ def _request_move(services: Services, actor: Actor, command: Advance, claim: Cla
             to_stage=target.key,
             evidence=evidence_to_json(command.evidence),
             note=command.note,
+            approvals_needed=pipeline.approvals_needed(current.key, target.key),
         )
         session.add(move)
         session.flush()
@@ -119,41 +121,53 @@ def _request_move(services: Services, actor: Actor, command: Advance, claim: Cla
             move_id=move.id,
         )
         owe_announcement(session, deal, kind=AnnouncementKind.MOVE_REQUESTED, subject_id=move.id, at=now)
-        managers = managers_to_ask(session, services, actor)
+        if move.approvals_needed == 0:
+            _approve_by_policy(session, services, actor, move, deal, now)
+        managers = managers_to_ask(session, services, actor) if move.approvals_needed else ()
         return MoveRequested(
             deal=DealSummary.of(deal, pipeline),
-            move=MoveSummary.of(move, deal.number, pipeline),
+            move=summarize_move(session, services, move, deal),
             managers_to_ask=managers,
         )
+
+
+def _approve_by_policy(
+    session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal, now: datetime
+) -> None:
+    """Apply a move whose stages need no manager's approval, recording that the pipeline approved it."""
+    _claim(session, services, move, deal, status=MoveStatus.APPROVED, decided_by=None, now=now)
+    target = stage_or_placeholder(services.pipeline, move.to_stage)
+    record(
+        session,
+        deal,
+        actor,
+        services.pipeline,
+        kind=EventKind.APPROVED,
+        at=now,
+        from_stage=move.from_stage,
+        to_stage=move.to_stage,
+        evidence=move.evidence,
+        note=f"Approved by the pipeline: a move to {target.name} needs no manager's approval.",
+        move_id=move.id,
+    )
+    owe_announcement(session, deal, kind=AnnouncementKind.MOVE_DECIDED, subject_id=move.id, at=now)
 
 
 def decide_move(
     services: Services, actor: Actor, *, move_id: int, approve: bool, reason: str | None = None
 ) -> Decision:
-    """Approve or reject a pending move, once: a second decision raises AlreadyDecided."""
+    """Approve or reject a pending move. A rejection decides it; an approval decides it when it is the last one
+    the move needs, else it is recorded and the move stays pending. A decided move raises AlreadyDecided."""
     if not approve and not (reason and reason.strip()):
         raise CommandError("A rejection needs a reason, so the rep knows what evidence is missing.")
     now = services.clock()
     with services.sessions.begin() as session:
         move, deal = _lock_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
+        if approve and not _approval_completes(session, services, actor, move, deal, now):
+            return _approval_recorded(session, services, actor, move, deal, now)
         status = MoveStatus.APPROVED if approve else MoveStatus.REJECTED
-        claimed = queries.claim_decision(
-            session,
-            team_id=actor.team_id,
-            move_id=move_id,
-            status=status,
-            decided_by=actor.user_id,
-            decided_at=now,
-            reason=reason.strip() if reason else None,
-        )
-        session.refresh(move)
-        if not claimed:
-            raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
-        if approve:
-            deal.stage_key = move.to_stage
-            deal.stage_entered_at = now
-            session.add(deal)
+        _claim(session, services, move, deal, status=status, decided_by=actor.user_id, now=now, reason=reason)
         record(
             session,
             deal,
@@ -170,9 +184,83 @@ def decide_move(
         owe_announcement(session, deal, kind=AnnouncementKind.MOVE_DECIDED, subject_id=move_id, at=now)
         session.flush()
         return Decision(
-            deal=DealSummary.of(deal, services.pipeline),
-            move=MoveSummary.of(move, deal.number, services.pipeline),
+            deal=DealSummary.of(deal, services.pipeline), move=summarize_move(session, services, move, deal)
         )
+
+
+def _claim(
+    session: Session,
+    services: Services,
+    move: MoveRequest,
+    deal: Deal,
+    *,
+    status: MoveStatus,
+    decided_by: str | None,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    """Decide the move if it is still pending (the conditional UPDATE is the last word under races), and on
+    approval move the deal."""
+    assert move.id is not None
+    claimed = queries.claim_decision(
+        session,
+        team_id=move.team_id,
+        move_id=move.id,
+        status=status,
+        decided_by=decided_by,
+        decided_at=now,
+        reason=reason.strip() if reason else None,
+    )
+    session.refresh(move)
+    if not claimed:
+        raise AlreadyDecided(summarize_move(session, services, move, deal))
+    if status == MoveStatus.APPROVED:
+        deal.stage_key = move.to_stage
+        deal.stage_entered_at = now
+        session.add(deal)
+
+
+def _approval_completes(
+    session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal, now: datetime
+) -> bool:
+    """Record the actor's approval; True when it is the last one the move needs.
+
+    The deal's row is locked, so approvals of one move are counted one at a time; the unique key on
+    (move, approver) refuses a second approval by the same manager even so.
+    """
+    assert move.id is not None
+    before = queries.approvers(session, team_id=actor.team_id, move_ids=[move.id]).get(move.id, ())
+    if actor.user_id in before or not queries.add_approval(
+        session, team_id=actor.team_id, move_id=move.id, approver_id=actor.user_id, at=now
+    ):
+        missing = move.approvals_needed - len(before)
+        raise CommandError(
+            f"You already approved this move to {stage_or_placeholder(services.pipeline, move.to_stage).name}. "
+            f"It needs {_approvals(missing)} from another manager (not you, and not whoever asked for it)."
+        )
+    return len(before) + 1 >= move.approvals_needed
+
+
+def _approval_recorded(
+    session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal, now: datetime
+) -> Decision:
+    record(
+        session,
+        deal,
+        actor,
+        services.pipeline,
+        kind=EventKind.APPROVAL_GIVEN,
+        at=now,
+        from_stage=move.from_stage,
+        to_stage=move.to_stage,
+        move_id=move.id,
+    )
+    session.flush()
+    return Decision(deal=DealSummary.of(deal, services.pipeline), move=summarize_move(session, services, move, deal))
+
+
+def _approvals(count: int) -> str:
+    return "one more approval" if count == 1 else f"{count} more approvals"
 
 
 def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveSummary:
@@ -180,7 +268,7 @@ def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveS
     with services.sessions() as session:
         move, deal = _load_move(session, actor, move_id)
         _require_may_decide(session, services, actor, move, deal)
-        return MoveSummary.of(move, deal.number, services.pipeline)
+        return summarize_move(session, services, move, deal)
 
 
 def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: Claim | None = None) -> EvidenceAsked:
@@ -202,7 +290,7 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: C
         )
         return EvidenceAsked(
             deal=DealSummary.of(deal, services.pipeline),
-            move=MoveSummary.of(move, deal.number, services.pipeline),
+            move=summarize_move(session, services, move, deal),
             asked_by=actor.user_id,
         )
 
@@ -320,7 +408,7 @@ def _lock_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveReques
 def _require_may_decide(session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal) -> None:
     require_manager(session, services, actor, doing="approve, reject or question a move")
     if move.status != MoveStatus.PENDING:
-        raise AlreadyDecided(MoveSummary.of(move, deal.number, services.pipeline))
+        raise AlreadyDecided(summarize_move(session, services, move, deal))
     if move.requested_by == actor.user_id:
         raise CommandError("You asked for this move, so another manager has to decide it.")
 

@@ -90,13 +90,27 @@ class MoveSummary:
     decided_at: datetime | None
     decision_reason: str | None
     message_ts: str | None
+    approvals_needed: int = 1
+    approved_by: tuple[str, ...] = ()
+    """The managers who approved it so far, first first."""
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
         return tuple(item for entry in self.evidence_by_stage for item in entry.evidence)
 
+    @property
+    def approvals_missing(self) -> int:
+        return max(self.approvals_needed - len(self.approved_by), 0)
+
+    @property
+    def approved_by_policy(self) -> bool:
+        """Approved at once because the stage it entered needs no manager's approval."""
+        return self.approvals_needed == 0
+
     @classmethod
-    def of(cls, move: MoveRequest, deal_number: int, pipeline: Pipeline) -> "MoveSummary":
+    def of(
+        cls, move: MoveRequest, deal_number: int, pipeline: Pipeline, *, approved_by: tuple[str, ...] = ()
+    ) -> "MoveSummary":
         assert move.id is not None
         entered = entered_stages(pipeline, move.from_stage, move.to_stage)
         return cls(
@@ -113,6 +127,8 @@ class MoveSummary:
             decided_at=move.decided_at,
             decision_reason=move.decision_reason,
             message_ts=move.message_ts,
+            approvals_needed=move.approvals_needed,
+            approved_by=approved_by,
         )
 
 
@@ -191,6 +207,16 @@ class MovedBack:
 class Decision:
     deal: DealSummary
     move: MoveSummary
+
+
+@dataclass(frozen=True)
+class ApprovalGiven:
+    """A manager's approval of a move that still waits for another manager's; `move` is as it stands now."""
+
+    deal: DealSummary
+    move: MoveSummary
+    approver_id: str
+    managers_to_ask: tuple[str, ...]
 
 
 @dataclass(frozen=True)

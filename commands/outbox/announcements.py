@@ -12,15 +12,16 @@ from datetime import timedelta
 
 from sqlmodel import Session, col
 
+from commands.deals.deal import summarize_move
 from commands.deals.moves import managers_to_ask
 from commands.deals.results import (
+    ApprovalGiven,
     DealSummary,
     Decision,
     EvidenceAsked,
     MarkedLost,
     MovedBack,
     MoveRequested,
-    MoveSummary,
     stage_or_placeholder,
 )
 from commands.outbox.retry import ERROR_TEXT_LIMIT, THREAD_POSTS
@@ -45,7 +46,7 @@ class CardOwed:
     evidence_missing: Stage | None
 
 
-Subject = CardOwed | MoveRequested | Decision | EvidenceAsked | MarkedLost | MovedBack
+Subject = CardOwed | MoveRequested | Decision | ApprovalGiven | EvidenceAsked | MarkedLost | MovedBack
 
 
 @dataclass(frozen=True)
@@ -169,15 +170,21 @@ def _subject(session: Session, services: Services, row: Announcement, deal: Deal
     if row.kind in (AnnouncementKind.MOVE_REQUESTED, AnnouncementKind.MOVE_DECIDED):
         move = queries.get_move(session, team_id=row.team_id, move_id=row.subject_id)
         assert move is not None
-        move_summary = MoveSummary.of(move, deal.number, pipeline)
+        move_summary = summarize_move(session, services, move, deal)
         if row.kind == AnnouncementKind.MOVE_DECIDED:
             return Decision(summary, move_summary)
-        asker = Actor(row.team_id, move.requested_by)
-        return MoveRequested(summary, move_summary, managers_to_ask(session, services, asker))
+        asked = managers_to_ask(session, services, Actor(row.team_id, move.requested_by))
+        still_to_ask = tuple(user for user in asked if user not in move_summary.approved_by)
+        return MoveRequested(summary, move_summary, still_to_ask if move.approvals_needed else ())
     event = session.get(DealEvent, row.subject_id)
     assert event is not None
     related = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None
-    related_summary = MoveSummary.of(related, deal.number, pipeline) if related else None
+    related_summary = summarize_move(session, services, related, deal) if related else None
+    if row.kind == AnnouncementKind.APPROVAL_GIVEN:
+        assert related is not None and related_summary is not None
+        asked = managers_to_ask(session, services, Actor(row.team_id, related.requested_by))
+        still_to_ask = tuple(user for user in asked if user not in related_summary.approved_by)
+        return ApprovalGiven(summary, related_summary, event.actor_id, still_to_ask)
     if row.kind == AnnouncementKind.EVIDENCE_ASKED:
         assert related_summary is not None
         return EvidenceAsked(summary, related_summary, event.actor_id)
