@@ -20,7 +20,7 @@ from bot.mrkdwn import (
 )
 from commands.deals.evidence import Evidence
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Digest
+from commands.digest.report import Digest, MoveLine
 from commands.digest.text import median_words
 from commands.formats import clip, duration, format_deal_id, period_label, plural, rate
 
@@ -100,10 +100,16 @@ def _evidence(evidence: tuple[Evidence, ...]) -> str:
     return ", ".join(link(item) for item in evidence[:3]) + (f" (+{len(evidence) - 3})" if len(evidence) > 3 else "")
 
 
+def _approved_by(move: MoveLine) -> str:
+    if not move.approved_by:
+        return "approved by the pipeline (no approval needed)"
+    return "approved by " + " and ".join(mention(user) for user in move.approved_by)
+
+
 def _movement(digest: Digest) -> list[Block]:
     approved = [
         f"{_deal(m.deal_number, m.deal_name)}: {escape(m.from_stage.name)} → {escape(m.to_stage.name)} · "
-        f"{mention(m.requested_by)}, approved by {mention(m.decided_by)} · {_evidence(m.evidence)}"
+        f"{mention(m.requested_by)}, {_approved_by(m)} · {_evidence(m.evidence)}"
         for m in digest.approved.items
     ]
     rejected = [

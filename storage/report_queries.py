@@ -27,6 +27,7 @@ class EventRow:
     evidence: list[dict[str, Any]]
     note: str | None
     requested_by: str | None
+    move_id: int | None
 
 
 def events_in_period(
@@ -53,6 +54,7 @@ def events_in_period(
             col(DealEvent.evidence),
             col(DealEvent.note),
             col(MoveRequest.requested_by),
+            col(DealEvent.move_id),
         )
         .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
         .outerjoin(MoveRequest, col(MoveRequest.id) == col(DealEvent.move_id))

@@ -4,6 +4,7 @@ Here the default pipeline's second stage, Needs confirmed, needs two different m
 evaluated, none; three managers can decide.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -11,18 +12,21 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.digest_blocks import digest_message
 from commands.deals.deal import NewDeal, create_deal, show_deal
 from commands.deals.evidence import Evidence
 from commands.deals.home import home_overview
 from commands.deals.moves import Advance, AlreadyDecided, decide_move, request_move
 from commands.deals.results import Decision, MoveRequested
+from commands.digest.compute import compute_digest, period_ending
+from commands.digest.text import digest_text
 from commands.errors import CommandError
 from commands.pipeline.loading import default_pipeline
 from commands.pipeline.stages import Approval, Pipeline
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import Deal, DealEvent, MoveApproval, MoveRequest
-from tests.conftest import MANAGER, OTHER_MANAGER, REP
+from tests.conftest import MANAGER, OTHER_MANAGER, REP, Clock
 from tests.test_races import assert_history_matches_events, at_once, every_round
 
 TEAM = "T1"
@@ -181,6 +185,28 @@ def test_a_move_keeps_the_policy_it_was_asked_under(policed: Services) -> None:
     decision = decide_move(relaxed, first, move_id=move_id, approve=True)
 
     assert decision.move.status == "pending" and stored(relaxed, number)[0].stage_key == "meeting-booked"
+
+
+def test_the_digest_names_every_approver_and_the_pipeline(policed: Services, clock: Clock) -> None:
+    number, move_id = waiting_for_two(policed, "Acme <!channel>")
+    decide_move(policed, first, move_id=move_id, approve=True)
+    decide_move(policed, second, move_id=move_id, approve=True)
+    request_move(policed, rep, Advance(number, (LINK,), None, None))
+    clock.advance(hours=1)
+
+    digest = compute_digest(policed, team_id=TEAM, period=period_ending(clock()))
+
+    assert [(m.to_stage.key, m.approved_by) for m in digest.approved.items] == [
+        ("needs-confirmed", (MANAGER, OTHER_MANAGER)),
+        ("product-evaluated", ()),
+    ]
+    text = digest_text(digest)
+    assert f"approved by {MANAGER} and {OTHER_MANAGER};" in text
+    assert "approved by the pipeline (no approval needed)" in text
+    posted = json.dumps([block.to_dict() for block in digest_message(digest).blocks])
+    assert f"approved by <@{MANAGER}> and <@{OTHER_MANAGER}>" in posted
+    assert "approved by the pipeline (no approval needed)" in posted and "<!channel>" not in posted
+    assert digest.to_json()["approved"]["items"][0]["approved_by"] == [MANAGER, OTHER_MANAGER]
 
 
 def test_two_second_approvals_at_once_approve_the_move_once(policed: Services, workers: list[Services]) -> None:

@@ -45,8 +45,8 @@ from commands.digest.report import (
 )
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
+from storage import queries, spell_queries
 from storage import report_queries as reports
-from storage import spell_queries
 from storage.db import read_only
 from storage.models import EventKind
 
@@ -97,7 +97,10 @@ def compute_digest(
                 session, team_id=team_id, kind=kind, start=period.start, end=as_of, limit=LIST_LIMIT
             )
 
-        approved = _moves(pipeline, *events(EventKind.APPROVED))
+        approved_rows, approved_total = events(EventKind.APPROVED)
+        move_ids = [row.move_id for row in approved_rows if row.move_id is not None]
+        approvers = queries.approvers(session, team_id=team_id, move_ids=move_ids)
+        approved = _moves(pipeline, approved_rows, approved_total, approvers)
         rejected = _moves(pipeline, *events(EventKind.REJECTED))
         new_deals = _deals(pipeline, *events(EventKind.CREATED))
         lost_deals = _deals(pipeline, *events(EventKind.LOST))
@@ -202,7 +205,9 @@ def _stage_spells(keys: Sequence[str], rows: list[spell_queries.StayRow]) -> lis
     return [estimators.Watch(key, tuple(stays[key])) for key in keys]
 
 
-def _moves(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> Listing[MoveLine]:
+def _moves(
+    pipeline: Pipeline, rows: list[reports.EventRow], total: int, approvers: dict[int, tuple[str, ...]] | None = None
+) -> Listing[MoveLine]:
     return Listing(
         tuple(
             MoveLine(
@@ -215,11 +220,19 @@ def _moves(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> List
                 at=row.at,
                 evidence=evidence_from_json(row.evidence),
                 reason=row.note,
+                approved_by=_approvers(row, approvers or {}),
             )
             for row in rows
         ),
         total,
     )
+
+
+def _approvers(row: reports.EventRow, approvers: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
+    """Who approved a move. An imported move has no stored move, so its one approver is the event's actor."""
+    if row.move_id is None:
+        return (row.actor_id,)
+    return approvers.get(row.move_id, ())
 
 
 def _deals(pipeline: Pipeline, rows: list[reports.EventRow], total: int) -> Listing[DealLine]:

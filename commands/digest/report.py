@@ -56,6 +56,9 @@ class MoveLine:
     at: datetime
     evidence: tuple[Evidence, ...]
     reason: str | None
+    approved_by: tuple[str, ...] = ()
+    """Every manager who approved an approved move, first first; empty when the pipeline approved it (its stage
+    needs no approval). Unused for a rejected move."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Conversion, Digest, Listing
+from commands.digest.report import Conversion, Digest, Listing, MoveLine
 from commands.formats import format_amount, format_deal_id, period_label, plural, rate
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ def digest_text(digest: Digest) -> str:
         digest.approved,
         lambda m: (
             f"{format_deal_id(m.deal_number)} {m.deal_name}: {m.from_stage.name} -> {m.to_stage.name} "
-            f"by {m.requested_by}, approved by {m.decided_by}; evidence: {', '.join(e.url for e in m.evidence)}"
+            f"by {m.requested_by}, {_approved_by(m)}; evidence: {', '.join(e.url for e in m.evidence)}"
         ),
     )
     lines += _listed(
@@ -135,3 +135,9 @@ def median_words(conversion: Conversion, *, unknown: str = "-") -> str:
     if conversion.entered - conversion.skipped > 0:
         return f"median over {conversion.watched_days:.0f} days (fewer than half have left)"
     return f"median {unknown}"
+
+
+def _approved_by(move: MoveLine) -> str:
+    if not move.approved_by:
+        return "approved by the pipeline (no approval needed)"
+    return "approved by " + " and ".join(move.approved_by)
