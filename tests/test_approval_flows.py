@@ -134,6 +134,9 @@ def test_a_stage_that_needs_two_managers_waits_for_a_second_different_one(bot: R
     assert f"Approved so far by <@{MANAGER}> (1 of 2)" in all_text(edited)
     assert buttons(edited) == ["Approve", "Reject", "Ask for evidence"]
     assert (move_row(bot).status, deal_row(bot).stage_key) == ("pending", "meeting-booked")
+    detail = all_text(bot.command("/deal", "show deal-1").json())
+    assert "*Pending move:* to Contract signed" in detail and f"Approved so far by <@{MANAGER}> (1 of 2)" in detail
+    assert f"<@{MANAGER}> approved the move (it waited for another manager's approval)" in detail
 
     click(bot, APPROVE_ACTION, user=MANAGER)
     refused = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals if e["user"] == MANAGER])
