@@ -560,6 +560,8 @@ def _history_line(entry: HistoryEntry) -> str:
     elif entry.from_stage:
         stages = f" {escape(entry.from_stage.name)}"
     line = f"{date(entry.at)} {mention(entry.actor_id)} {verb}{stages}"
+    if entry.by_pipeline:
+        line = f"{date(entry.at)} the pipeline approved the move{stages} (no manager's approval needed)"
     if entry.evidence:
         line += "\n    evidence: " + ", ".join(link(item) for item in entry.evidence)
     if entry.note:

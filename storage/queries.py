@@ -195,6 +195,19 @@ def approvers(session: Session, *, team_id: str, move_ids: Sequence[int]) -> dic
     return found
 
 
+def moves_approved_by_policy(session: Session, *, team_id: str, deal_id: int) -> set[int]:
+    """The deal's moves applied at once because the stages they entered need no approval."""
+    rows = session.execute(
+        select(col(MoveRequest.id)).where(
+            col(MoveRequest.team_id) == team_id,
+            col(MoveRequest.deal_id) == deal_id,
+            col(MoveRequest.approvals_needed) == 0,
+            col(MoveRequest.status) == MoveStatus.APPROVED,
+        )
+    ).scalars()
+    return {move_id for move_id in rows if move_id is not None}
+
+
 def set_move_message_ts(session: Session, *, team_id: str, move_id: int, message_ts: str) -> None:
     """Remember the thread message that shows the move, unless one is already remembered (the first wins)."""
     session.execute(

@@ -102,6 +102,9 @@ def test_a_stage_that_needs_no_approval_is_entered_at_once_and_the_thread_says_t
     assert "Approved by the pipeline" in str(events(bot)[-1][2]) and approvers(bot) == []
     outcome = move_message_showing(bot, "Approved by the pipeline")
     assert buttons(outcome) == [] and "https://mail.example.com/m/1" in all_text(outcome)
+    detail = all_text(bot.command("/deal", "show deal-1").json())
+    assert "the pipeline approved the move Meeting booked → Needs confirmed (no manager's approval needed)" in detail
+    assert "<@U_REP> approved" not in detail
     reply = bot.slack.wait_for(lambda: thread_replies(bot, "approved by the pipeline"))
     assert "<@U_REP>" in reply[0]["text"] and "now at *Needs confirmed*" in reply[0]["text"]
     bot.slack.wait_for(

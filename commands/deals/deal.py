@@ -1,5 +1,6 @@
 """Use cases for deals: create, show, list, mark lost."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +25,7 @@ from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
 from storage import queries
 from storage.db import read_only
-from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveRequest, MoveStatus
+from storage.models import AnnouncementKind, Deal, DealEvent, DealStatus, EventKind, MoveRequest, MoveStatus
 
 LIST_LIMIT = 40
 
@@ -96,9 +97,20 @@ def show_deal(services: Services, actor: Actor, *, number: int) -> DealDetail:
         return DealDetail(
             deal=DealSummary.of(deal, services.pipeline),
             pending=summarize_move(session, services, pending, deal) if pending else None,
-            history=tuple(HistoryEntry.of(event, services.pipeline) for event in events),
+            history=_history(session, services, deal, events),
             time_in_stage=services.clock() - deal.stage_entered_at,
         )
+
+
+def _history(session: Session, services: Services, deal: Deal, events: Sequence[DealEvent]) -> tuple[HistoryEntry, ...]:
+    assert deal.id is not None
+    by_pipeline = queries.moves_approved_by_policy(session, team_id=deal.team_id, deal_id=deal.id)
+    return tuple(
+        HistoryEntry.of(
+            event, services.pipeline, by_pipeline=event.kind == EventKind.APPROVED and event.move_id in by_pipeline
+        )
+        for event in events
+    )
 
 
 def list_deals(services: Services, actor: Actor, command: ListDeals) -> DealList:

@@ -156,9 +156,11 @@ class HistoryEntry:
     to_stage: Stage | None
     evidence: tuple[Evidence, ...]
     note: str | None
+    by_pipeline: bool = False
+    """An approval the pipeline gave (the stage needs none): the actor is who asked for the move."""
 
     @classmethod
-    def of(cls, event: DealEvent, pipeline: Pipeline) -> "HistoryEntry":
+    def of(cls, event: DealEvent, pipeline: Pipeline, *, by_pipeline: bool = False) -> "HistoryEntry":
         return cls(
             kind=event.kind,
             actor_id=event.actor_id,
@@ -167,6 +169,7 @@ class HistoryEntry:
             to_stage=stage_or_placeholder(pipeline, event.to_stage) if event.to_stage else None,
             evidence=evidence_from_json(event.evidence),
             note=event.note,
+            by_pipeline=by_pipeline,
         )
 
 
