@@ -138,7 +138,7 @@ def move_request(requested: MoveRequested) -> Message:
         blocks.append(context(_approval_progress(move)))
     if requested.managers_to_ask:
         askers = " ".join(mention(user) for user in requested.managers_to_ask)
-        blocks.append(section(f"{askers} {escape(target.evidence_prompt)}"))
+        blocks.append(section(f"{askers} {escape(target.evidence_prompt)}{_too_few_managers(requested)}"))
     else:
         blocks.append(
             section(
@@ -166,6 +166,17 @@ def approval_reply(given: ApprovalGiven) -> Message:
         if given.managers_to_ask:
             text += " " + " ".join(mention(user) for user in given.managers_to_ask)
     return Message(text=text, blocks=[section(text)])
+
+
+def _too_few_managers(requested: MoveRequested) -> str:
+    """A warning when fewer managers can still approve the move than it needs, so it could never be approved."""
+    missing = requested.move.approvals_missing
+    if not requested.managers_to_ask or len(requested.managers_to_ask) >= missing:
+        return ""
+    return (
+        f"\n:warning: It needs {missing} more managers' approvals but only {len(requested.managers_to_ask)} other "
+        "manager can give one. Add one with `/pipeline managers add @someone`."
+    )
 
 
 def _approval_progress(move: MoveSummary) -> str:
@@ -204,7 +215,7 @@ def move_confirmation(requested: MoveRequested) -> Message:
     )
     deciders = "Two different managers" if move.approvals_needed == 2 else "A manager"
     who_decides = (
-        f"{deciders} will decide {where}."
+        f"{deciders} will decide {where}.{_too_few_managers(requested)}"
         if requested.managers_to_ask
         else ":warning: No other manager exists yet to decide it: add one with `/pipeline managers add @someone`."
     )

@@ -209,3 +209,15 @@ def test_the_home_tab_shows_who_approved_a_move_waiting_for_a_second_manager(bot
     home = json.dumps(view)
     assert f"Approved so far by <@{MANAGER}> (1 of 2)" in home
     assert APPROVE_ACTION in home
+
+
+def test_a_move_that_needs_more_managers_than_there_are_says_so(bot: RunningBot) -> None:
+    bot.command("/deal", "new Own deal", user=MANAGER)
+    bot.slack.wait_for(lambda: deal_row(bot).thread_ts is not None)
+
+    response = bot.command("/advance", f"deal-1 to:contract-signed {LINK}1 {LINK}2 {LINK}3", user=MANAGER)
+
+    warning = "It needs 2 more managers' approvals but only 1 other manager can give one"
+    assert warning in shown(response) and "/pipeline managers add" in shown(response)
+    bot.slack.wait_for(lambda: move_row(bot).message_ts is not None)
+    assert warning in all_text(move_message(bot))

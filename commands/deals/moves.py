@@ -1,7 +1,9 @@
 """Use cases for moving deals: request a move with evidence, decide it, ask for evidence.
 
-A rep's request never moves a deal: it is stored as pending, and a manager other than the
-requester approves or rejects it. Moving backwards needs a note instead of approval.
+A rep's request is stored as pending, and managers other than the requester approve or reject it: as many
+different managers as the strictest stage it enters asks for (one by default, two for some stages). A move into
+a stage that needs no approval is applied when asked for, still with its evidence. Moving backwards needs a note
+instead of approval.
 
 Every use case that changes a deal or its moves locks the deal's row first and only then reads the
 move (`/deal lost` does the same), so concurrent changes to one deal queue in one order instead of
