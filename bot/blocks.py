@@ -44,7 +44,7 @@ from commands.errors import CommandError
 from commands.formats import clip, duration, format_deal_id, plural
 from commands.pipeline.board import Board
 from commands.pipeline.lint import Finding
-from commands.pipeline.stages import Pipeline, Stage
+from commands.pipeline.stages import Approval, Pipeline, Stage
 from commands.text_rules import REASON_LIMIT
 from storage.models import EventKind, MoveStatus
 
@@ -341,13 +341,20 @@ def board(result: Board) -> Message:
     return Message(text=f"Pipeline: {summary}", blocks=blocks)
 
 
+_APPROVAL = {
+    Approval.NONE: "Moves here at once, with the evidence; no approval needed.",
+    Approval.ONE: "A manager approves each move here.",
+    Approval.TWO: "Two different managers approve each move here.",
+}
+
+
 def stages(pipeline: Pipeline) -> Message:
     lines = []
     for number, stage in enumerate(pipeline.stages, start=1):
         criteria = "\n".join(f"    • {escape(item)}" for item in stage.exit_criteria)
         lines.append(
             f"*{number}. {escape(stage.name)}*{' (won)' if stage.won else ''} `{stage.key}`\n"
-            f"  Reached when the buyer:\n{criteria}\n  _{escape(stage.evidence_prompt)}_"
+            f"  Reached when the buyer:\n{criteria}\n  _{escape(stage.evidence_prompt)}_\n  {_APPROVAL[stage.approval]}"
         )
     blocks = [
         header("Stages"),

@@ -221,3 +221,10 @@ def test_a_move_that_needs_more_managers_than_there_are_says_so(bot: RunningBot)
     assert warning in shown(response) and "/pipeline managers add" in shown(response)
     bot.slack.wait_for(lambda: move_row(bot).message_ts is not None)
     assert warning in all_text(move_message(bot))
+
+
+def test_pipeline_stages_tells_each_stages_approval_policy(bot: RunningBot) -> None:
+    stages = json.dumps(bot.command("/pipeline", "stages").json(), ensure_ascii=False)
+    assert stages.count("Moves here at once, with the evidence; no approval needed.") == 1
+    assert stages.count("Two different managers approve each move here.") == 1
+    assert "A manager approves each move here." in stages
