@@ -19,7 +19,7 @@ from bot.listeners.actions import MoveButtons
 from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.slash import SlashCommands
-from bot.listeners.views import RejectionModal
+from bot.listeners.views import NewDealModal, RejectionModal
 from commands.inbox.events import first_delivery
 from commands.services import Services
 
@@ -57,6 +57,7 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
         SlashCommands(services, after_ack=after_ack),
         MoveButtons(services, refresh_home=home.show, after_ack=after_ack),
         RejectionModal(services, refresh_home=home.show, after_ack=after_ack),
+        NewDealModal(services, after_ack=after_ack),
         home,
         ChannelInvites(services),
     ):

@@ -45,13 +45,17 @@ from commands.formats import clip, duration, format_deal_id, plural
 from commands.pipeline.board import Board
 from commands.pipeline.lint import Finding
 from commands.pipeline.stages import Approval, Pipeline, Stage
-from commands.text_rules import REASON_LIMIT
+from commands.text_rules import COMPANY_LIMIT, NAME_LIMIT, REASON_LIMIT
 from storage.models import EventKind, MoveStatus
 
 APPROVE_ACTION = "move_approve"
 REJECT_ACTION = "move_reject"
 ASK_EVIDENCE_ACTION = "move_ask_evidence"
 REJECT_VIEW = "move_reject_reason"
+NEW_DEAL_VIEW = "deal_new_form"
+NEW_DEAL_FIELDS = ("name", "company", "value", "evidence")
+"""The new deal form's inputs: each field's block id is its name, as `FieldErrors` names it."""
+FIELD_INPUT = "input"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 HOME_MOVES_WITH_BUTTONS = 15
@@ -461,6 +465,34 @@ def reject_modal(move: MoveSummary, *, channel_id: str) -> View:
                 ),
             ),
         ],
+    )
+
+
+def new_deal_modal(*, channel_id: str) -> View:
+    """`/deal new` as a form: the same fields as the typed command, checked the same way on submit."""
+    return View(
+        type="modal",
+        callback_id=NEW_DEAL_VIEW,
+        private_metadata=json.dumps({"channel_id": channel_id}),
+        title=plain("New deal", 24),
+        submit=plain("Add deal", 24),
+        close=plain("Cancel", 24),
+        blocks=[
+            _field("name", "Deal name", "Acme renewal", optional=False, max_length=NAME_LIMIT),
+            _field("company", "Company", "Acme Corp", optional=True, max_length=COMPANY_LIMIT),
+            _field("value", "Value", "50000, €5000, 12.5k", optional=True, max_length=40),
+            _field("evidence", "Evidence (a link)", "https://mail.example.com/buyer-reply", optional=True),
+            context("The card is posted in this channel; every move of the deal goes in its thread."),
+        ],
+    )
+
+
+def _field(block_id: str, label: str, example: str, *, optional: bool, max_length: int | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label, 2000),
+        optional=optional,
+        element=PlainTextInputElement(action_id=FIELD_INPUT, max_length=max_length, placeholder=plain(example, 150)),
     )
 
 

@@ -29,7 +29,7 @@ from bot.mrkdwn import escape
 from bot.request_log import describe_bolt
 from bot.threads import DealThreads
 from commands.deals.moves import AlreadyDecided
-from commands.errors import CommandError, SalesbotError, explained
+from commands.errors import CommandError, FieldErrors, SalesbotError, explained
 from commands.formats import clip
 from commands.services import Actor, Services
 
@@ -120,8 +120,11 @@ def plain_of(told: SalesbotError | None) -> str:
 def _modal_error(
     response: BoltResponse | None, body: dict[str, Any], told: SalesbotError | None
 ) -> BoltResponse | None:
-    block_id = _first_input(at(body, "view", "blocks")) or blocks.REASON_BLOCK
-    answer = {"response_action": "errors", "errors": {block_id: plain_of(told)}}
+    if isinstance(told, FieldErrors):
+        errors = {field: clip(message.translate(MARKUP), MODAL_ERROR_LIMIT) for field, message in told.fields.items()}
+    else:
+        errors = {_first_input(at(body, "view", "blocks")) or blocks.REASON_BLOCK: plain_of(told)}
+    answer = {"response_action": "errors", "errors": errors}
     return _reply(response, json.dumps(answer), json_body=True)
 
 

@@ -23,7 +23,7 @@ from commands.deals.evidence import Evidence
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
-from commands.errors import CommandError
+from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_amount
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
@@ -44,6 +44,11 @@ from commands.text_rules import (
 )
 
 # --- Command objects ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewDealForm:
+    """`/deal new` with nothing after it: the form asks for the deal instead of the grammar."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class ScheduleOff:
     pass
 
 
-DealCommand: TypeAlias = NewDeal | ShowDeal | ListDeals | MarkLost | DealHelp
+DealCommand: TypeAlias = NewDeal | NewDealForm | ShowDeal | ListDeals | MarkLost | DealHelp
 AdvanceCommand: TypeAlias = Advance | AdvanceHelp
 PipelineCommand: TypeAlias = (
     PipelineBoard
@@ -118,7 +123,7 @@ PipelineCommand: TypeAlias = (
 
 # --- Usage texts ----------------------------------------------------------------------------------
 
-_DEAL_NEW_USAGE = (
+NEW_DEAL_USAGE = (
     "`/deal new <name> [value:<amount>] [company:<company>] [evidence:<link>]` adds a deal.\n"
     "  Example: `/deal new Acme renewal value:$50k company:Acme Corp evidence:https://example.com/notes`"
 )
@@ -133,7 +138,7 @@ _DEAL_LOST_USAGE = (
 DEAL_USAGE = "\n".join(
     (
         "How to use `/deal`:",
-        _DEAL_NEW_USAGE,
+        NEW_DEAL_USAGE,
         _DEAL_SHOW_USAGE,
         _DEAL_LIST_USAGE,
         _DEAL_LOST_USAGE,
@@ -245,8 +250,65 @@ def parse_pipeline(text: str) -> PipelineCommand:
 # --- /deal subcommands ----------------------------------------------------------------------------
 
 
-def _parse_new(words: list[str]) -> NewDeal:
-    usage = _DEAL_NEW_USAGE
+def new_deal_from_form(*, name: str, value: str, company: str, evidence: str) -> NewDeal:
+    """The deal typed into the `/deal new` form, checked as the typed command checks it; raises `FieldErrors`
+    naming every field that is wrong (`name`, `value`, `company`, `evidence`)."""
+    problems: dict[str, str] = {}
+
+    def checked(field: str, parse: Callable[[], object]) -> object:
+        try:
+            return parse()
+        except CommandError as error:
+            problems[field] = error.message
+            return None
+
+    checked("name", lambda: _form_name(name))
+    cents = checked(
+        "value", lambda: _parse_amount(_stored(value, "The value"), NEW_DEAL_USAGE) if value.strip() else None
+    )
+    shown_company = checked("company", lambda: _form_text(company, "company"))
+    link = checked(
+        "evidence",
+        lambda: _parse_evidence(_stored(evidence, "The link"), NEW_DEAL_USAGE) if evidence.strip() else None,
+    )
+    if problems:
+        raise FieldErrors(problems)
+    return NewDeal(
+        name=_free_text([name.strip()]),
+        value_cents=cents if isinstance(cents, int) else None,
+        company=shown_company if isinstance(shown_company, str) else None,
+        evidence=(link,) if isinstance(link, Evidence) else (),
+    )
+
+
+def _stored(text: str, what: str) -> str:
+    """The field's text, trimmed, once it holds nothing the database cannot store."""
+    refuse_unstorable(text, what)
+    return text.strip()
+
+
+def _form_optional(text: str, what: str, parse: Callable[[str, str], object]) -> object:
+    return parse(_stored(text, what), NEW_DEAL_USAGE) if text.strip() else None
+
+
+def _form_name(name: str) -> str:
+    text = _free_text([_stored(name, "The deal's name")])
+    if not is_visible(text):
+        raise CommandError("Give the deal a name, like Acme renewal.")
+    if len(text) > NAME_LIMIT:
+        raise CommandError(too_long("The deal's name", len(text), NAME_LIMIT, "Use a shorter name."))
+    return text
+
+
+def _form_text(text: str, key: str) -> str | None:
+    words = _stored(text, "The company").split()
+    return _text_option({key: [words]} if words else {}, key, NEW_DEAL_USAGE)
+
+
+def _parse_new(words: list[str]) -> NewDeal | NewDealForm:
+    usage = NEW_DEAL_USAGE
+    if not words:
+        return NewDealForm()
     positional, options = _split_options(words, frozenset({"value", "company", "evidence"}), usage)
     name = _free_text(positional)
     if not is_visible(name):

@@ -34,6 +34,17 @@ class CommandError(SalesbotError):
         self.usage = usage
 
 
+class FieldErrors(CommandError):
+    """A form with fields that are wrong: for each field (by its name in the form), what is wrong with it.
+
+    Nothing was changed; the form stays open with each message under its field.
+    """
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(" ".join(fields.values()))
+        self.fields = fields
+
+
 class DatabaseUnavailable(SalesbotError):
     """The database did not answer (unreachable, timed out, locked too long): nothing was changed."""
 

@@ -60,8 +60,10 @@ def slash_command(
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id or new_trigger_id(),
+        "trigger_id": new_trigger_id() if trigger_id is None else trigger_id,
     }
+    if not fields["trigger_id"]:  # an invocation without one (not Slack's, but a request may say anything)
+        del fields["trigger_id"]
     return urlencode(fields).encode()
 
 

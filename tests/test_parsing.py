@@ -10,6 +10,7 @@ from bot.slash_grammar import (
     AdvanceHelp,
     DealHelp,
     ListManagers,
+    NewDealForm,
     PipelineBoard,
     PipelineHelp,
     PipelineLint,
@@ -18,6 +19,7 @@ from bot.slash_grammar import (
     ScheduleOff,
     ShowDeal,
     ShowSchedule,
+    new_deal_from_form,
     parse_advance,
     parse_deal,
     parse_pipeline,
@@ -27,7 +29,7 @@ from commands.deals.evidence import Evidence
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
-from commands.errors import CommandError
+from commands.errors import CommandError, FieldErrors
 from commands.formats import format_amount, format_deal_id
 
 LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
@@ -153,7 +155,6 @@ def test_parse_deal_subcommands(text: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("text", "message_part", "usage_part"),
     [
-        ("new", "name", "/deal new"),
         ("new value:50k", "name", "/deal new"),
         ("new Acme value:", "value: is empty", "/deal new"),
         ("new Acme value: company:x", "value: is empty", "/deal new"),
@@ -640,3 +641,29 @@ def test_long_values_are_shortened_in_messages() -> None:
 
 def test_messages_quote_values_unescaped() -> None:
     assert "'a&b' is not a deal id" in refusal(parse_deal, "show a&amp;b").message
+
+
+def test_deal_new_alone_asks_for_the_form() -> None:
+    assert parse_deal("new") == NewDealForm()
+    assert parse_deal("  NEW  ") == NewDealForm()
+
+
+def test_the_new_deal_form_is_checked_like_the_typed_command() -> None:
+    typed = parse_deal("new Acme renewal value:€12.5k company:Acme Corp evidence:https://mail.example.com/r")
+    assert isinstance(typed, NewDeal)
+    formed = new_deal_from_form(
+        name=" Acme renewal ", value="€12.5k", company="Acme Corp", evidence="https://mail.example.com/r"
+    )
+    assert formed == typed
+    assert new_deal_from_form(name="Acme", value="", company="", evidence="") == NewDeal("Acme", None, None, ())
+
+
+def test_every_wrong_field_of_the_form_is_named() -> None:
+    with pytest.raises(FieldErrors) as refused:
+        new_deal_from_form(name="   ", value="lots", company="x" * 201, evidence="not a link")
+    assert set(refused.value.fields) == {"name", "value", "company", "evidence"}
+    assert "name" in refused.value.fields["name"]
+    assert "50000" in refused.value.fields["value"]
+    with pytest.raises(FieldErrors) as refused:
+        new_deal_from_form(name="Acme\x00", value="1", company="", evidence="")
+    assert set(refused.value.fields) == {"name"}

@@ -276,7 +276,6 @@ def test_bad_inputs_get_a_clear_message_and_store_nothing(bot: RunningBot) -> No
         ("/deal", "show deal-99"),
         ("/deal", "show banana"),
         ("/deal", "lost deal-1"),
-        ("/deal", "new"),
         ("/deal", "new Thing value:lots"),
         ("/advance", "deal-1 evidence:javascript:alert(1)"),
         ("/advance", "deal-1 evidence:not-a-link"),

@@ -18,10 +18,12 @@ from bot.listeners.payload import slash_ids
 from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
+    NEW_DEAL_USAGE,
     PIPELINE_USAGE,
     AdvanceHelp,
     DealHelp,
     ListManagers,
+    NewDealForm,
     PipelineBoard,
     PipelineHelp,
     PipelineLint,
@@ -41,12 +43,15 @@ from commands.deals.moves import request_move
 from commands.deals.results import DealSummary, MovedBack
 from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
+from commands.errors import CommandError
 from commands.inbox.requests import Once
 from commands.pipeline.board import pipeline_board
 from commands.pipeline.lint import lint_pipeline
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
+
+NEW_DEAL_FORM_FAILED = "Slack did not open the new deal form in time. Run /deal new again, or type the deal:"
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class Run:
     once: Once
     text: str
     client: WebClient
+    trigger_id: str | None = None
 
 
 class SlashCommands:
@@ -117,7 +123,9 @@ class SlashCommands:
         """Ack with the use case's answer, then do the thread work. Errors before the ack go to the error boundary."""
         actor, channel_id = slash_ids(command)
         once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
-        run = Run(actor, channel_id, once, text=str(command.get("text", "")), client=after.client)
+        trigger = command.get("trigger_id")
+        text = str(command.get("text", ""))
+        run = Run(actor, channel_id, once, text=text, client=after.client, trigger_id=trigger if trigger else None)
         try:
             reply = answer(run)
         except BaseException:
@@ -149,6 +157,8 @@ class SlashCommands:
             case NewDeal() as new:
                 deal = create_deal(services, actor, channel_id=run.channel_id, command=new, claim=run.once.key())
                 return Reply(blocks.created_confirmation(deal), self._announce(actor, deal))
+            case NewDealForm():
+                return self._open_new_deal_form(run)
             case ShowDeal(deal_number=number):
                 return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
             case ListDeals() as listing:
@@ -159,6 +169,18 @@ class SlashCommands:
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
+
+    def _open_new_deal_form(self, run: Run) -> Reply:
+        """`/deal new` alone opens the form; where Slack gave no trigger to open it with (the CLI, an old client),
+        the typed command's refusal says what to type."""
+        if run.trigger_id is None:
+            raise CommandError("Give the deal a name, like /deal new Acme renewal.", NEW_DEAL_USAGE)
+        try:
+            run.client.views_open(trigger_id=run.trigger_id, view=blocks.new_deal_modal(channel_id=run.channel_id))
+        except (SlackApiError, OSError) as error:
+            logger.warning("new deal form did not open: %r", error)
+            raise CommandError(NEW_DEAL_FORM_FAILED, NEW_DEAL_USAGE) from error
+        return Reply(Message(text=""))
 
     def _advance(self, run: Run) -> Reply:
         wanted = parse_advance(run.text)

@@ -1,5 +1,6 @@
-"""The rejection modal: the reason is required, and the decision is stored before the modal closes.
-A refusal (no reason, decided meanwhile) is raised and shown under the field by the error boundary."""
+"""Forms: the rejection modal (the reason is required) and the new deal form. What a form asks for is stored
+before it closes; a refusal (a field that is wrong, a move decided meanwhile) is raised and shown under its field
+by the error boundary."""
 
 import json
 from collections.abc import Callable
@@ -12,14 +13,19 @@ from bot import blocks
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import actor_of, at, move_id, text_at
+from bot.slash_grammar import new_deal_from_form
+from commands.deals.deal import create_deal
 from commands.deals.moves import decide_move
 from commands.deals.results import Decision
 from commands.errors import CommandError
+from commands.inbox.requests import Once
 from commands.services import Actor, Services
 from commands.text_rules import REASON_LIMIT, checked_text
 
 NO_ACTOR = "Slack did not say who sent this form. Close it and click Reject again."
 LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
+NO_ACTOR_NEW_DEAL = "Slack did not say who sent this form. Close it and run /deal new again."
+LOST_CHANNEL = "This form lost track of its channel. Close it and run /deal new again in the deal's channel."
 
 HomeRefresh = Callable[[Actor], None]
 
@@ -60,6 +66,39 @@ class RejectionModal:
             multiline=True,
         )
         return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)
+
+
+class NewDealModal:
+    """`/deal new` alone opens this form (bot/listeners/slash.py); submitting it creates the deal exactly as the
+    typed command does, once per submission."""
+
+    def __init__(self, services: Services, *, after_ack: AfterAck) -> None:
+        self._services = services
+        self._after_ack = after_ack
+
+    def register(self, app: App) -> None:
+        app.view(blocks.NEW_DEAL_VIEW)(self.submit)
+
+    def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        actor = actor_of(body)
+        if actor is None:
+            raise CommandError(NO_ACTOR_NEW_DEAL)
+        view = body.get("view")
+        channel_id = _channel_of(view)
+        if not channel_id:
+            raise CommandError(LOST_CHANNEL)
+        typed = {
+            field: text_at(view, "state", "values", field, blocks.FIELD_INPUT, "value")
+            for field in blocks.NEW_DEAL_FIELDS
+        }
+        wanted = new_deal_from_form(**typed)
+        once = Once(self._services, team_id=actor.team_id, trigger_id=body.get("trigger_id"))
+        deal = create_deal(self._services, actor, channel_id=channel_id, command=wanted, claim=once.key())
+        ack()
+        announcer = Announcer(self._services, client)
+        self._after_ack.run(
+            f"the posts for deal-{deal.number}", lambda: announcer.deliver_for_deal(actor.team_id, deal.number)
+        )
 
 
 def _metadata(view: Any) -> Any:
