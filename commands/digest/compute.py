@@ -4,7 +4,8 @@ message, the chart, and `python -m commands digest --json`.
 Definitions (each number in the digest means exactly this):
 - The period is [start, end); `as_of` is its end. Stage totals, stalled deals and pending moves are
   the state at `as_of`, read from the stage spells (each deal's stays in each stage, kept with its
-  events: `storage.spells`).
+  events: `storage.spells`). A deal's days in stage and when it is stalled: `commands.digest.stalled`, over
+  every stage of the pipeline.
 - A deal *enters* a stage when it is created (first stage), when a move into or across the stage
   is approved (a skip enters every stage it crosses, and leaves the ones in between at once), or
   when it is moved back to the stage.
@@ -43,6 +44,7 @@ from commands.digest.report import (
     StalledLine,
     Total,
 )
+from commands.digest.stalled import days_in_stage, stall_cutoffs
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import queries, spell_queries
@@ -111,7 +113,7 @@ def compute_digest(
             session,
             team_id=team_id,
             at=as_of,
-            stalled_before={stage.key: as_of - timedelta(days=stage.stall_after_days) for stage in pipeline.stages},
+            stalled_before=stall_cutoffs(pipeline.stages, as_of),
             limit=LIST_LIMIT,
         )
         current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
@@ -162,7 +164,7 @@ def compute_digest(
                     row.owner_id,
                     stage_or_placeholder(pipeline, row.stage_key),
                     row.entered_at,
-                    (as_of - row.entered_at).days,
+                    days_in_stage(row.entered_at, as_of),
                     stage_or_placeholder(pipeline, row.stage_key).stall_after_days,
                     row.value_cents,
                 )
