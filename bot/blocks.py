@@ -22,7 +22,7 @@ from bot.mrkdwn import (
     plain,
     section,
 )
-from commands.deals.home import HomeOverview, WaitingMove
+from commands.deals.home import HomeOverview, StageGroup, TeamStalled, WaitingMove
 from commands.deals.moves import AlreadyDecided
 from commands.deals.results import (
     ApprovalGiven,
@@ -497,23 +497,132 @@ def _field(block_id: str, label: str, example: str, *, optional: bool, max_lengt
 
 
 def home_view(overview: HomeOverview, *, notice: str | None = None) -> View:
-    """The Home tab: a notice (e.g. why a click was refused), the person's deals, and for a manager every
-    waiting move with its buttons, so a move whose deal has no thread can still be decided."""
+    """The Home tab: a notice (e.g. why a click was refused); for a manager every waiting move with its buttons
+    (so a move whose deal has no thread can still be decided) and the team's stalled deals; then the person's
+    stalled deals, their moves waiting for a manager, and their open deals by stage.
+
+    Each part has a fixed share of Slack's 100 blocks (`HOME_BLOCKS`), the deals by stage the rest, so the view
+    stays within the limit whatever the pipeline's size; what does not fit is counted in an "and N more".
+    """
     blocks: list[Block] = [section(notice), divider()] if notice else []
-    blocks += [header("Your pipeline"), *deal_list(overview.mine).blocks[: VIEW_BLOCK_LIMIT // 3]]
-    if overview.waiting:
-        blocks += [divider(), section(f"*Moves waiting for a manager* ({len(overview.waiting)})")]
-        for waiting in overview.waiting[:HOME_MOVES_WITH_BUTTONS]:
-            blocks += [section(_waiting_text(waiting)), _decision_buttons(waiting.move.id, block_id=None)]
-        rest = [
-            f"*{format_deal_id(waiting.move.deal_number)}* → {escape(waiting.move.to_stage.name)}, "
-            f"asked by {mention(waiting.move.requested_by)} {date(waiting.move.requested_at)}"
-            for waiting in overview.waiting[HOME_MOVES_WITH_BUTTONS:]
-        ]
-        if rest:
-            blocks.append(context("Decide these after the ones above:"))
-            blocks.extend(packed_sections(rest, max_blocks=VIEW_BLOCK_LIMIT - len(blocks)))
+    if overview.decides:
+        blocks += _waiting_moves(overview.waiting)
+        blocks += _team_stalled(overview.team_stalled)
+    blocks += [header("Your pipeline"), *_your_stalled(overview), *_your_pending(overview)]
+    blocks += _your_deals(overview, max_blocks=VIEW_BLOCK_LIMIT - len(blocks))
     return View(type="home", blocks=blocks[:VIEW_BLOCK_LIMIT])
+
+
+HOME_BLOCKS = {"waiting_rest": 3, "team_stalled": 4, "your_stalled": 3, "your_pending": 3}
+"""Blocks for each part of the Home tab but the deals by stage. With the notice (2), the waiting moves with
+buttons (3 + 2 each) and the header, they leave the deals by stage at least 100 - 50 = 50."""
+HOME_DEALS_PER_STAGE = 10
+HOME_NAME_LIMIT = 100
+HOME_CRITERIA_LIMIT = 600
+
+
+def _waiting_moves(waiting: Sequence[WaitingMove]) -> list[Block]:
+    if not waiting:
+        return []
+    blocks: list[Block] = [divider(), section(f"*Moves waiting for a manager* ({len(waiting)})")]
+    for move in waiting[:HOME_MOVES_WITH_BUTTONS]:
+        blocks += [section(_waiting_text(move)), _decision_buttons(move.move.id, block_id=None)]
+    rest = [
+        f"*{format_deal_id(move.move.deal_number)}* → {escape(move.move.to_stage.name)}, "
+        f"asked by {mention(move.move.requested_by)} {date(move.move.requested_at)}"
+        for move in waiting[HOME_MOVES_WITH_BUTTONS:]
+    ]
+    if rest:
+        blocks.append(context("Decide these after the ones above:"))
+        blocks.extend(packed_sections(rest, max_blocks=HOME_BLOCKS["waiting_rest"] - 1))
+    return blocks
+
+
+def _team_stalled(team: TeamStalled | None) -> list[Block]:
+    if team is None or not team.total:
+        return []
+    lines = [
+        f"*{format_deal_id(deal.number)}* {escape(clip(deal.name, HOME_NAME_LIMIT))} · {escape(deal.stage.name)} · "
+        f"{_days(deal.days_in_stage, deal.stage)} · {mention(deal.owner_id)}"
+        for deal in team.deals
+    ]
+    title = f":warning: *Stalled deals in the team* ({team.total}), longest in stage first"
+    return [divider(), *_listing(title, lines, total=team.total, max_blocks=HOME_BLOCKS["team_stalled"])]
+
+
+def _your_stalled(overview: HomeOverview) -> list[Block]:
+    if not overview.stalled:
+        return []
+    lines = [
+        f"*{format_deal_id(item.deal.number)}* {escape(clip(item.deal.name, HOME_NAME_LIMIT))} · "
+        f"{escape(item.deal.stage.name)} · {_days(item.days_in_stage, item.deal.stage)}"
+        for item in overview.stalled
+    ]
+    title = f":warning: *Your stalled deals* ({len(lines)}), longest in stage first"
+    return _listing(title, lines, total=len(lines), max_blocks=HOME_BLOCKS["your_stalled"])
+
+
+def _your_pending(overview: HomeOverview) -> list[Block]:
+    if not overview.pending:
+        return []
+    lines = [
+        f"*{format_deal_id(item.move.deal_number)}* {escape(clip(item.deal.name, HOME_NAME_LIMIT))} → "
+        f"{escape(item.move.to_stage.name)}, asked by {mention(item.move.requested_by)} {date(item.move.requested_at)}"
+        for item in overview.pending
+    ]
+    title = f":hourglass: *Your moves waiting for a manager* ({len(lines)})"
+    return _listing(title, lines, total=len(lines), max_blocks=HOME_BLOCKS["your_pending"])
+
+
+def _your_deals(overview: HomeOverview, *, max_blocks: int) -> list[Block]:
+    """The person's open deals by stage, in pipeline order.
+
+    The Advance… button of the advance modal (later work) belongs here, on each deal: a deal then takes a section
+    of its own with the button as its accessory, and this part's budget counts deals rather than stages.
+    """
+    title = f"*Your open deals by stage* ({overview.total_deals})"
+    if not overview.stages:
+        return [section(f"{title}\nNone. Create one with `/deal new <name> value:<amount> company:<name>`.")]
+    groups = [_stage_group(group) for group in overview.stages]
+    unread = overview.total_deals - overview.listed_deals
+    blocks = [
+        section(title),
+        *packed_sections(groups, max_blocks=max_blocks - 1 - bool(unread), more="and {n} more stages"),
+    ]
+    if unread > 0:
+        blocks.append(context(f"and {unread} more deals; see them with `/deal list`"))
+    return blocks
+
+
+def _stage_group(group: StageGroup) -> str:
+    """A stage's deals, under what the buyer must do to reach the next stage."""
+    lines = [f"*{escape(group.stage.name)}* ({len(group.deals)})"]
+    if group.next_stage is not None:
+        criteria = clip("; ".join(group.next_stage.exit_criteria), HOME_CRITERIA_LIMIT)
+        lines.append(f"Next, *{escape(group.next_stage.name)}*, once the buyer: {escape(criteria)}")
+    for item in group.deals[:HOME_DEALS_PER_STAGE]:
+        stalled = " · :warning: stalled" if item.stalled else ""
+        lines.append(
+            f"• *{format_deal_id(item.deal.number)}* {escape(clip(item.deal.name, HOME_NAME_LIMIT))} · "
+            f"{plural(item.days_in_stage, 'day')} in stage{stalled}"
+        )
+    hidden = len(group.deals) - HOME_DEALS_PER_STAGE
+    if hidden > 0:
+        lines.append(f"• and {hidden} more at this stage; see them with `/deal list stage:{group.stage.key}`")
+    return "\n".join(lines)
+
+
+def _days(days: int, stage: Stage) -> str:
+    return f"{plural(days, 'day')} in stage (stalls after {stage.stall_after_days})"
+
+
+def _listing(title: str, lines: list[str], *, total: int, max_blocks: int) -> list[Block]:
+    """`title` then `lines`, packed within `max_blocks`; `total` counts lines not given too."""
+    unlisted = total - len(lines)
+    blocks = packed_sections([title, *lines], max_blocks=max_blocks - bool(unlisted))
+    if unlisted > 0:
+        blocks.append(context(f"and {unlisted} more not listed here"))
+    return blocks
 
 
 def _waiting_text(waiting: WaitingMove) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, text
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
 from bot.after_ack import ListenerPool
 from commands.pipeline.loading import default_pipeline
+from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
@@ -243,6 +244,7 @@ def running_bot(
     *,
     managers: str = f"{MANAGER},{OTHER_MANAGER}",
     pipeline_file: Path | None = None,
+    pipeline: Pipeline | None = None,
 ) -> Iterator[RunningBot]:
     """Build the app as `python app.py` would (settings, migrations, wiring) and serve it on a free port."""
     environment = {
@@ -255,7 +257,7 @@ def running_bot(
     if pipeline_file is not None:
         environment["PIPELINE_FILE"] = str(pipeline_file)
     settings = load_settings(environment)
-    runtime = build(settings)
+    runtime = build(settings, pipeline=pipeline)
     listeners = ListenerWatch(runtime.app.listener_runner.listener_executor)
     runtime.app.listener_runner.listener_executor = listeners
     url, server = serve(runtime.wsgi)
