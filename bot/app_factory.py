@@ -54,10 +54,10 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
     home = HomeTab(services, client)
     app.error(ErrorBoundary(services, show_home=home.show).answer)
     for listeners in (
-        SlashCommands(services, after_ack=after_ack),
-        MoveButtons(services, refresh_home=home.show, after_ack=after_ack),
-        RejectionModal(services, refresh_home=home.show, after_ack=after_ack),
-        NewDealModal(services, after_ack=after_ack),
+        SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh),
+        MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack),
+        RejectionModal(services, refresh_home=home.refresh, after_ack=after_ack),
+        NewDealModal(services, refresh_home=home.refresh, after_ack=after_ack),
         home,
         ChannelInvites(services),
     ):

@@ -25,7 +25,7 @@ from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
-from bot.after_ack import ListenerPool
+from bot.after_ack import AfterAck, ListenerPool
 from commands.pipeline.loading import default_pipeline
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
@@ -161,6 +161,12 @@ class ListenerWatch(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    @property
+    def after_ack(self) -> AfterAck:
+        """The worker the listeners leave their work after the ack to."""
+        assert isinstance(self._inner, ListenerPool)
+        return self._inner.after_ack
 
     def settle(self, timeout: float = LISTENER_DRAIN_SECONDS) -> None:
         """Wait for every listener started so far; fail, with the busy threads' stacks, after `timeout` s."""

@@ -3,12 +3,14 @@ clock the test moves, the tab refreshed for the people a change concerns, and Bl
 pipeline."""
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.blocks import APPROVE_ACTION
 from commands.crm.exports import ImportedDeal
@@ -17,12 +19,15 @@ from commands.deals.evidence import Evidence
 from commands.deals.moves import Advance, request_move
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor
+from storage.models import MoveRequest
 from tests.conftest import (
     MANAGER,
+    OTHER_MANAGER,
     OTHER_REP,
     REP,
     SQLITE_PREFIX,
     Clock,
+    ListenerWatch,
     RunningBot,
     migrate,
     running_bot,
@@ -31,6 +36,7 @@ from tests.fakes.slack_api import FakeSlack
 
 TEAM = "T1"
 CHANNEL = "C_SALES"
+STORED = "U0STORED"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -75,6 +81,12 @@ def texts(view: dict[str, Any]) -> str:
 
     walk(view["blocks"])
     return "\n".join(found)
+
+
+def published_since(bot: RunningBot, before: int) -> dict[str, str]:
+    """The latest view published to each person since the `before`th publish, as text."""
+    bot.settle()
+    return {call.args["user_id"]: texts(call.args["view"]) for call in bot.slack.calls_to("views.publish")[before:]}
 
 
 def imported(bot: RunningBot, *deals: tuple[str, str, str, tuple[tuple[str, datetime], ...]]) -> None:
@@ -184,6 +196,73 @@ def test_a_manager_sees_waiting_moves_then_the_team_s_stalled_deals_above_their_
         "move_ask_evidence",
     ]
     assert "*Your open deals by stage* (0)" in seen[yours:]
+
+
+def test_the_home_tabs_a_change_concerns_are_refreshed_after_the_ack(timed_bot: RunningBot) -> None:
+    bot = timed_bot
+    bot.command("/pipeline", "managers add <@U0STORED|stored>", user=MANAGER, channel_id=CHANNEL)
+    bot.settle()
+
+    before = len(bot.slack.calls_to("views.publish"))
+    bot.command("/deal", "new Acme renewal", channel_id=CHANNEL)
+    seen = published_since(bot, before)
+    assert set(seen) == {REP, MANAGER, OTHER_MANAGER, STORED}
+    assert "• *deal-1* Acme renewal · 0 days in stage" in seen[REP]
+
+    before = len(bot.slack.calls_to("views.publish"))
+    bot.command("/advance", "deal-1 evidence:https://mail.example.com/m/1", channel_id=CHANNEL)
+    seen = published_since(bot, before)
+    assert set(seen) == {REP, MANAGER, OTHER_MANAGER, STORED}
+    assert "*Your moves waiting for a manager* (1)" in seen[REP]
+    assert "*Moves waiting for a manager* (1)" in seen[STORED] and "Acme renewal" in seen[STORED]
+
+    with bot.services.sessions() as session:
+        move = session.exec(select(MoveRequest)).one()
+    before = len(bot.slack.calls_to("views.publish"))
+    clicked = bot.sender.action(APPROVE_ACTION, str(move.id), user_id=MANAGER, message_ts="1.2", thread_ts="1.1")
+    assert clicked.status == 200
+    seen = published_since(bot, before)
+    assert set(seen) == {REP, MANAGER, OTHER_MANAGER, STORED}
+    assert "waiting for a manager" not in seen[REP] and "*Needs confirmed* (1)" in seen[REP]
+    assert "Moves waiting" not in seen[OTHER_MANAGER]
+
+    before = len(bot.slack.calls_to("views.publish"))
+    bot.command("/deal", "lost deal-1 reason:Went with a competitor", channel_id=CHANNEL)
+    seen = published_since(bot, before)
+    assert set(seen) == {REP, MANAGER, OTHER_MANAGER, STORED}
+    assert "*Your open deals by stage* (0)" in seen[REP] and "Acme" not in seen[REP]
+
+
+def test_the_refresh_waits_for_the_after_ack_worker(timed_bot: RunningBot) -> None:
+    """Nothing is published before the ack: with the after-ack worker held, the command is answered and no Home
+    tab is published until the worker is let go."""
+    bot = timed_bot
+    pool = bot.runtime.app.listener_runner.listener_executor
+    assert isinstance(pool, ListenerWatch)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        held.set()
+        release.wait(10)
+
+    pool.after_ack.run("a test's hold", hold)
+    assert held.wait(5)
+    try:
+        answer = bot.command("/deal", "new Acme renewal", channel_id=CHANNEL)
+        assert "Created deal-1" in answer.json()["text"]
+        assert bot.slack.calls_to("views.publish") == []
+    finally:
+        release.set()
+    assert "Acme renewal" in published_since(bot, 0)[REP]
+
+
+def test_a_refused_command_refreshes_no_home_tab(timed_bot: RunningBot) -> None:
+    bot = timed_bot
+    bot.command("/deal", "new Acme renewal", channel_id=CHANNEL)
+    bot.settle()
+    before = len(bot.slack.calls_to("views.publish"))
+    assert "Only" in bot.command("/deal", "lost deal-1 reason:No budget", user=OTHER_REP).json()["text"]
+    assert published_since(bot, before) == {}
 
 
 STAGES = 130

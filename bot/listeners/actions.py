@@ -31,11 +31,12 @@ NO_LONGER_AVAILABLE = "That button is no longer available. Use the buttons on th
 NO_FORM = "Slack did not open the rejection form in time. Click Reject again."
 NO_ACTOR = "Slack did not say who clicked, so nothing was done. Click again."
 
-HomeRefresh = Callable[[Actor], None]
+HomeRefresh = Callable[[Actor, int], None]
 
 
 class MoveButtons:
-    """`refresh_home` republishes a person's Home tab: a decision made there takes its buttons away."""
+    """`refresh_home` republishes the Home tabs a change to a deal concerns (`HomeTab.refresh`): a decision takes
+    its buttons away."""
 
     def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
         self._services = services
@@ -87,22 +88,18 @@ class MoveButtons:
         raise CommandError(NO_LONGER_AVAILABLE)
 
     def _after(self, click: "Click", client: WebClient, deal_number: int) -> None:
-        def posts() -> None:
-            Announcer(self._services, client).deliver_for_deal(click.actor.team_id, deal_number)
-            if click.on_home:
-                self._refresh_home(click.actor)
-
-        self._after_ack.run("a click", posts)
+        team_id = click.actor.team_id
+        self._after_ack.run("a click", lambda: Announcer(self._services, client).deliver_for_deal(team_id, deal_number))
+        self._after_ack.run("a click's Home tabs", lambda: self._refresh_home(click.actor, deal_number))
 
 
 class Click:
     """The parts of a block_actions payload these buttons use."""
 
-    def __init__(self, actor: Actor, channel_id: str, value: Any, *, on_home: bool) -> None:
+    def __init__(self, actor: Actor, channel_id: str, value: Any) -> None:
         self.actor = actor
         self.channel_id = channel_id
         self.value = value
-        self.on_home = on_home
 
     @classmethod
     def of(cls, body: dict[str, Any]) -> "Click":
@@ -115,7 +112,6 @@ class Click:
             actor=actor,
             channel_id=slack_id(at(body, "channel", "id"), at(body, "container", "channel_id")),
             value=at(first, "value"),
-            on_home=text_at(body, "container", "type") == "view",
         )
 
     def move_id(self) -> int:

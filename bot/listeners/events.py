@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
-from commands.deals.home import home_overview
+from commands.deals.home import concerned, home_overview
 from commands.services import Actor, Services
 from storage.db import is_outage
 
@@ -31,6 +31,17 @@ class HomeTab:
         if event.get("tab", "home") != "home" or not user_id or not team_id:
             return
         self.show(Actor(team_id=team_id, user_id=user_id))
+
+    def refresh(self, actor: Actor, deal_number: int) -> None:
+        """After a change to the deal (on the after-ack worker, never before the ack): republish the Home tab of
+        everyone it concerns, its owner and the managers, and of `actor`, who made it."""
+        try:
+            people = concerned(self._services, team_id=actor.team_id, deal_number=deal_number)
+        except Exception as error:  # the next opening of the tab shows the change
+            logger.warning("home tabs not refreshed for deal-%s: %r", deal_number, error)
+            return
+        for user_id in dict.fromkeys([*people, actor.user_id]):
+            self.show(Actor(team_id=actor.team_id, user_id=user_id))
 
     def show(self, actor: Actor, notice: str | None = None) -> None:
         """Publish the person's Home tab, with `notice` (mrkdwn, escaped) at its top when given (best effort)."""

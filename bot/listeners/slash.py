@@ -94,10 +94,16 @@ class Run:
     trigger_id: str | None = None
 
 
+HomeRefresh = Callable[[Actor, int], None]
+
+
 class SlashCommands:
-    def __init__(self, services: Services, *, after_ack: AfterAck) -> None:
+    """`refresh_home` republishes the Home tabs a change to a deal concerns (`HomeTab.refresh`)."""
+
+    def __init__(self, services: Services, *, after_ack: AfterAck, refresh_home: HomeRefresh) -> None:
         self._services = services
         self._after_ack = after_ack
+        self._refresh_home = refresh_home
 
     def register(self, app: App) -> None:
         app.command("/deal")(self.deal)
@@ -142,14 +148,18 @@ class SlashCommands:
     def _announce(self, actor: Actor, deal: DealSummary) -> FollowUp:
         """After the ack, on the after-ack worker: deliver what the deal's thread is owed by this change; if the
         bot cannot post in the deal's channel, tell the person at once how to invite it (the posts wait for the
-        invite)."""
+        invite); then refresh the Home tabs the change concerns."""
 
         def posts(after: After) -> None:
             delivery = Announcer(self._services, after.client).deliver_for_deal(actor.team_id, deal.number)
             if delivery is Delivery.NO_ACCESS:
                 after.tell(blocks.cannot_post(deal, bot_user_id=after.bot_user_id))
 
-        return lambda after: self._after_ack.run(f"the posts for deal-{deal.number}", lambda: posts(after))
+        def follow_up(after: After) -> None:
+            self._after_ack.run(f"the posts for deal-{deal.number}", lambda: posts(after))
+            self._after_ack.run(f"the Home tabs for deal-{deal.number}", lambda: self._refresh_home(actor, deal.number))
+
+        return follow_up
 
     def _deal(self, run: Run) -> Reply:
         services, actor = self._services, run.actor

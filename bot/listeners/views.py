@@ -27,7 +27,7 @@ LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
 NO_ACTOR_NEW_DEAL = "Slack did not say who sent this form. Close it and run /deal new again."
 LOST_CHANNEL = "This form lost track of its channel. Close it and run /deal new again in the deal's channel."
 
-HomeRefresh = Callable[[Actor], None]
+HomeRefresh = Callable[[Actor, int], None]
 
 
 class RejectionModal:
@@ -46,13 +46,11 @@ class RejectionModal:
         view = body.get("view")
         decision = self._decide(actor, view)
         ack()
-        on_home = not _channel_of(view)
-        self._after_ack.run("a rejection", lambda: self._after(client, actor, decision.deal.number, on_home=on_home))
-
-    def _after(self, client: WebClient, actor: Actor, deal_number: int, *, on_home: bool) -> None:
-        Announcer(self._services, client).deliver_for_deal(actor.team_id, deal_number)
-        if on_home:
-            self._refresh_home(actor)
+        number = decision.deal.number
+        self._after_ack.run(
+            "a rejection", lambda: Announcer(self._services, client).deliver_for_deal(actor.team_id, number)
+        )
+        self._after_ack.run("a rejection's Home tabs", lambda: self._refresh_home(actor, number))
 
     def _decide(self, actor: Actor, view: Any) -> Decision:
         move = _move_id(view)
@@ -72,8 +70,9 @@ class NewDealModal:
     """`/deal new` alone opens this form (bot/listeners/slash.py); submitting it creates the deal exactly as the
     typed command does, once per submission."""
 
-    def __init__(self, services: Services, *, after_ack: AfterAck) -> None:
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
         self._services = services
+        self._refresh_home = refresh_home
         self._after_ack = after_ack
 
     def register(self, app: App) -> None:
@@ -99,6 +98,7 @@ class NewDealModal:
         self._after_ack.run(
             f"the posts for deal-{deal.number}", lambda: announcer.deliver_for_deal(actor.team_id, deal.number)
         )
+        self._after_ack.run(f"the Home tabs for deal-{deal.number}", lambda: self._refresh_home(actor, deal.number))
 
 
 def _metadata(view: Any) -> Any:
@@ -110,7 +110,7 @@ def _metadata(view: Any) -> Any:
 
 
 def _channel_of(view: Any) -> str:
-    """The channel whose thread the form was opened from; "" when it was opened from the Home tab."""
+    """The channel the form was opened in; "" when it does not say."""
     channel = at(_metadata(view), "channel_id")
     return channel if isinstance(channel, str) else ""
 

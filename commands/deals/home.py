@@ -108,6 +108,16 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
         )
 
 
+def concerned(services: Services, *, team_id: str, deal_number: int) -> tuple[str, ...]:
+    """Whose Home tab a change to the deal changes: its owner's and every manager's (from the settings and
+    stored), in a stable order."""
+    with services.sessions() as session:
+        deal = queries.get_deal(session, team_id=team_id, number=deal_number)
+        managers = set(services.env_managers) | queries.active_managers(session, team_id=team_id)
+    owner = [deal.owner_id] if deal is not None else []
+    return tuple(dict.fromkeys([*owner, *sorted(managers)]))
+
+
 def _open_deal(deal: Deal, pipeline: Pipeline, cutoffs: dict[str, datetime], now: datetime) -> OpenDeal:
     return OpenDeal(
         DealSummary.of(deal, pipeline),
