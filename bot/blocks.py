@@ -514,8 +514,9 @@ def home_view(overview: HomeOverview, *, notice: str | None = None) -> View:
 
 
 HOME_BLOCKS = {"waiting_rest": 3, "team_stalled": 4, "your_stalled": 3, "your_pending": 3}
-"""Blocks for each part of the Home tab but the deals by stage. With the notice (2), the waiting moves with
-buttons (3 + 2 each) and the header, they leave the deals by stage at least 100 - 50 = 50."""
+"""Blocks for each part of the Home tab but the deals by stage. With the notice (2), the waiting moves' divider and
+title (2) and 15 moves with buttons (30), the team's stalled deals' divider (1) and the header (1), they take 49
+blocks at most, and leave the deals by stage 51 or more."""
 HOME_DEALS_PER_STAGE = 10
 HOME_NAME_LIMIT = 100
 HOME_CRITERIA_LIMIT = 600
@@ -608,7 +609,7 @@ def _stage_group(group: StageGroup) -> str:
         )
     hidden = len(group.deals) - HOME_DEALS_PER_STAGE
     if hidden > 0:
-        lines.append(f"• and {hidden} more at this stage; see them with `/deal list stage:{group.stage.key}`")
+        lines.append(f"• and {hidden} more at this stage; see them with `/deal list stage:{escape(group.stage.key)}`")
     return "\n".join(lines)
 
 

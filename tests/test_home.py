@@ -33,6 +33,7 @@ from tests.conftest import (
     running_bot,
 )
 from tests.fakes.slack_api import FakeSlack
+from tests.test_private_channels import home_click
 
 TEAM = "T1"
 CHANNEL = "C_SALES"
@@ -321,6 +322,12 @@ def test_a_big_pipeline_stays_within_block_kit_s_limits_and_says_what_is_left_ou
     assert f"*Your open deals by stage* ({2 * STAGES + 15})" in seen
     assert "more stages" in texts({"blocks": view["blocks"][-1:]})  # the last block says so: nothing cut after it
     assert "• and 7 more at this stage; see them with `/deal list stage:stage-3`" in seen
+
+    before = len(bot.slack.calls_to("views.publish"))
+    assert home_click(bot, APPROVE_ACTION, "999999", user=MANAGER) == 200  # refused: told on top of the tab
+    noticed = bot.slack.wait_for("views.publish", count=before + 1)[-1].args["view"]
+    assert len(noticed["blocks"]) <= 100 and "That move does not exist" in texts({"blocks": noticed["blocks"][:1]})
+    assert "more stages" in texts({"blocks": noticed["blocks"][-1:]})
 
     rep_view = open_home(bot, OTHER_REP)
     assert len(rep_view["blocks"]) <= 100 and "*Your stalled deals* (80)" in texts(rep_view)
