@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from app import build, load_settings
 from bot.mrkdwn import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT, escape
 from bot.slash_grammar import ADVANCE_USAGE
 from commands.pipeline.lint import lint_pipeline
@@ -18,14 +17,11 @@ from storage.models import Deal, MoveRequest
 from tests.conftest import (
     MANAGER,
     SQLITE_PREFIX,
-    ListenerWatch,
     RunningBot,
-    drain_listeners,
     migrate,
-    serve,
+    running_bot,
 )
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, SlackSender
 from tests.test_slack_flows import mrkdwn_texts, shown
 
 BAD_PIPELINE = """\
@@ -64,28 +60,8 @@ def bot_running(database_url: str, slack: FakeSlack, pipeline_file: Path, templa
     """The app as `python app.py` builds it with PIPELINE_FILE set, served on a free port."""
     if database_url.startswith(SQLITE_PREFIX):
         migrate(database_url, template)
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "DATABASE_URL": database_url,
-            "SLACK_API_URL": slack.base_url,
-            "SALES_MANAGERS": MANAGER,
-            "PIPELINE_FILE": str(pipeline_file),
-        }
-    )
-    runtime = build(settings)
-    listeners = ListenerWatch(runtime.app.listener_runner.listener_executor)
-    runtime.app.listener_runner.listener_executor = listeners
-    url, server = serve(runtime.wsgi)
-    try:
-        yield RunningBot(runtime, slack, SlackSender(url + "/slack/events"), listeners)
-    finally:
-        server.shutdown()
-        try:
-            drain_listeners(runtime)
-        finally:
-            runtime.engine.dispose()
+    with running_bot(database_url, slack, managers=MANAGER, pipeline_file=pipeline_file) as running:
+        yield running
     assert slack.violations == [], "the bot sent something Slack would refuse"
 
 
