@@ -76,5 +76,9 @@ class Announcer:
         except PostFailed as error:
             not_delivered(self._services, announcement_id, error=error.reason, no_access=error.no_access)
             return Delivery.NO_ACCESS if error.no_access else Delivery.LEFT
+        except Exception as error:  # a bug rendering or posting this one: count the attempt, so it is given up in time
+            logger.exception("announcement %s could not be posted", announcement_id)
+            not_delivered(self._services, announcement_id, error=f"{type(error).__name__}: {error}")
+            return Delivery.LEFT
         delivered(self._services, owed, posted)
         return Delivery.DONE

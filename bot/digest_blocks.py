@@ -114,7 +114,7 @@ def _movement(digest: Digest) -> list[Block]:
     ]
     rejected = [
         f"{_deal(m.deal_number, m.deal_name)}: → {escape(m.to_stage.name)} · {mention(m.requested_by)}, "
-        f"rejected by {mention(m.decided_by)}: {escape(clip(m.reason or '', 200))}"
+        f"rejected by {mention(m.decided_by or '')}: {escape(clip(m.reason or '', 200))}"
         for m in digest.rejected.items
     ]
     new = [

@@ -1,8 +1,9 @@
 """The outbox: rows that owe Slack a post (thread announcements, digest deliveries), claimed, sent or retried.
 
 Both tables carry the same columns (`status`, `attempts`, `claimed_at`, `next_attempt_at`, `last_error`) and move
-through the same statuses (`DeliveryStatus`). Every change of status is a conditional UPDATE, so of two processes
-racing for a row only one wins: on PostgreSQL the second waits for the first's row lock and re-reads the row.
+through the same statuses (`DeliveryStatus`). Taking a row, giving it up and recording a failed attempt are
+conditional UPDATEs, so of two processes racing for a row only one wins: on PostgreSQL the second waits for the
+first's row lock and re-reads the row. Marking a row sent is not: only its claimant posts it.
 """
 
 from collections.abc import Sequence

@@ -196,9 +196,9 @@ def test_the_digest_names_every_approver_and_the_pipeline(policed: Services, clo
 
     digest = compute_digest(policed, team_id=TEAM, period=period_ending(clock()))
 
-    assert [(m.to_stage.key, m.approved_by) for m in digest.approved.items] == [
-        ("needs-confirmed", (MANAGER, OTHER_MANAGER)),
-        ("product-evaluated", ()),
+    assert [(m.to_stage.key, m.approved_by, m.decided_by) for m in digest.approved.items] == [
+        ("needs-confirmed", (MANAGER, OTHER_MANAGER), OTHER_MANAGER),
+        ("product-evaluated", (), None),
     ]
     text = digest_text(digest)
     assert f"approved by {MANAGER} and {OTHER_MANAGER};" in text

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from commands.pipeline.lint import Finding, gist, lint_pipeline
+from commands.pipeline.lint import Finding, criterion_is_seller_action, gist, is_inspectable, lint_pipeline, opinion_in
 from commands.pipeline.loading import default_pipeline, load_pipeline, parse_pipeline
 from commands.pipeline.stages import Pipeline, Stage
 
@@ -280,3 +280,31 @@ def test_any_stage_text_gives_one_line_findings(name: str, criteria: list[str], 
         assert "\n" not in finding.problem and "\r" not in finding.problem
         assert "\n" not in finding.suggestion and "\r" not in finding.suggestion
         assert len(finding.problem) <= 300 and len(finding.suggestion) <= 300
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        "The customer sent us their requirements",
+        "CFO emailed budget approval",
+        "Procurement submitted the vendor form",
+        "Economic buyer said yes on a call",
+        "Buyer shared a list of must-have features they like",
+    ],
+)
+def test_a_buyer_role_or_an_article_first_is_still_the_buyer_acting(criterion: str) -> None:
+    assert not criterion_is_seller_action(criterion)
+    assert opinion_in(criterion) is None
+
+
+@pytest.mark.parametrize("criterion", ["We emailed the recap", "The rep sent the proposal", "Send the proposal"])
+def test_the_seller_acting_is_still_found(criterion: str) -> None:
+    assert criterion_is_seller_action(criterion)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["Attach the signed NDA.", "Attach the SOW.", "Upload the redlines.", "Show me their security questionnaire."],
+)
+def test_common_buyer_documents_are_inspectable(prompt: str) -> None:
+    assert is_inspectable(prompt)

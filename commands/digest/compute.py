@@ -218,7 +218,7 @@ def _moves(
                 from_stage=stage_or_placeholder(pipeline, row.from_stage or ""),
                 to_stage=stage_or_placeholder(pipeline, row.to_stage or ""),
                 requested_by=row.requested_by or row.owner_id,
-                decided_by=row.actor_id,
+                decided_by=_decider(row, approvers),
                 at=row.at,
                 evidence=evidence_from_json(row.evidence),
                 reason=row.note,
@@ -228,6 +228,13 @@ def _moves(
         ),
         total,
     )
+
+
+def _decider(row: reports.EventRow, approvers: dict[int, tuple[str, ...]] | None) -> str | None:
+    """The event's actor, except for a move the pipeline approved (no approver): its event names the rep."""
+    if approvers is not None and row.move_id is not None and not approvers.get(row.move_id):
+        return None
+    return row.actor_id
 
 
 def _approvers(row: reports.EventRow, approvers: dict[int, tuple[str, ...]]) -> tuple[str, ...]:

@@ -52,7 +52,8 @@ class MoveLine:
     from_stage: Stage
     to_stage: Stage
     requested_by: str
-    decided_by: str
+    decided_by: str | None
+    """Who decided it: the manager who rejected it, or the last to approve it; None when the pipeline approved it."""
     at: datetime
     evidence: tuple[Evidence, ...]
     reason: str | None

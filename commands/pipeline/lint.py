@@ -169,7 +169,7 @@ OPINIONS: tuple[Rewrite, ...] = (
     Rewrite(
         "Product evaluated",
         "Buyer replied confirming the product meets their needs",
-        ("like", "likes", "liked", "love", "loves", "loved", "happy", "pleased", "impressed", "satisfied", "positive"),
+        ("likes", "liked", "love", "loves", "loved", "happy", "pleased", "impressed", "satisfied", "positive"),
     ),
     Rewrite(
         "Next steps confirmed",
@@ -214,8 +214,16 @@ BUYER_ACTION_VERBS = frozenset(
         "invited",
         "joined",
         "paid",
+        "provided",
         "purchased",
         "received",
+        "returned",
+        "issued",
+        "introduced",
+        "shared",
+        "submitted",
+        "said",
+        "wrote",
         "replied",
         "requested",
         "responded",
@@ -229,7 +237,29 @@ BUYER_ACTION_VERBS = frozenset(
         "trialled",
     }
 )
-BUYER_SUBJECTS = frozenset({"buyer", "buyers", "customer", "customers", "client", "clients", "champion"})
+BUYER_SUBJECTS = frozenset(
+    {
+        "buyer",
+        "buyers",
+        "customer",
+        "customers",
+        "client",
+        "clients",
+        "champion",
+        "cfo",
+        "ceo",
+        "cto",
+        "procurement",
+        "legal",
+        "purchasing",
+        "finance",
+        "economic",
+        "decision",
+        "prospect",
+        "they",
+    }
+)
+LEADING_ARTICLES = frozenset({"the", "their", "a", "an", "its"})
 SELLER_SUBJECTS = frozenset({"we", "i", "our", "rep", "reps", "seller", "sellers", "ae", "sdr", "sales"})
 
 ARTEFACTS: tuple[str, ...] = (
@@ -252,6 +282,18 @@ ARTEFACTS: tuple[str, ...] = (
     "signature",
     "po",
     "purchase order",
+    "nda",
+    "sow",
+    "msa",
+    "redline",
+    "redlines",
+    "questionnaire",
+    "deck",
+    "slides",
+    "spreadsheet",
+    "minutes",
+    "statement",
+    "remittance",
     "order",
     "invoice",
     "receipt",
@@ -496,6 +538,8 @@ def seller_action_suggestion(text: str) -> str | None:
 
 def criterion_is_seller_action(criterion: str) -> bool:
     words = words_of(criterion)
+    while words and words[0] in LEADING_ARTICLES:
+        words = words[1:]
     if not words:
         return False
     if words[0] in SELLER_SUBJECTS:

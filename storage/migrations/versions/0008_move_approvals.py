@@ -55,5 +55,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Code before 0008 knows no approval_given post: one still owed would block its deal's thread there.
+    announcement = sa.table("announcement", sa.column("kind", sa.String), sa.column("status", sa.String))
+    op.execute(
+        announcement.update()
+        .where(announcement.c.kind == "approval_given", announcement.c.status != "sent")
+        .values(status="sent")
+    )
     op.drop_table("move_approval")
     op.drop_column("move_request", "approvals_needed")
