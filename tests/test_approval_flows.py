@@ -199,12 +199,14 @@ def test_the_home_tab_shows_who_approved_a_move_waiting_for_a_second_manager(bot
     advance(bot, f"deal-1 to:contract-signed {LINK}1 {LINK}2 {LINK}3")
     click(bot, APPROVE_ACTION, user=MANAGER)
     bot.slack.wait_for(lambda: approvers(bot) == [MANAGER])
+    bot.settle()  # the Home tabs the click refreshed are published by now
     before = len(bot.slack.calls_to("views.publish"))
 
     event = {"type": "app_home_opened", "user": OTHER_MANAGER, "tab": "home", "channel": "D1"}
     assert bot.sender.send_event(event, event_id="EvHome").status == 200
 
-    published = bot.slack.wait_for("views.publish", count=before + 1)[-1]
+    published = bot.slack.wait_for("views.publish", count=before + 1)[before]
+    assert published.args["user_id"] == OTHER_MANAGER
     view = published.args["view"] if isinstance(published.args["view"], dict) else json.loads(published.args["view"])
     home = json.dumps(view)
     assert f"Approved so far by <@{MANAGER}> (1 of 2)" in home

@@ -15,7 +15,8 @@ CHANNEL = "C_SALES"
 
 def open_form(bot: RunningBot) -> dict[str, Any]:
     ack = bot.command("/deal", "new", channel_id=CHANNEL)
-    assert ack.status == 200 and ack.text == ""
+    assert ack.status == 200 and "Fill in the form" in ack.json()["text"]
+    assert "/deal new &lt;name&gt;" in ack.json()["text"]
     opened = bot.slack.wait_for("views.open")[-1]
     view = opened.args["view"]
     return view if isinstance(view, dict) else json.loads(view)

@@ -15,6 +15,7 @@ from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
 from bot.digest_post import post_digest
 from bot.listeners.payload import slash_ids
+from bot.mrkdwn import escape
 from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
@@ -51,6 +52,7 @@ from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
+NEW_DEAL_FORM_OPENED = "Fill in the form to add the deal, or type it: `/deal new <name> value:<amount> company:<name>`."
 NEW_DEAL_FORM_FAILED = "Slack did not open the new deal form in time. Run /deal new again, or type the deal:"
 
 
@@ -190,7 +192,7 @@ class SlashCommands:
         except (SlackApiError, OSError) as error:
             logger.warning("new deal form did not open: %r", error)
             raise CommandError(NEW_DEAL_FORM_FAILED, NEW_DEAL_USAGE) from error
-        return Reply(Message(text=""))
+        return Reply(Message(text=escape(NEW_DEAL_FORM_OPENED)))
 
     def _advance(self, run: Run) -> Reply:
         wanted = parse_advance(run.text)
