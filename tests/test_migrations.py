@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Connection, Engine, insert, inspect, select
 from sqlmodel import SQLModel, col
 
 from storage.db import make_engine
@@ -25,27 +25,36 @@ def test_upgrading_twice_is_harmless(engine: Engine) -> None:
     assert {"deal", "deal_event", "move_request", "manager", "deal_sequence"} <= set(inspect(engine).get_table_names())
 
 
+def migrate_to(engine: Engine, revision: str, *, downgrade: bool = False) -> None:
+    with engine.connect() as connection:
+        (command.downgrade if downgrade else command.upgrade)(alembic_config(connection), revision)
+        connection.commit()
+
+
+def store_deal(connection: Connection, *, stage_key: str, at: datetime) -> None:
+    """deal-1 of workspace T1, as every revision since the first stores it."""
+    connection.execute(
+        insert(Deal).values(
+            team_id="T1",
+            number=1,
+            name="Acme",
+            owner_id="U1",
+            channel_id="C1",
+            stage_key=stage_key,
+            stage_entered_at=at,
+            created_at=at,
+        )
+    )
+
+
 def test_outbox_statuses_are_renamed_both_ways_and_nothing_else_changes(database_url: str) -> None:
     """0007 gives digest deliveries and announcements one set of statuses; downgrading gives the old ones back."""
     engine = make_engine(database_url)
     try:
-        with engine.connect() as connection:
-            command.upgrade(alembic_config(connection), "0006")
-            connection.commit()
+        migrate_to(engine, "0006")
         at = datetime(2026, 11, 30, 9, tzinfo=UTC)
         with engine.begin() as connection:
-            connection.execute(
-                insert(Deal).values(
-                    team_id="T1",
-                    number=1,
-                    name="Acme",
-                    owner_id="U1",
-                    channel_id="C1",
-                    stage_key="meeting-booked",
-                    stage_entered_at=at,
-                    created_at=at,
-                )
-            )
+            store_deal(connection, stage_key="meeting-booked", at=at)
             for number, status in enumerate(("claimed", "sent", "failed", "abandoned")):
                 connection.execute(
                     insert(DigestDelivery).values(
@@ -83,9 +92,7 @@ def test_outbox_statuses_are_renamed_both_ways_and_nothing_else_changes(database
 
         upgrade_to_head(engine)
         assert statuses() == (["sending", "sent", "pending", "given_up"], ["pending", "sending", "sent", "given_up"])
-        with engine.connect() as connection:
-            command.downgrade(alembic_config(connection), "0006")
-            connection.commit()
+        migrate_to(engine, "0006", downgrade=True)
         assert statuses() == (["claimed", "sent", "failed", "abandoned"], ["pending", "sending", "sent", "failed"])
     finally:
         engine.dispose()
@@ -95,9 +102,7 @@ def test_existing_moves_keep_meaning_one_approval_and_downgrading_drops_the_appr
     """0008: every stored move needs one approval, and an approved move's decider is its one approval."""
     engine = make_engine(database_url)
     try:
-        with engine.connect() as connection:
-            command.upgrade(alembic_config(connection), "0007")
-            connection.commit()
+        migrate_to(engine, "0007")
         at = datetime(2026, 11, 30, 9, tzinfo=UTC)
         move = sa.table(
             "move_request",
@@ -105,18 +110,7 @@ def test_existing_moves_keep_meaning_one_approval_and_downgrading_drops_the_appr
             *(sa.column(name) for name in ("to_stage", "evidence", "status", "decided_by", "decided_at")),
         )
         with engine.begin() as connection:
-            connection.execute(
-                insert(Deal).values(
-                    team_id="T1",
-                    number=1,
-                    name="Acme",
-                    owner_id="U1",
-                    channel_id="C1",
-                    stage_key="needs-confirmed",
-                    stage_entered_at=at,
-                    created_at=at,
-                )
-            )
+            store_deal(connection, stage_key="needs-confirmed", at=at)
             for status, decided_by in (("approved", "U_MGR"), ("rejected", "U_MGR2"), ("pending", None)):
                 connection.execute(
                     move.insert().values(
@@ -142,9 +136,7 @@ def test_existing_moves_keep_meaning_one_approval_and_downgrading_drops_the_appr
                 select(col(MoveApproval.team_id), col(MoveApproval.move_id), col(MoveApproval.approver_id))
             ).all()
             assert [tuple(row) for row in approvals] == [("T1", 1, "U_MGR")]
-        with engine.connect() as connection:
-            command.downgrade(alembic_config(connection), "0007")
-            connection.commit()
+        migrate_to(engine, "0007", downgrade=True)
         tables = inspect(engine)
         assert "move_approval" not in tables.get_table_names()
         assert "approvals_needed" not in {column["name"] for column in tables.get_columns("move_request")}
