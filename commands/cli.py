@@ -44,7 +44,7 @@ from commands.digest.text import digest_text
 from commands.errors import CommandError
 from commands.formats import format_deal_id, plural
 from commands.pipeline.lint import lint_pipeline
-from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
+from commands.pipeline.loading import FieldLines, PipelineFileError, default_pipeline, load_pipeline
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
 from storage import report_queries, spells
@@ -451,8 +451,9 @@ def _lint(path: Path, prog: str) -> int:
         print(f"{prog} lint: {error}", file=sys.stderr)
         return 2
     found = lint_pipeline(pipeline)
+    lines = FieldLines(path.read_text(encoding="utf-8"), source=str(path))
     for finding in found:
-        print(f"{path}: {finding.text()}")
+        print(f"{path}, line {lines.of(finding.stage_key, finding.field)}: {finding.text()}")
     stages = plural(len(pipeline.stages), "stage")
     if not found:
         print(f"{path}: no findings: its {stages} are required, factual, inspectable and buyer-centric.")

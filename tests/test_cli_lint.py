@@ -8,6 +8,7 @@ import pytest
 
 from commands import __main__ as python_m_commands
 from commands import cli
+from commands.pipeline.loading import FieldLines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,18 +56,19 @@ def test_findings_are_printed_with_their_stage_field_and_rewrite_and_exit_1(
     out, err = capsys.readouterr()
     assert err == ""
     assert out.splitlines() == [
-        "bad.yaml: stage 'demo', name: 'Demo' names what the seller does, not what the buyer has done. [buyer-centric]",
+        "bad.yaml, line 3: stage 'demo', name: 'Demo' names what the seller does, not what the buyer has done. "
+        "[buyer-centric]",
         "  Suggestion: Rename it 'Product evaluated'.",
-        "bad.yaml: stage 'demo', exit criterion 1: 'Buyer is interested' is an opinion ('interested'), not something "
-        "the buyer did. [factual]",
+        "bad.yaml, line 5: stage 'demo', exit criterion 1: 'Buyer is interested' is an opinion ('interested'), "
+        "not something the buyer did. [factual]",
         "  Suggestion: Write the buyer action that shows it, e.g. 'Buyer booked the next meeting'.",
-        "bad.yaml: stage 'demo', evidence_prompt: 'Tell me how it went.' names nothing a manager can open (an email, "
-        "invite, document...). [inspectable]",
+        "bad.yaml, line 6: stage 'demo', evidence_prompt: 'Tell me how it went.' names nothing a manager can open "
+        "(an email, invite, document...). [inspectable]",
         "  Suggestion: Name the document or message, e.g. 'Show me the buyer's reply to the recap email.'",
-        "bad.yaml: stage 'contract-signed', exit criterion 1: 'The customer was interested' repeats exit criterion 1 "
-        "of stage 'demo', which the buyer did to get there. [required]",
+        "bad.yaml, line 10: stage 'contract-signed', exit criterion 1: 'The customer was interested' repeats "
+        "exit criterion 1 of stage 'demo', which the buyer did to get there. [required]",
         "  Suggestion: Remove it, or replace it with what the buyer did after 'Demo'.",
-        "bad.yaml: stage 'contract-signed', exit criterion 1: 'The customer was interested' is an opinion "
+        "bad.yaml, line 10: stage 'contract-signed', exit criterion 1: 'The customer was interested' is an opinion "
         "('interested'), not something the buyer did. [factual]",
         "  Suggestion: Write the buyer action that shows it, e.g. 'Buyer booked the next meeting'.",
         "bad.yaml: 5 findings in 2 stages.",
@@ -118,5 +120,14 @@ def test_the_salesbot_script_lints_a_file(here: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stderr) == (1, "")
-    assert "bad.yaml: stage 'demo', name: 'Demo' names what the seller does" in done.stdout
+    assert "bad.yaml, line 3: stage 'demo', name: 'Demo' names what the seller does" in done.stdout
     assert done.stdout.endswith("bad.yaml: 5 findings in 2 stages.\n")
+
+
+def test_field_lines_point_at_what_a_finding_names() -> None:
+    lines = FieldLines(BAD_PIPELINE)
+    assert lines.of("contract-signed", "name") == 8
+    assert lines.of("contract-signed", "exit criterion 2") == 11
+    assert lines.of("contract-signed", "exit_criteria") == 10
+    assert lines.of("contract-signed", "stall_after_days") == 7, "a field left to its default: the stage's line"
+    assert lines.of("nowhere", "name") == 1

@@ -245,6 +245,30 @@ def parse_pipeline(text: str, *, source: str = "<pipeline>") -> Pipeline:
     )
 
 
+class FieldLines:
+    """Where each stage's fields are written in a pipeline file, for findings that name a stage and a field
+    (`commands.pipeline.lint.Finding`)."""
+
+    def __init__(self, text: str, *, source: str = "<pipeline>") -> None:
+        self._document = _Document.read(text, source)
+
+    def of(self, stage_key: str, field_name: str) -> int:
+        """The line of the field as a finding names it ("name", "exit_criteria", "exit criterion N" from 1,
+        "evidence_prompt"); the stage's own line for a field left to its default; 1 for a stage not in the file."""
+        stages = self._document.data.get("stages") if isinstance(self._document.data, dict) else None
+        for position, stage in enumerate(stages if isinstance(stages, list) else []):
+            if isinstance(stage, dict) and str(stage.get("key", "")).strip() == stage_key:
+                return self._document.line(("stages", position, *_field_loc(field_name)))
+        return 1
+
+
+def _field_loc(field_name: str) -> Loc:
+    number = field_name.removeprefix("exit criterion ")
+    if number != field_name and number.isdigit():
+        return ("exit_criteria", int(number) - 1)
+    return (field_name,)
+
+
 @dataclass
 class _Document:
     """The file as plain data for the models, with the line of every value and field name in it."""
