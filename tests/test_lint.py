@@ -308,3 +308,22 @@ def test_the_seller_acting_is_still_found(criterion: str) -> None:
 )
 def test_common_buyer_documents_are_inspectable(prompt: str) -> None:
     assert is_inspectable(prompt)
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("Contract sent", "Rename it 'Contract received'."),
+        ("Proposal sent", "Rename it 'Proposal received'."),
+        ("Sent", "Rename it 'Proposal received'."),
+        ("Verbal commit", "Rename it 'Verbal commitment given'."),
+    ],
+)
+def test_a_seller_stage_name_gets_the_buyer_side_of_the_same_thing(name: str, suggestion: str) -> None:
+    stage = Stage(
+        key="k", name=name, exit_criteria=("Buyer booked the next meeting",), evidence_prompt="Show me the invite."
+    )
+    won = Stage(
+        key="won", name="Contract signed", exit_criteria=("Buyer signed",), evidence_prompt="The PDF.", won=True
+    )
+    assert [finding.suggestion for finding in lint_pipeline(Pipeline((stage, won)))] == [suggestion]

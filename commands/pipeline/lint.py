@@ -61,6 +61,11 @@ class Rewrite:
     phrases: tuple[str, ...]
 
 
+SENDING = Rewrite(
+    "Proposal received",
+    "Buyer received the proposal and acknowledged it in writing",
+    ("send", "sending", "sent", "submit", "submitting", "submitted", "deliver", "delivering", "delivered"),
+)
 SELLER_ACTIONS: tuple[Rewrite, ...] = (
     Rewrite(
         "Product evaluated",
@@ -82,11 +87,7 @@ SELLER_ACTIONS: tuple[Rewrite, ...] = (
             "presentation",
         ),
     ),
-    Rewrite(
-        "Proposal received",
-        "Buyer received the proposal and acknowledged it in writing",
-        ("send", "sending", "sent", "submit", "submitting", "submitted", "deliver", "delivering", "delivered"),
-    ),
+    SENDING,
     Rewrite(
         "Next meeting booked",
         "Buyer booked the next meeting",
@@ -359,6 +360,8 @@ _PHASE_NAMES = {
     "implementation": "Implementation started",
     "kickoff": "Kickoff attended",
     "renewal": "Renewal signed",
+    "commit": "Verbal commitment given",
+    "commitment": "Verbal commitment given",
     "procurement": "Purchase order issued",
 }
 
@@ -533,7 +536,13 @@ def seller_action_suggestion(text: str) -> str | None:
     if BUYER_ACTION_VERBS.intersection(words):
         return None
     found = _first_phrase(words, SELLER_ACTIONS)
-    return None if found is None else found[1].name
+    if found is None:
+        return None
+    phrase, rewrite = found
+    if rewrite is SENDING and len(words) > 1 and words[-1] == phrase:
+        # "Contract sent", "Quote submitted": what was sent, as the buyer has it.
+        return f"{text.strip().rsplit(maxsplit=1)[0]} received"
+    return rewrite.name
 
 
 def criterion_is_seller_action(criterion: str) -> bool:
