@@ -335,13 +335,27 @@ def deal_list(listing: DealList) -> Message:
 
 
 def board(result: Board) -> Message:
-    lines = [
-        f"*{escape(row.stage.name)}*{' (won)' if row.stage.won else ''}: {plural(row.deals, 'deal')} · "
-        f"{amount(row.value_cents)}"
-        for row in result.rows
-    ]
-    summary = f"{plural(result.open_deals, 'open deal')} worth {amount(result.open_value_cents)} · {result.lost} lost"
-    blocks = [header("Pipeline"), *packed_sections(lines, max_blocks=MESSAGE_BLOCK_LIMIT - 2), context(summary)]
+    """The pipeline, then the customers, each with its totals, so a large base of customers never hides the
+    pipeline's own numbers."""
+    pipeline, customers = result.pipeline, result.customers
+    parts = []
+    for title, group in (("Pipeline", pipeline), ("Customers", customers)):
+        if not group.stages:
+            continue
+        lines = [
+            f"*{escape(row.stage.name)}*{' (won)' if row.stage.won else ''}: {plural(row.deals, 'deal')} · "
+            f"{amount(row.value_cents)}"
+            for row in group.stages
+        ]
+        total = f"*{title}*: {plural(group.deals, 'deal')} · {amount(group.value_cents)}"
+        parts.append([total, *lines])
+    summary = (
+        f"{plural(pipeline.deals, 'open deal')} worth {amount(pipeline.value_cents)} in the pipeline · "
+        f"{plural(customers.deals, 'customer')} worth {amount(customers.value_cents)} · {result.lost} lost"
+    )
+    room = (MESSAGE_BLOCK_LIMIT - 2) // max(len(parts), 1)
+    sections = [block for lines in parts for block in packed_sections(lines, max_blocks=room)]
+    blocks = [header("Pipeline"), *sections, context(summary)]
     return Message(text=f"Pipeline: {summary}", blocks=blocks)
 
 

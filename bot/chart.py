@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
-from commands.digest.report import Digest, StageConversion, StageTotal
+from commands.digest.report import Digest, StageConversion, StageGroup, StageTotal
+from commands.digest.text import with_change
 from commands.formats import clip, format_amount, period_label, plural
 
 DPI = 100
@@ -28,7 +29,14 @@ NAME_LIMIT = 32
 LABEL_PAD_PT = 8
 LABEL_SIZE = 10
 BAR_HEIGHT = 0.58
-X_HEADROOM = 1.5  # room right of the longest bar for its label
+X_HEADROOM = 1.2  # room right of the longest bar, at least
+MIN_BAR_SHARE = 0.3  # of the axes' width, left to the longest bar however long its label
+BAR_LABEL_SIZE = 9.5
+ARROW_ROWS = 0.5
+PANEL_GAP_IN = 0.1
+TITLE_IN = 0.3
+PIPELINE_LABEL = "Pipeline"
+CUSTOMERS_LABEL = "Customers"
 
 OPEN_COLOR = "#4a78b5"
 WON_COLOR = "#2e9e5b"
@@ -41,19 +49,35 @@ PNG_METADATA: dict[str, str | None] = {"Software": None}
 
 
 def render_chart(digest: Digest) -> bytes:
-    rows = digest.by_stage
+    """Two panels, each with its own scale: the pipeline (stages before the win) above the customers (the won
+    stage and after), so a large base of live customers never flattens the pipeline's bars."""
+    groups = [(PIPELINE_LABEL, digest.pipeline), (CUSTOMERS_LABEL, digest.customers)]
+    groups = [(label, group) for label, group in groups if group.stages]
+    rows = tuple(total for _, group in groups for total in group.stages)
     empty = all(total.deals == 0 for total in rows)
-    height = MIN_HEIGHT_IN if empty else max(MIN_HEIGHT_IN, TOP_IN + BOTTOM_IN + ROW_HEIGHT_IN * len(rows))
+    # Each panel's span in rows: its bars, and under the pipeline's last bar its arrow into the customers.
+    arrows = [index == 0 and len(groups) > 1 for index in range(len(groups))]
+    panel_rows = [
+        len(group.stages) + (ARROW_ROWS if arrow else 0) for (_, group), arrow in zip(groups, arrows, strict=True)
+    ]
+    height = (
+        MIN_HEIGHT_IN
+        if empty
+        else max(
+            MIN_HEIGHT_IN,
+            TOP_IN + BOTTOM_IN + ROW_HEIGHT_IN * sum(panel_rows) + (PANEL_GAP_IN + TITLE_IN) * len(groups),
+        )
+    )
 
     figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
     canvas = FigureCanvasAgg(figure)
     figure.subplots_adjust(
         left=LEFT_IN / WIDTH_IN,
         right=1 - RIGHT_IN / WIDTH_IN,
-        top=1 - TOP_IN / height,
+        top=1 - (TOP_IN + TITLE_IN) / height,
         bottom=BOTTOM_IN / height,
+        hspace=(PANEL_GAP_IN + TITLE_IN) / (ROW_HEIGHT_IN * max(sum(panel_rows), 1) / max(len(groups), 1)),
     )
-    axes = figure.add_subplot()
 
     figure.text(
         0.02,
@@ -85,10 +109,16 @@ def render_chart(digest: Digest) -> bytes:
     )
 
     if empty:
-        _draw_empty(figure, axes)
+        _draw_empty(figure, figure.add_subplot())
     else:
         conversion = {entry.stage.key: entry for entry in digest.conversion}
-        _draw_funnel(axes, rows, conversion, canvas.get_renderer())
+        grid = figure.add_gridspec(len(groups), 1, height_ratios=panel_rows)
+        for index, (label, group) in enumerate(groups):
+            axes = figure.add_subplot(grid[index])
+            _draw_funnel(axes, group.stages, conversion, canvas.get_renderer(), arrow_after_last=arrows[index])
+            axes.set_title(
+                panel_title(label, group), loc="left", fontsize=11, fontweight="bold", color=TEXT_COLOR, pad=6
+            )
         figure.legend(
             handles=_legend(rows, conversion),
             loc="center right",
@@ -108,10 +138,15 @@ def _draw_funnel(
     rows: tuple[StageTotal, ...],
     conversion: dict[str, StageConversion],
     renderer: RendererAgg,
+    *,
+    arrow_after_last: bool = False,
 ) -> None:
+    """One panel's bars on its own scale; `arrow_after_last` leaves room under the last bar for its stage's
+    conversion into the next panel's first stage."""
     positions = range(len(rows))
     worst = {key for key, entry in conversion.items() if entry.worst}
-    widest = max(total.deals for total in rows)
+    widest = max(max(total.deals for total in rows), 1)
+    scale = _scale(rows, renderer)
 
     bars = axes.barh(
         positions,
@@ -121,8 +156,8 @@ def _draw_funnel(
         edgecolor=[WORST_COLOR if total.stage.key in worst else "none" for total in rows],
         linewidth=2,
     )
-    axes.set_xlim(0, widest * X_HEADROOM)
-    axes.set_ylim(len(rows) - 0.5, -0.5)  # pipeline order reads top to bottom
+    axes.set_xlim(0, scale)
+    axes.set_ylim(len(rows) - 0.5 + (ARROW_ROWS if arrow_after_last else 0), -0.5)  # pipeline order reads top to bottom
 
     pad = widest * 0.012
     for bar, total in zip(bars, rows, strict=True):
@@ -130,14 +165,14 @@ def _draw_funnel(
             bar.get_width() + pad,
             bar.get_y() + bar.get_height() / 2,
             bar_label(total),
-            fontsize=9.5,
+            fontsize=BAR_LABEL_SIZE,
             color=TEXT_COLOR,
             va="center",
             ha="left",
             parse_math=False,
         )
 
-    for position, total in enumerate(rows[:-1]):
+    for position, total in enumerate(rows if arrow_after_last else rows[:-1]):
         entry = conversion.get(total.stage.key)
         axes.text(
             pad,
@@ -166,6 +201,19 @@ def _draw_funnel(
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
     axes.spines["left"].set_color("#bbbbbb")
+
+
+def _scale(rows: tuple[StageTotal, ...], renderer: RendererAgg) -> float:
+    """The x-axis' end: each bar's label, right of it, ends inside the image (at least `X_HEADROOM` times the
+    widest bar)."""
+    axes_px = (WIDTH_IN - LEFT_IN - RIGHT_IN) * DPI
+    font = FontProperties(size=BAR_LABEL_SIZE)
+    scale = max(max(total.deals for total in rows), 1) * X_HEADROOM
+    for total in rows:
+        label_px = renderer.get_text_width_height_descent(bar_label(total), font, ismath=False)[0] + 12
+        room = max(axes_px - label_px, axes_px * MIN_BAR_SHARE)
+        scale = max(scale, total.deals * axes_px / room)
+    return scale
 
 
 def _legend(rows: tuple[StageTotal, ...], conversion: dict[str, StageConversion]) -> list[Patch]:
@@ -211,8 +259,14 @@ def _draw_empty(figure: Figure, axes: Axes) -> None:
     )
 
 
+def panel_title(label: str, group: StageGroup) -> str:
+    """`Pipeline: 114 deals · 5,154,085 (scale of its own)`: the panel's totals."""
+    return f"{label}: " + " · ".join(with_change(group.deals, group.value_cents, group.change, money=format_amount))
+
+
 def bar_label(total: StageTotal) -> str:
-    return f"{plural(total.deals, 'deal')} · {format_amount(total.value_cents)}"
+    """The stage's deals and value, each with its change since a week earlier when it has one."""
+    return " · ".join(with_change(total.deals, total.value_cents, total.change, money=format_amount))
 
 
 def conversion_label(entry: StageConversion | None) -> str:
@@ -237,7 +291,10 @@ def subtitle(digest: Digest) -> str:
         if forecast.open_deals
         else ""
     )
-    return f"Open deals by stage · → share that moves on{expected} · dates in {digest.period.tz}"
+    return (
+        f"Open deals by stage, each panel on its own scale · → share that moves on{expected} · "
+        f"dates in {digest.period.tz}"
+    )
 
 
 def shorten(name: str, limit: int = NAME_LIMIT) -> str:

@@ -11,6 +11,7 @@ from bot.mrkdwn import (
     SECTION_TEXT_LIMIT,
     amount,
     context,
+    date,
     escape,
     header,
     link,
@@ -20,8 +21,17 @@ from bot.mrkdwn import (
 )
 from commands.deals.evidence import Evidence
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Digest, MoveLine
-from commands.digest.text import median_words
+from commands.digest.report import Digest, MoveLine, StageGroup
+from commands.digest.text import (
+    CUSTOMERS_TITLE,
+    PIPELINE_TITLE,
+    forecast_change_words,
+    median_words,
+    notable_why,
+    stage_line,
+    transition_label,
+    with_change,
+)
 from commands.formats import clip, duration, format_deal_id, period_label, plural, rate
 
 NAME_LIMIT = 80
@@ -52,13 +62,24 @@ def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | N
 
 
 def _summary(digest: Digest) -> str:
-    open_deals = sum(total.deals for total in digest.by_stage)
-    open_value = sum(total.value_cents for total in digest.by_stage)
+    pipeline, customers = digest.pipeline, digest.customers
     return (
         f"Pipeline digest, {period_label(digest.period, with_zone=True)}: "
-        f"{plural(open_deals, 'open deal')} worth {amount(open_value)}; "
+        f"{plural(pipeline.deals, 'open deal')} worth {amount(pipeline.value_cents)} in the pipeline, "
+        f"{plural(customers.deals, 'customer')} worth {amount(customers.value_cents)}; "
         f"{plural(digest.approved.total, 'move')} approved, {digest.won_in_period.deals} won, "
         f"{digest.lost_in_period.deals} lost, {digest.stalled.total} stalled."
+    )
+
+
+def quiet_line(digest: Digest) -> str:
+    """The one line a quiet period's scheduled digest posts instead of the whole digest."""
+    pipeline, customers = digest.pipeline, digest.customers
+    return (
+        f"Pipeline digest, {period_label(digest.period, with_zone=True)}: a quiet period. No deal moved, "
+        f"was created or was lost. Pipeline: {plural(pipeline.deals, 'open deal')} · {amount(pipeline.value_cents)}; "
+        f"customers: {plural(customers.deals, 'deal')} · {amount(customers.value_cents)}; "
+        f"{digest.stalled.total} stalled. `/pipeline digest` posts the whole digest."
     )
 
 
@@ -66,7 +87,7 @@ def _deal(number: int, name: str) -> str:
     return f"*{format_deal_id(number)}* {escape(clip(name, NAME_LIMIT))}"
 
 
-def _listing(title: str, lines: list[str], more: int, *, empty: str) -> list[Block]:
+def _listing(title: str, lines: list[str], more: int, *, empty: str, more_noun: str | None = None) -> list[Block]:
     """One section: the title, as many lines as fit, then "and N more" for the rest."""
     if not lines:
         return [section(f"{title}\n_{empty}_")]
@@ -78,22 +99,33 @@ def _listing(title: str, lines: list[str], more: int, *, empty: str) -> list[Blo
             break
         kept.append(line)
     hidden = more + len(lines) - len(kept)
-    text = "\n".join([title, *kept] + ([f"_and {hidden} more_"] if hidden else []))
+    rest = f"{plural(hidden, 'more ' + more_noun)}" if more_noun else f"{hidden} more"
+    text = "\n".join([title, *kept] + ([f"_and {rest}_"] if hidden else []))
     return [section(text)]
 
 
+def _group(title: str, group: StageGroup) -> list[str]:
+    count, value = with_change(group.deals, group.value_cents, group.change, money=amount)
+    lines = [f"*{title}*: {count} · {value}"]
+    for total in group.stages:
+        name, numbers = stage_line(total, money=amount, separator=" · ")
+        lines.append(f"{escape(name)}{' (won)' if total.stage.won else ''}: {numbers}")
+    return lines
+
+
 def _by_stage(digest: Digest) -> list[Block]:
-    lines = [
-        f"{escape(total.stage.name)}{' (won)' if total.stage.won else ''}: "
-        f"{plural(total.deals, 'deal')} · {amount(total.value_cents)}"
-        for total in digest.by_stage
-    ]
+    since = date(digest.week_earlier)
     won, lost = digest.won_in_period, digest.lost_in_period
     outcome = (
         f":trophy: Won this period: {won.deals} · {amount(won.value_cents)}    "
         f":x: Lost this period: {lost.deals} · {amount(lost.value_cents)}"
     )
-    return [*packed_sections(["*Where deals are* (open deals by stage)", *lines], max_blocks=6), section(outcome)]
+    return [
+        *packed_sections([f"*Where deals are* (in brackets: the change since {since})"], max_blocks=1),
+        *packed_sections(_group(PIPELINE_TITLE, digest.pipeline), max_blocks=3),
+        *packed_sections(_group(CUSTOMERS_TITLE, digest.customers), max_blocks=3),
+        section(outcome),
+    ]
 
 
 def _evidence(evidence: tuple[Evidence, ...]) -> str:
@@ -106,12 +138,28 @@ def _approved_by(move: MoveLine) -> str:
     return "approved by " + " and ".join(mention(user) for user in move.approved_by)
 
 
+def _moved(digest: Digest) -> list[Block]:
+    """Moves per transition, then the few worth a look, with who asked, who approved and the evidence."""
+    counts = [escape(transition_label(t, arrow="→")) for t in digest.transitions]
+    total = sum(t.moves for t in digest.transitions)
+    blocks = _listing(f"*Moved* ({total}), per transition", counts, 0, empty="No deal moved.")
+    if digest.notable_moves:
+        notable = [
+            f"{_deal(n.move.deal_number, n.move.deal_name)} · {amount(n.move.value_cents)} · "
+            f"{escape(n.move.from_stage.name)} → {escape(n.move.to_stage.name)} · _{notable_why(n)}_ · "
+            f"{mention(n.move.requested_by)}"
+            + (
+                f": {escape(clip(n.move.reason or '', 200))}"
+                if "back" in n.why
+                else f", {_approved_by(n.move)} · {_evidence(n.move.evidence)}"
+            )
+            for n in digest.notable_moves
+        ]
+        blocks += _listing("*Worth a look*", notable, 0, empty="")
+    return blocks
+
+
 def _movement(digest: Digest) -> list[Block]:
-    approved = [
-        f"{_deal(m.deal_number, m.deal_name)}: {escape(m.from_stage.name)} → {escape(m.to_stage.name)} · "
-        f"{mention(m.requested_by)}, {_approved_by(m)} · {_evidence(m.evidence)}"
-        for m in digest.approved.items
-    ]
     rejected = [
         f"{_deal(m.deal_number, m.deal_name)}: → {escape(m.to_stage.name)} · {mention(m.requested_by)}, "
         f"rejected by {mention(m.decided_by or '')}: {escape(clip(m.reason or '', 200))}"
@@ -121,16 +169,15 @@ def _movement(digest: Digest) -> list[Block]:
         f"{_deal(d.deal_number, d.deal_name)} · {amount(d.value_cents)} · {mention(d.owner_id)}"
         for d in digest.new_deals.items
     ]
-    lost = [
-        f"{_deal(d.deal_number, d.deal_name)} at {escape(d.stage.name)} · {mention(d.owner_id)}: "
-        f"{escape(clip(d.reason or '', 200))}"
-        for d in digest.lost_deals.items
+    reasons = [
+        f"{escape(clip(r.reason, 200))}: {r.deals:,} · {amount(r.value_cents)}" for r in digest.lost_reasons.items
     ]
+    lost_title = f"*Lost* ({digest.lost_deals.total}), by reason"
     return [
-        *_listing(f"*Moved* ({digest.approved.total})", approved, digest.approved.more, empty="No approved moves."),
+        *_moved(digest),
         *_listing(f"*Rejected* ({digest.rejected.total})", rejected, digest.rejected.more, empty="None."),
         *_listing(f"*New deals* ({digest.new_deals.total})", new, digest.new_deals.more, empty="None."),
-        *_listing(f"*Lost* ({digest.lost_deals.total})", lost, digest.lost_deals.more, empty="None."),
+        *_listing(lost_title, reasons, digest.lost_reasons.more, empty="None.", more_noun="reason"),
     ]
 
 
@@ -211,6 +258,8 @@ def _forecast(digest: Digest) -> list[Block]:
         for stage in forecast.stages
         if stage.open_deals
     ]
+    if forecast.change is not None:
+        text += f"\n_Since a week earlier:_ {escape(forecast_change_words(forecast.change, money=amount))}"
     text += "\n" + "\n".join(stages)
     if not forecast.enough_history:
         text += "\n:warning: Some chances rest on fewer than 20 ended stays. Read the forecast as a rough guess."

@@ -1,5 +1,7 @@
 """Aggregates over the event history for digests: lists of events in a period (a short first page
-plus the total count), losses, and moves left waiting. Stage history lives in `storage.spell_queries`.
+plus the total count), losses and their reasons, moves per transition and the largest ones, moves left
+waiting, and each open deal's stay at a moment (for the week's changes). The rates' stage history lives in
+`storage.spell_queries`.
 """
 
 from collections.abc import Sequence
@@ -7,10 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, or_, select
+from sqlalchemy import and_, any_, func, literal, or_, select, union_all
 from sqlmodel import Session, col
+from sqlmodel.sql.sqltypes import UTCDateTime
 
-from storage.models import Deal, DealEvent, EventKind, MoveRequest
+from storage.models import Deal, DealEvent, EventKind, MoveRequest, StageSpell
+
+STAGE_MOVES = (EventKind.APPROVED, EventKind.MOVED_BACK)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,24 @@ class EventRow:
     move_id: int | None
 
 
+def _event_columns() -> tuple[Any, ...]:
+    return (
+        col(Deal.number),
+        col(Deal.name),
+        col(Deal.owner_id),
+        col(Deal.value_cents),
+        col(DealEvent.kind),
+        col(DealEvent.actor_id),
+        col(DealEvent.at),
+        col(DealEvent.from_stage),
+        col(DealEvent.to_stage),
+        col(DealEvent.evidence),
+        col(DealEvent.note),
+        col(MoveRequest.requested_by),
+        col(DealEvent.move_id),
+    )
+
+
 def events_in_period(
     session: Session, *, team_id: str, kind: str, start: datetime, end: datetime, limit: int
 ) -> tuple[list[EventRow], int]:
@@ -41,21 +64,7 @@ def events_in_period(
         col(DealEvent.at) < end,
     )
     page = (
-        select(
-            col(Deal.number),
-            col(Deal.name),
-            col(Deal.owner_id),
-            col(Deal.value_cents),
-            col(DealEvent.kind),
-            col(DealEvent.actor_id),
-            col(DealEvent.at),
-            col(DealEvent.from_stage),
-            col(DealEvent.to_stage),
-            col(DealEvent.evidence),
-            col(DealEvent.note),
-            col(MoveRequest.requested_by),
-            col(DealEvent.move_id),
-        )
+        select(*_event_columns())
         .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
         .outerjoin(MoveRequest, col(MoveRequest.id) == col(DealEvent.move_id))
         .where(*in_period)
@@ -87,6 +96,102 @@ def lost_in_period(session: Session, *, team_id: str, start: datetime, end: date
         select(func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0)).where(lost_deal)
     ).one()
     return int(count), int(value)
+
+
+def moves_per_transition(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> list[tuple[str, str, str, int]]:
+    """(kind, from stage, to stage, count) of the approved moves and moves back in [start, end)."""
+    rows = session.execute(
+        select(col(DealEvent.kind), col(DealEvent.from_stage), col(DealEvent.to_stage), func.count())
+        .where(
+            col(DealEvent.team_id) == team_id,
+            col(DealEvent.kind).in_(STAGE_MOVES),
+            col(DealEvent.at) >= start,
+            col(DealEvent.at) < end,
+        )
+        .group_by(col(DealEvent.kind), col(DealEvent.from_stage), col(DealEvent.to_stage))
+    ).all()
+    return [(str(kind), str(source or ""), str(target or ""), int(count)) for kind, source, target, count in rows]
+
+
+def largest_moves(
+    session: Session,
+    *,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    transitions: Sequence[tuple[str, str, str]],
+    limit: int,
+) -> list[EventRow]:
+    """The `limit` moves in [start, end) of these (kind, from stage, to stage), largest deal value first (a deal
+    without a value last), then oldest first."""
+    if not transitions or limit < 1:
+        return []
+    wanted = or_(
+        *(
+            and_(col(DealEvent.kind) == kind, col(DealEvent.from_stage) == source, col(DealEvent.to_stage) == target)
+            for kind, source, target in transitions
+        )
+    )
+    rows = session.execute(
+        select(*_event_columns())
+        .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+        .outerjoin(MoveRequest, col(MoveRequest.id) == col(DealEvent.move_id))
+        .where(
+            col(DealEvent.team_id) == team_id,
+            col(DealEvent.kind).in_(STAGE_MOVES),
+            col(DealEvent.at) >= start,
+            col(DealEvent.at) < end,
+            wanted,
+        )
+        .order_by(func.coalesce(col(Deal.value_cents), -1).desc(), col(DealEvent.at), col(DealEvent.id))
+        .limit(limit)
+    ).all()
+    return [EventRow(*row) for row in rows]
+
+
+def lost_by_note(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+    """(reason as written, losses, their deals' value) of the deals lost in [start, end)."""
+    rows = session.execute(
+        select(col(DealEvent.note), func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
+        .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+        .where(
+            col(DealEvent.team_id) == team_id,
+            col(DealEvent.kind) == EventKind.LOST,
+            col(DealEvent.at) >= start,
+            col(DealEvent.at) < end,
+        )
+        .group_by(col(DealEvent.note))
+    ).all()
+    return [(str(note or ""), int(count), int(value)) for note, count, value in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStay:
+    deal_id: int
+    stage_key: str
+    entered_at: datetime
+    value_cents: int
+
+
+def open_stays_at(session: Session, *, team_id: str, at: datetime) -> list[OpenStay]:
+    """Every deal open at `at` (entered its stage before `at`, not left it by then) with its stage, entry and
+    value (None as 0). Two disjoint branches, each served by `ix_stage_spell_team_left`: the stays never left,
+    and those left at or after `at`."""
+    moment = literal(at, UTCDateTime())
+    columns = (col(StageSpell.deal_id), col(StageSpell.stage_key), col(StageSpell.entered_at))
+    team, entered = col(StageSpell.team_id) == team_id, col(StageSpell.entered_at) < moment
+    stays = union_all(
+        select(*columns).where(team, col(StageSpell.left_at).is_(None), entered),
+        select(*columns).where(team, col(StageSpell.left_at) >= moment, entered),
+    ).subquery("open_stay")
+    rows = session.execute(
+        select(stays.c.deal_id, stays.c.stage_key, stays.c.entered_at, func.coalesce(col(Deal.value_cents), 0))
+        .select_from(stays)
+        .join(Deal, col(Deal.id) == stays.c.deal_id)
+    ).all()
+    return [OpenStay(int(deal_id), str(key), entered_at, int(value)) for deal_id, key, entered_at, value in rows]
 
 
 @dataclass(frozen=True)

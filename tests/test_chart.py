@@ -16,6 +16,7 @@ from commands.digest.report import (
     Listing,
     Period,
     StageConversion,
+    StageGroup,
     StageTotal,
     Total,
 )
@@ -79,6 +80,12 @@ def digest(
         by_stage=totals,
         won_in_period=StageTotal(stages[-1], 2, 1_250_000),
         lost_in_period=Total(1, 300_000),
+        week_earlier=NOV_16,
+        pipeline=StageGroup(totals[:-1]),
+        customers=StageGroup(totals[-1:]),
+        transitions=(),
+        notable_moves=(),
+        lost_reasons=empty,
         approved=empty,
         rejected=empty,
         new_deals=empty,
@@ -191,9 +198,11 @@ def test_shorten_keeps_short_names_and_ellipsises_long_ones() -> None:
 
 def test_subtitle_says_what_the_arrows_mean_and_gives_the_forecast() -> None:
     quiet = typical()
-    assert subtitle(quiet) == "Open deals by stage · → share that moves on · dates in Europe/Paris"
+    assert subtitle(quiet) == (
+        "Open deals by stage, each panel on its own scale · → share that moves on · dates in Europe/Paris"
+    )
     forecast = Forecast(4.56, 100, 3, 6, 30, 1.0, 10, 8, 14, ())
     assert subtitle(replace(quiet, forecast=forecast)) == (
-        "Open deals by stage · → share that moves on · forecast: about 4.6 wins (80% likely 3–6)"
-        " · dates in Europe/Paris"
+        "Open deals by stage, each panel on its own scale · → share that moves on · forecast: about 4.6 wins "
+        "(80% likely 3–6) · dates in Europe/Paris"
     )

@@ -28,14 +28,19 @@ def test_json_is_the_digest_computation(
     printed = json.loads(capsys.readouterr().out)
     period = period_ending(local_midnight(date(2026, 11, 23), "Europe/Berlin"), tz="Europe/Berlin")
     assert printed == compute_digest(services, team_id="T1", period=period).to_json()
-    assert printed["by_stage"][0] == {"stage": "meeting-booked", "deals": 1, "value_cents": 500000}
+    assert printed["by_stage"][0] == {
+        "stage": "meeting-booked",
+        "deals": 1,
+        "value_cents": 500000,
+        "change": {"deals": 0, "value_cents": 0},
+    }
     assert printed["period"]["start"] == "2026-11-15T23:00:00+00:00"
 
 
 def test_text_reads_like_the_digest(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["digest", "--team", "T1"]) == 0
     text = capsys.readouterr().out
-    assert "Meeting booked: 1 deal, 5,000" in text and "Forecast:" in text
+    assert "Meeting booked: 1 deal (+0), 5,000 (+0)" in text and "Forecast:" in text
 
 
 def test_ambiguous_workspace_and_bad_zone_are_clear_errors(

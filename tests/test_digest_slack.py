@@ -40,8 +40,11 @@ def test_pipeline_digest_posts_the_digest_and_its_chart(bot: RunningBot) -> None
     post = bot.slack.wait_for(lambda: digest_posts(bot))[0]
     assert post["channel"] == CHANNEL
     text = json.dumps(post["blocks"], ensure_ascii=False)
-    assert "Needs confirmed: 3 deals · 30,000" in text
-    assert "*Moved* (3)" in text and "https://mail.example.com/0" in text
+    assert "*Pipeline (open deals before the win)*: 3 deals (+3) · 30,000 (+30,000)" in text
+    assert "Needs confirmed: 3 deals (+3) · 30,000 (+30,000)" in text
+    assert "*Customers (the won stage and after)*: 0 deals (+0) · 0 (+0)" in text
+    assert "*Moved* (3), per transition\\nMeeting booked → Needs confirmed: 3" in text
+    assert "*Worth a look*" in text and "https://mail.example.com/0" in text
     assert "Stage conversion" in text and "Forecast" in text
     uploaded = bot.slack.wait_for(lambda: bot.slack.files)[0]
     assert uploaded["channel_id"] == CHANNEL and uploaded["data"].startswith(b"\x89PNG")

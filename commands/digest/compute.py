@@ -19,30 +19,46 @@ Definitions (each number in the digest means exactly this):
   end, with the same estimators, so the two compare like with like.
 - Forecast: `commands.digest.estimators.outlook` over the deals open before the won stage at `as_of`, with
   the rates of the current window and the times to close of the deals won in it.
+- The pipeline is the stages before the won stage; the customers are the won stage and every stage after it.
+  Each has its own totals.
+- Every total's change is since the same moment a week earlier, and so is the forecast's, with its reasons:
+  `commands.digest.changes` defines them.
+- Moves per transition: the approved moves and moves back in the period, counted per (from, to). An approved
+  move to the next stage is `forward`, over one or more stages `skip`, to an earlier stage `back`, as is every
+  move back. The notable moves are at most `NOTABLE_EACH` of each: the largest approved moves forward by the
+  deal's value, the largest skips, the largest moves back (a move in two of these is listed once, with both).
+- Lost deals by reason: `LostReason` defines the grouping; most deals first, then by reason.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from commands.deals.results import evidence_from_json, stage_or_placeholder
-from commands.digest import estimators
+from commands.digest import changes, estimators
 from commands.digest.report import (
     Conversion,
     DealLine,
     Digest,
     Forecast,
     Listing,
+    LostReason,
     MoveLine,
+    NotableMove,
     PendingLine,
     Period,
     RateFactor,
     StageConversion,
     StageForecast,
+    StageGroup,
     StageTotal,
     StalledLine,
     Total,
+    Transition,
 )
 from commands.digest.stalled import days_in_stage, stall_cutoffs
 from commands.pipeline.stages import Pipeline
@@ -59,6 +75,8 @@ FORECAST_DAYS = 365
 """How far back the forecast's rates and times to close look: longer than the conversion window, because a
 forecast's error from rates resting on few stays soon outweighs what a recent change in them would add."""
 PENDING_AFTER = timedelta(days=1)
+NOTABLE_EACH = 3
+NO_REASON = "(no reason given)"
 
 
 def period_ending(as_of: datetime, *, days: int = DEFAULT_PERIOD_DAYS, tz: str = "UTC") -> Period:
@@ -86,6 +104,8 @@ def compute_digest(
     won_key = pipeline.won_stage().key
     before_won = pipeline.keys[: pipeline.index(won_key)]
     window = timedelta(days=window_days)
+    earlier = changes.week_earlier(as_of, period.tz)
+    forecast_start = as_of - timedelta(days=forecast_days)
     with services.sessions() as session:
         read_only(session)
         open_rows = spell_queries.open_by_stage_and_age(session, team_id=team_id, at=as_of)
@@ -103,9 +123,14 @@ def compute_digest(
         move_ids = [row.move_id for row in approved_rows if row.move_id is not None]
         approvers = queries.approvers(session, team_id=team_id, move_ids=move_ids)
         approved = _moves(pipeline, approved_rows, approved_total, approvers)
+        transitions = _transitions(
+            pipeline, reports.moves_per_transition(session, team_id=team_id, start=period.start, end=as_of)
+        )
+        notable = _notable(session, pipeline, team_id, period, transitions)
         rejected = _moves(pipeline, *events(EventKind.REJECTED))
         new_deals = _deals(pipeline, *events(EventKind.CREATED))
         lost_deals = _deals(pipeline, *events(EventKind.LOST))
+        lost_reasons = _lost_reasons(reports.lost_by_note(session, team_id=team_id, start=period.start, end=as_of))
         pending_rows, pending_total = reports.pending_older_than(
             session, team_id=team_id, at=as_of, requested_before=as_of - PENDING_AFTER, limit=LIST_LIMIT
         )
@@ -118,16 +143,30 @@ def compute_digest(
         )
         current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
         previous = spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
-        forecast_start = as_of - timedelta(days=forecast_days)
         forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
+        earlier_watch = spell_queries.stays_watched(
+            session, team_id=team_id, start=earlier - timedelta(days=forecast_days), end=earlier
+        )
+        stays_now = reports.open_stays_at(session, team_id=team_id, at=as_of)
+        stays_then = reports.open_stays_at(session, team_id=team_id, at=earlier)
         close_times = spell_queries.close_times(
             session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=forecast_start, end=as_of
         )
         basis = spell_queries.deals_entering(
             session, team_id=team_id, stage_keys=before_won, start=as_of - window, end=as_of
         )
-    by_stage = _by_stage(pipeline, open_rows)
+    by_stage = changes.with_changes(_by_stage(pipeline, open_rows), stays_then)
+    won_position = pipeline.index(won_key)
     forecast_chain = estimators.chain(_watches(before_won, forecast_watch))
+    forecast_change = changes.forecast_change(
+        open_keys=before_won,
+        chain_now=forecast_chain,
+        chain_then=estimators.chain(_watches(before_won, earlier_watch)),
+        now=stays_now,
+        then=stays_then,
+        as_of=as_of,
+        earlier=earlier,
+    )
     return Digest(
         team_id=team_id,
         as_of=as_of,
@@ -136,6 +175,12 @@ def compute_digest(
         by_stage=by_stage,
         won_in_period=StageTotal(pipeline.won_stage(), won_count, won_value),
         lost_in_period=Total(*lost),
+        week_earlier=earlier,
+        pipeline=StageGroup(by_stage[:won_position]),
+        customers=StageGroup(by_stage[won_position:]),
+        transitions=transitions,
+        notable_moves=notable,
+        lost_reasons=lost_reasons,
         approved=approved,
         rejected=rejected,
         new_deals=new_deals,
@@ -173,7 +218,9 @@ def compute_digest(
             stalled_total,
         ),
         conversion=_conversions(pipeline, current, previous),
-        forecast=_forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis),
+        forecast=replace(
+            _forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis), change=forecast_change
+        ),
     )
 
 
@@ -184,6 +231,77 @@ def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tup
         deals[row.stage_key] += row.deals
         value[row.stage_key] += row.value_cents
     return tuple(StageTotal(stage, deals[stage.key], value[stage.key]) for stage in pipeline.stages)
+
+
+def _transitions(pipeline: Pipeline, rows: list[tuple[str, str, str, int]]) -> tuple[Transition, ...]:
+    """Moves per (from, to), most first, then in pipeline order of where they went from and to."""
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    for event_kind, source, target, count in rows:
+        counts[(source, target, _move_kind(pipeline, event_kind, source, target))] += count
+    transitions = [
+        Transition(stage_or_placeholder(pipeline, source), stage_or_placeholder(pipeline, target), kind, count)
+        for (source, target, kind), count in counts.items()
+    ]
+    order = {key: index for index, key in enumerate(pipeline.keys)}
+    return tuple(
+        sorted(
+            transitions,
+            key=lambda t: (-t.moves, order.get(t.from_stage.key, len(order)), order.get(t.to_stage.key, len(order))),
+        )
+    )
+
+
+def _move_kind(pipeline: Pipeline, event_kind: str, source: str, target: str) -> str:
+    if event_kind == EventKind.MOVED_BACK:
+        return "back"
+    if source not in pipeline.keys or target not in pipeline.keys:
+        return "forward"
+    step = pipeline.index(target) - pipeline.index(source)
+    return "back" if step < 0 else "skip" if step > 1 else "forward"
+
+
+def _notable(
+    session: Session, pipeline: Pipeline, team_id: str, period: Period, transitions: tuple[Transition, ...]
+) -> tuple[NotableMove, ...]:
+    """The largest forward moves, then the largest skips and moves back, each move once with every reason."""
+    by_kind: dict[str, list[tuple[str, str, str]]] = {"largest": [], "skip": [], "back": []}
+    for transition in transitions:
+        event_kinds = (EventKind.MOVED_BACK, EventKind.APPROVED) if transition.kind == "back" else (EventKind.APPROVED,)
+        pairs = [(kind, transition.from_stage.key, transition.to_stage.key) for kind in event_kinds]
+        by_kind["largest" if transition.kind == "forward" else transition.kind] += pairs
+        if transition.kind == "skip":
+            by_kind["largest"] += pairs
+    found: dict[tuple[int, datetime, str, str, str], tuple[reports.EventRow, list[str]]] = {}
+    for label, wanted in by_kind.items():
+        rows = reports.largest_moves(
+            session, team_id=team_id, start=period.start, end=period.end, transitions=wanted, limit=NOTABLE_EACH
+        )
+        for row in rows:
+            key = (row.deal_number, row.at, row.kind, row.from_stage or "", row.to_stage or "")
+            reasons = found.setdefault(key, (row, []))[1]
+            if label not in reasons:
+                reasons.append(label)
+    move_ids = [row.move_id for row, _ in found.values() if row.move_id is not None]
+    approvers = queries.approvers(session, team_id=team_id, move_ids=move_ids)
+    notable = []
+    for row, why in found.values():
+        move = _moves(pipeline, [row], 1, approvers if row.kind == EventKind.APPROVED else None).items[0]
+        notable.append(NotableMove(move, tuple(why)))
+    return tuple(notable)
+
+
+def _lost_reasons(rows: list[tuple[str, int, int]]) -> Listing[LostReason]:
+    """Every reason (see `LostReason`), most deals first, then by the reason; the first `LIST_LIMIT` listed."""
+    deals: dict[str, int] = defaultdict(int)
+    value: dict[str, int] = defaultdict(int)
+    for note, count, cents in rows:
+        reason = " ".join(note.split()).casefold() or NO_REASON
+        deals[reason] += count
+        value[reason] += cents
+    reasons = sorted(
+        (LostReason(reason, deals[reason], value[reason]) for reason in deals), key=lambda r: (-r.deals, r.reason)
+    )
+    return Listing(tuple(reasons[:LIST_LIMIT]), len(reasons))
 
 
 def _watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimators.Watch]:
@@ -223,6 +341,7 @@ def _moves(
                 evidence=evidence_from_json(row.evidence),
                 reason=row.note,
                 approved_by=_approvers(row, approvers or {}),
+                value_cents=row.value_cents,
             )
             for row in rows
         ),

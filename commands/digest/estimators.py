@@ -322,6 +322,13 @@ class Chain:
         """The probability of being won once a deal has left stage `position` forwards."""
         return _product(rate.value for rate in self.all_entries[position + 1 :])
 
+    def win_probability(self, position: int, age_hours: float) -> float:
+        """The chance that a deal that has sat `age_hours` in stage `position` is eventually won: its chance of
+        moving on given that age, times `after`; 0 when either is unknown. What the forecast counts per deal."""
+        first = self.moves_on_given_age(position, age_hours)
+        after = self.after(position)
+        return first * after if first is not None and after is not None else 0.0
+
     def moves_on_given_age(self, position: int, age_hours: float) -> float | None:
         """The stage's next-stage rate for a stay that has already lasted `age_hours`: among stays that
         ended after that age, the share that moved on (F_on(inf) - F_on(age)) / (F(inf) - F(age)),
@@ -445,9 +452,7 @@ def outlook(
         position = positions.get(group.stage_key)
         if position is None:
             continue
-        first = estimate.moves_on_given_age(position, group.age_days * 24)
-        after = estimate.after(position)
-        probability = first * after if first is not None and after is not None else 0.0
+        probability = estimate.win_probability(position, group.age_days * 24)
         totals = per_stage[group.stage_key]
         totals[0] += group.count
         totals[1] += group.value_cents

@@ -39,8 +39,66 @@ class Total:
 
 
 @dataclass(frozen=True)
+class Change:
+    """Now minus then: how much the deals and their value grew (negative: shrank) since `Digest.week_earlier`."""
+
+    deals: int
+    value_cents: int
+
+
+@dataclass(frozen=True)
 class StageTotal:
     stage: Stage
+    deals: int
+    value_cents: int
+    change: Change | None = None
+    """Since `Digest.week_earlier`; None where no comparison was made (the board)."""
+
+
+@dataclass(frozen=True)
+class StageGroup:
+    """The open deals in a run of stages, with their totals: the pipeline (the stages before the won stage) or
+    the customers (the won stage and every stage after it)."""
+
+    stages: tuple[StageTotal, ...]
+
+    @property
+    def deals(self) -> int:
+        return sum(total.deals for total in self.stages)
+
+    @property
+    def value_cents(self) -> int:
+        return sum(total.value_cents for total in self.stages)
+
+    @property
+    def change(self) -> Change | None:
+        changes = [total.change for total in self.stages]
+        if any(change is None for change in changes):
+            return None
+        return Change(
+            sum(change.deals for change in changes if change), sum(change.value_cents for change in changes if change)
+        )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """How many moves in the period went from one stage to another. `kind` is `forward` (to the next stage),
+    `skip` (an approved move forward over at least one stage) or `back` (a move back, or an approved move to
+    an earlier stage)."""
+
+    from_stage: Stage
+    to_stage: Stage
+    kind: str
+    moves: int
+
+
+@dataclass(frozen=True)
+class LostReason:
+    """Deals lost in the period for one reason. Reasons are grouped as written, ignoring case and runs of
+    whitespace (`No  Budget ` and `no budget` are one reason, shown as `no budget`); an empty reason reads
+    `(no reason given)`."""
+
+    reason: str
     deals: int
     value_cents: int
 
@@ -60,6 +118,17 @@ class MoveLine:
     approved_by: tuple[str, ...] = ()
     """Every manager who approved an approved move, first first; empty when the pipeline approved it (its stage
     needs no approval). Unused for a rejected move."""
+    value_cents: int | None = None
+    """The deal's value."""
+
+
+@dataclass(frozen=True)
+class NotableMove:
+    """A move a manager should look at, and why: `largest` (among the largest by the deal's value), `skip`
+    (it jumped over a stage) or `back` (it went to an earlier stage)."""
+
+    move: MoveLine
+    why: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -174,6 +243,29 @@ class StageForecast:
 
 
 @dataclass(frozen=True)
+class ForecastReason:
+    """One part of the forecast's change since `Digest.week_earlier` (see `commands.digest.changes`)."""
+
+    reason: str
+    """`new` (deals created since), `won`, `lost`, `moved` (to another stage before the win, forward or back, or
+    back from a customer stage), `time` (deals still in the same stay, a week older) or `rates` (the same deals
+    of a week earlier, read with this week's rates instead of that week's)."""
+    deals: int
+    expected_wins: float
+    expected_value_cents: int
+
+
+@dataclass(frozen=True)
+class ForecastChange:
+    """This forecast minus the forecast of a week earlier (the open deals then, with the rates read then);
+    `reasons` add up to it."""
+
+    expected_wins: float
+    expected_value_cents: int
+    reasons: tuple[ForecastReason, ...]
+
+
+@dataclass(frozen=True)
 class Forecast:
     """Expected wins and value from the deals open before the win (see `commands.digest.estimators`).
 
@@ -190,6 +282,7 @@ class Forecast:
     open_deals: int
     basis: int
     stages: tuple[StageForecast, ...]
+    change: ForecastChange | None = None
 
     @property
     def enough_history(self) -> bool:
@@ -205,6 +298,13 @@ class Digest:
     by_stage: tuple[StageTotal, ...]
     won_in_period: StageTotal
     lost_in_period: Total
+    week_earlier: datetime
+    """The moment every `change` compares with (`commands.digest.changes.week_earlier`)."""
+    pipeline: StageGroup
+    customers: StageGroup
+    transitions: tuple[Transition, ...]
+    notable_moves: tuple[NotableMove, ...]
+    lost_reasons: Listing[LostReason]
     approved: Listing[MoveLine]
     rejected: Listing[MoveLine]
     new_deals: Listing[DealLine]
@@ -214,9 +314,26 @@ class Digest:
     conversion: tuple[StageConversion, ...]
     forecast: Forecast
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened in the period: no move (approved or back), no new deal, no lost deal."""
+        return not self.transitions and not self.new_deals.total and not self.lost_deals.total
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: stages as their keys, times as ISO 8601 strings."""
-        return _jsonable(asdict(self))
+        data = _jsonable(asdict(self))
+        for name in ("pipeline", "customers"):
+            group: StageGroup = getattr(self, name)
+            data[name].update(_jsonable(asdict(_GroupTotals(group.deals, group.value_cents, group.change))))
+        data["quiet"] = self.quiet
+        return data
+
+
+@dataclass(frozen=True)
+class _GroupTotals:
+    deals: int
+    value_cents: int
+    change: Change | None
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,10 +2,34 @@
 
 from collections.abc import Callable
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Conversion, Digest, Listing, MoveLine
+from commands.digest.report import (
+    Change,
+    Conversion,
+    Digest,
+    ForecastChange,
+    Listing,
+    MoveLine,
+    NotableMove,
+    StageGroup,
+    StageTotal,
+    Transition,
+)
 from commands.formats import format_amount, format_deal_id, period_label, plural, rate
+
+PIPELINE_TITLE = "Pipeline (open deals before the win)"
+CUSTOMERS_TITLE = "Customers (the won stage and after)"
+REASON_WORDS = {
+    "new": "new deals",
+    "won": "wins",
+    "lost": "losses",
+    "moved": "moves",
+    "time": "time in stage",
+    "rates": "rates re-read",
+}
+WHY_WORDS = {"largest": "largest", "skip": "skipped a stage", "back": "moved back"}
 
 T = TypeVar("T")
 
@@ -24,25 +48,91 @@ def _listed(title: str, listing: Listing[T], line: Callable[[T], str]) -> list[s
     return ["", f"{title} ({listing.total}):", *(f"  {line(item)}" for item in listing.items), *more]
 
 
+def signed_count(count: int) -> str:
+    """`+7`, `-3`, `+0`: a change in a count."""
+    return f"{count:+,}"
+
+
+def signed_amount(cents: int) -> str:
+    """`+90,000`, `-1,250.50`, `+0`: a change in value."""
+    return ("+" if cents >= 0 else "") + format_amount(cents)
+
+
+def with_change(deals: int, value_cents: int, change: Change | None, *, money: Callable[[int], str]) -> tuple[str, str]:
+    """The count and the value, each followed by its change in brackets when there is one."""
+    count, value = plural(deals, "deal"), money(value_cents)
+    if change is None:
+        return count, value
+    return f"{count} ({signed_count(change.deals)})", f"{value} ({signed_amount(change.value_cents)})"
+
+
+def stage_line(total: StageTotal, *, money: Callable[[int], str], separator: str) -> tuple[str, str]:
+    """A stage's name and its counts with their changes."""
+    return total.stage.name, separator.join(with_change(total.deals, total.value_cents, total.change, money=money))
+
+
+def transition_label(transition: Transition, *, arrow: str) -> str:
+    mark = {"skip": " (skip)", "back": " (back)"}.get(transition.kind, "")
+    return f"{transition.from_stage.name} {arrow} {transition.to_stage.name}{mark}: {transition.moves:,}"
+
+
+def notable_why(move: NotableMove) -> str:
+    return ", ".join(WHY_WORDS[why] for why in move.why)
+
+
+def forecast_change_words(change: ForecastChange, *, money: Callable[[int], str]) -> str:
+    """`+1.2 wins, +90,000: new deals +0.8 (12 deals, +40,000), ...`, only the reasons that count."""
+    parts = [
+        f"{REASON_WORDS[reason.reason]} {reason.expected_wins:+.1f} "
+        f"({plural(reason.deals, 'deal')}, {signed_amount(round(reason.expected_value_cents, -2))})"
+        for reason in change.reasons
+        if reason.deals
+    ]
+    return f"{change.expected_wins:+.1f} wins, {signed_amount(round(change.expected_value_cents, -2))}" + (
+        f": {'; '.join(parts)}" if parts else ""
+    )
+
+
+def since_label(digest: Digest) -> str:
+    """When the changes are counted from, in the digest's zone."""
+    return f"{digest.week_earlier.astimezone(ZoneInfo(digest.period.tz)):%Y-%m-%d %H:%M} ({digest.period.tz})"
+
+
+def _group_lines(title: str, group: StageGroup) -> list[str]:
+    count, value = with_change(group.deals, group.value_cents, group.change, money=_money)
+    lines = [f"  {title}: {count}, {value}"]
+    for total in group.stages:
+        name, numbers = stage_line(total, money=_money, separator=", ")
+        lines.append(f"    {name}: {numbers}")
+    return lines
+
+
 def digest_text(digest: Digest) -> str:
     lines = [
         f"Pipeline digest, {period_label(digest.period, with_zone=True)}",
         "",
-        "Where deals are:",
+        f"Where deals are (in brackets: the change since {since_label(digest)}):",
+        *_group_lines(PIPELINE_TITLE, digest.pipeline),
+        *_group_lines(CUSTOMERS_TITLE, digest.customers),
     ]
-    lines += [f"  {t.stage.name}: {plural(t.deals, 'deal')}, {_money(t.value_cents)}" for t in digest.by_stage]
     lines.append(
         f"  Won this period: {digest.won_in_period.deals} ({_money(digest.won_in_period.value_cents)}); "
         f"lost: {digest.lost_in_period.deals} ({_money(digest.lost_in_period.value_cents)})"
     )
-    lines += _listed(
-        "Moved",
-        digest.approved,
-        lambda m: (
-            f"{format_deal_id(m.deal_number)} {m.deal_name}: {m.from_stage.name} -> {m.to_stage.name} "
-            f"by {m.requested_by}, {_approved_by(m)}; evidence: {', '.join(e.url for e in m.evidence)}"
-        ),
-    )
+    moved = sum(transition.moves for transition in digest.transitions)
+    lines += ["", f"Moved ({moved}):", *(f"  {transition_label(t, arrow='->')}" for t in digest.transitions)]
+    if digest.notable_moves:
+        lines.append("  Worth a look:")
+        lines += [
+            f"    {format_deal_id(n.move.deal_number)} {n.move.deal_name} ({_money(n.move.value_cents)}): "
+            f"{n.move.from_stage.name} -> {n.move.to_stage.name}, {notable_why(n)}; by {n.move.requested_by}"
+            + (
+                f": {n.move.reason}"
+                if "back" in n.why
+                else f", {_approved_by(n.move)}; evidence: {', '.join(e.url for e in n.move.evidence)}"
+            )
+            for n in digest.notable_moves
+        ]
     lines += _listed(
         "Rejected",
         digest.rejected,
@@ -53,11 +143,10 @@ def digest_text(digest: Digest) -> str:
         digest.new_deals,
         lambda d: f"{format_deal_id(d.deal_number)} {d.deal_name} {_money(d.value_cents)}",
     )
-    lines += _listed(
-        "Lost",
-        digest.lost_deals,
-        lambda d: f"{format_deal_id(d.deal_number)} {d.deal_name} at {d.stage.name}: {d.reason}",
-    )
+    reasons = digest.lost_reasons
+    lines += ["", f"Lost ({digest.lost_deals.total}), by reason:"]
+    lines += [f"  {r.reason}: {r.deals:,} ({_money(r.value_cents)})" for r in reasons.items]
+    lines += [f"  and {plural(reasons.more, 'other reason')}"] if reasons.more else []
     lines += _listed(
         "Waiting for a manager over a day",
         digest.pending,
@@ -117,6 +206,8 @@ def forecast_lines(digest: Digest) -> list[str]:
         f"about {forecast.soon_wins:.1f} of them ({_money(forecast.soon_value_cents)}) "
         f"within {plural(forecast.soon_days, 'day')}.",
     ]
+    if forecast.change is not None:
+        lines.append(f"  Since {since_label(digest)}: {forecast_change_words(forecast.change, money=_money)}")
     for stage in forecast.stages:
         if not stage.open_deals:
             continue

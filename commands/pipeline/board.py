@@ -1,24 +1,22 @@
-"""The pipeline board: open deals and their value per stage, in pipeline order."""
+"""The pipeline board: open deals and their value per stage, in pipeline order, the pipeline (the stages
+before the won stage) apart from the customers (the won stage and every stage after it)."""
 
 from dataclasses import dataclass
 
-from commands.digest.report import StageTotal
+from commands.digest.report import StageGroup, StageTotal
 from commands.services import Actor, Services
 from storage import queries
 
 
 @dataclass(frozen=True)
 class Board:
-    rows: tuple[StageTotal, ...]
+    pipeline: StageGroup
+    customers: StageGroup
     lost: int
 
     @property
-    def open_deals(self) -> int:
-        return sum(row.deals for row in self.rows)
-
-    @property
-    def open_value_cents(self) -> int:
-        return sum(row.value_cents for row in self.rows)
+    def rows(self) -> tuple[StageTotal, ...]:
+        return self.pipeline.stages + self.customers.stages
 
 
 def pipeline_board(services: Services, actor: Actor) -> Board:
@@ -29,4 +27,5 @@ def pipeline_board(services: Services, actor: Actor) -> Board:
     for stage in services.pipeline.stages:
         total = totals.get(stage.key)
         rows.append(StageTotal(stage, total.deals if total else 0, total.value_cents if total else 0))
-    return Board(rows=tuple(rows), lost=lost)
+    won = services.pipeline.index(services.pipeline.won_stage().key)
+    return Board(pipeline=StageGroup(tuple(rows[:won])), customers=StageGroup(tuple(rows[won:])), lost=lost)
