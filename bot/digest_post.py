@@ -7,10 +7,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.chart import render_chart
-from bot.digest_blocks import PermalinkKey, digest_message
+from bot.digest_blocks import PermalinkKey, digest_message, quiet_line
+from bot.mrkdwn import escape, section
 from commands.digest.compute import compute_digest
 from commands.digest.report import Digest, Period
-from commands.digest.schedules import DueDigest
+from commands.digest.schedules import DueDigest, quiet_choice
 from commands.formats import period_label
 from commands.services import Services
 
@@ -26,16 +27,35 @@ def post_digest(
     reported as not uploaded, because the message already says everything the chart shows.
     """
     digest = compute_digest(services, team_id=team_id, period=period)
+    return _post_full(client, digest, channel_id)
+
+
+def _post_full(client: WebClient, digest: Digest, channel_id: str) -> tuple[str, bool]:
     message = digest_message(digest, permalinks=_permalinks(client, digest))
     response = client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
     return str(response["ts"]), _upload_chart(client, digest, channel_id)
 
 
-def digest_deliverer(services: Services, client: WebClient) -> Callable[[DueDigest], tuple[str, bool]]:
+def post_scheduled_digest(services: Services, client: WebClient, due: DueDigest) -> tuple[str | None, bool]:
+    """Post a scheduled digest; for a quiet period (`Digest.quiet`), what the schedule's `quiet` says: one line
+    without a chart (`short`), nothing (`skip`: returns no message ts) or the whole digest (`full`)."""
+    digest = compute_digest(services, team_id=due.team_id, period=due.period)
+    choice = quiet_choice(services, team_id=due.team_id, channel_id=due.channel_id) if digest.quiet else "full"
+    if choice == "skip":
+        logger.info("quiet period, digest skipped: team=%s channel=%s", due.team_id, due.channel_id)
+        return None, False
+    if choice == "short":
+        line = quiet_line(digest)
+        response = client.chat_postMessage(channel=due.channel_id, text=line, blocks=[section(escape(line))])
+        return str(response["ts"]), False
+    return _post_full(client, digest, due.channel_id)
+
+
+def digest_deliverer(services: Services, client: WebClient) -> Callable[[DueDigest], tuple[str | None, bool]]:
     """What the scheduler calls for each due digest."""
 
-    def deliver(due: DueDigest) -> tuple[str, bool]:
-        return post_digest(services, client, team_id=due.team_id, channel_id=due.channel_id, period=due.period)
+    def deliver(due: DueDigest) -> tuple[str | None, bool]:
+        return post_scheduled_digest(services, client, due)
 
     return deliver
 

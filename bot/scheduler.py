@@ -30,8 +30,9 @@ from commands.services import Services
 
 logger = logging.getLogger(__name__)
 
-Deliver = Callable[[DueDigest], tuple[str, bool]]
-"""Posts one digest; returns (message_ts, chart_uploaded); raises when it could not post."""
+Deliver = Callable[[DueDigest], tuple[str | None, bool]]
+"""Posts one digest; returns (message_ts, chart_uploaded), message_ts None when the schedule skips a quiet
+period; raises when it could not post."""
 
 TICK_JOB_ID = "digest-tick"
 WORKER_NAME_LIMIT = 128

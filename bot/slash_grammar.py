@@ -22,7 +22,7 @@ from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
-from commands.digest.schedules import SetSchedule
+from commands.digest.schedules import DEFAULT_QUIET, QUIET_CHOICES, SetSchedule
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_amount
 from commands.text_rules import (
@@ -168,9 +168,11 @@ _MANAGERS_USAGE = (
 )
 _SCHEDULE_USAGE = (
     "`/pipeline schedule` shows when the digest is posted; `/pipeline schedule off` stops it.\n"
-    "`/pipeline schedule weekly <mon…sun> <HH:MM> [tz:<zone>]` posts it once a week.\n"
-    "`/pipeline schedule daily <HH:MM> [tz:<zone>]` posts it every day.\n"
-    "  Example: `/pipeline schedule weekly mon 09:00 tz:Europe/Berlin`"
+    "`/pipeline schedule weekly <mon…sun> <HH:MM> [tz:<zone>] [quiet:short|skip|full]` posts it once a week.\n"
+    "`/pipeline schedule daily <HH:MM> [tz:<zone>] [quiet:short|skip|full]` posts it every day.\n"
+    "  `quiet:` is what a period in which no deal moved, was created or was lost posts: one line (`short`, the "
+    "default), nothing (`skip`) or the whole digest (`full`).\n"
+    "  Example: `/pipeline schedule weekly mon 09:00 tz:Europe/Berlin quiet:skip`"
 )
 PIPELINE_USAGE = "\n".join(
     (
@@ -436,23 +438,31 @@ def _parse_schedule(words: list[str]) -> PipelineCommand:
 
 def _parse_weekly(words: list[str]) -> SetSchedule:
     usage = _SCHEDULE_USAGE
-    positional, options = _split_options(words, frozenset({"tz"}), usage)
+    positional, options = _split_options(words, frozenset({"tz", "quiet"}), usage)
     if len(positional) < 2:
         raise CommandError("Say the day and the time, like /pipeline schedule weekly mon 09:00.", usage)
     weekday = _parse_weekday(positional[0], usage)
     at = _parse_time(positional[1], usage)
     _refuse_extra_words(positional[2:], "/pipeline schedule weekly <day> <HH:MM>", usage)
-    return SetSchedule(frequency="weekly", weekday=weekday, at=at, tz=_zone_option(options, usage))
+    return SetSchedule(
+        frequency="weekly",
+        weekday=weekday,
+        at=at,
+        tz=_zone_option(options, usage),
+        quiet=_quiet_option(options, usage),
+    )
 
 
 def _parse_daily(words: list[str]) -> SetSchedule:
     usage = _SCHEDULE_USAGE
-    positional, options = _split_options(words, frozenset({"tz"}), usage)
+    positional, options = _split_options(words, frozenset({"tz", "quiet"}), usage)
     if not positional:
         raise CommandError("Say the time, like /pipeline schedule daily 09:00.", usage)
     at = _parse_time(positional[0], usage)
     _refuse_extra_words(positional[1:], "/pipeline schedule daily <HH:MM>", usage)
-    return SetSchedule(frequency="daily", weekday=None, at=at, tz=_zone_option(options, usage))
+    return SetSchedule(
+        frequency="daily", weekday=None, at=at, tz=_zone_option(options, usage), quiet=_quiet_option(options, usage)
+    )
 
 
 # --- Tokens and options ---------------------------------------------------------------------------
@@ -471,6 +481,7 @@ _OPTION_EXAMPLES = {
     "note": "note:CFO signed",
     "reason": "reason:chose a competitor",
     "tz": "tz:Europe/Berlin",
+    "quiet": "quiet:skip",
 }
 
 _Options: TypeAlias = dict[str, list[list[str]]]
@@ -601,6 +612,20 @@ def _evidence_option(options: _Options, usage: str) -> tuple[Evidence, ...]:
 def _zone_option(options: _Options, usage: str) -> str | None:
     word = _one_word_option(options, "tz", usage)
     return None if word is None else _parse_zone(word, usage)
+
+
+def _quiet_option(options: _Options, usage: str) -> str:
+    word = _one_word_option(options, "quiet", usage)
+    if word is None:
+        return DEFAULT_QUIET
+    choice = word.lower()
+    if choice not in QUIET_CHOICES:
+        raise CommandError(
+            f"'{_shown(word)}' is not a choice for quiet:. Say quiet:short (one line when nothing happened), "
+            "quiet:skip (post nothing) or quiet:full (the whole digest).",
+            usage,
+        )
+    return choice
 
 
 def _refuse_extra_words(words: Sequence[str], expected: str, usage: str) -> None:

@@ -31,6 +31,7 @@ def save_schedule(
     weekday: str | None,
     at_time: str,
     tz: str,
+    quiet: str,
     changed_by: str,
     changed_at: datetime,
 ) -> DigestSchedule:
@@ -40,6 +41,7 @@ def save_schedule(
         "weekday": weekday,
         "at_time": at_time,
         "tz": tz,
+        "quiet": quiet,
         "active": True,
         "changed_by": changed_by,
         "changed_at": changed_at,

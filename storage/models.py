@@ -30,6 +30,17 @@ class DeliveryStatus(StrEnum):
     """Never posted: kept, with its last error (a digest past its grace period, a thread post out of attempts)."""
 
 
+class QuietDigest(StrEnum):
+    """What a scheduled digest posts for a quiet period (`commands.digest.report.Digest.quiet`)."""
+
+    SHORT = "short"
+    """One line: the period was quiet, and the pipeline's totals."""
+    SKIP = "skip"
+    """Nothing."""
+    FULL = "full"
+    """The whole digest, as for any other period."""
+
+
 class DealStatus(StrEnum):
     """A deal is open until it is lost; a won deal stays open in the won stage (and the stages after it)."""
 
@@ -208,6 +219,8 @@ class DigestSchedule(SQLModel, table=True):
     active: bool = True
     changed_by: str = Field(max_length=USER_ID_LENGTH)
     changed_at: datetime
+    quiet: str = Field(default=QuietDigest.SHORT, max_length=8, sa_column_kwargs={"server_default": text("'short'")})
+    """What a period in which nothing happened posts (`QuietDigest`)."""
 
 
 class DigestDelivery(SQLModel, table=True):

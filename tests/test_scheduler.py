@@ -18,11 +18,12 @@ from sqlmodel import col, select
 from bot.app_factory import make_client
 from bot.digest_post import digest_deliverer
 from bot.scheduler import Deliver, DigestRunner, start_scheduler, worker_name
+from commands.deals.deal import NewDeal, create_deal
 from commands.digest.schedules import DEFAULT_GRACE, DueDigest, SetSchedule, set_schedule
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
 from storage.models import DigestDelivery
-from tests.conftest import LISTENER_DRAIN_SECONDS, MANAGER, Clock, stop_within
+from tests.conftest import LISTENER_DRAIN_SECONDS, MANAGER, REP, Clock, stop_within
 from tests.fakes.slack_api import FakeSlack
 
 T = TypeVar("T")
@@ -299,6 +300,8 @@ def test_two_schedulers_posting_the_real_digest_post_it_once_with_its_chart(
     scheduled: Services, second_process: Services, clock: Clock, slack: FakeSlack, schedulers: list[BackgroundScheduler]
 ) -> None:
     """The real delivery (digest message, then chart upload) behind two ticking schedulers."""
+    clock.now = DUE_AT - timedelta(hours=1)
+    create_deal(scheduled, Actor(TEAM, REP), channel_id=CHANNEL, command=NewDeal("Acme", None, None, ()))
     clock.now = DUE_AT
     runners = []
     for services, worker in ((scheduled, "A"), (second_process, "B")):

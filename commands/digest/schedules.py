@@ -26,7 +26,7 @@ from commands.inbox.requests import Claim, claim_in
 from commands.outbox.retry import DIGESTS, ERROR_TEXT_LIMIT
 from commands.services import Actor, Services
 from storage import digest_queries, outbox_queries
-from storage.models import DeliveryStatus, DigestDelivery, DigestSchedule
+from storage.models import DeliveryStatus, DigestDelivery, DigestSchedule, QuietDigest
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_GRACE = dt.timedelta(hours=12)
 MISSED = "missed: no app was running within the grace period after the due time"
 RETRY_BATCH = 100
+QUIET_CHOICES: tuple[str, ...] = tuple(QuietDigest)
+DEFAULT_QUIET: str = QuietDigest.SHORT
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class SetSchedule:
     weekday: str | None
     at: dt.time
     tz: str | None
+    quiet: str = QuietDigest.SHORT
+    """One of `QUIET_CHOICES`, what a quiet period posts: `short` (one line), `skip` (nothing) or `full`."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class ScheduleView:
     at: dt.time
     tz: str
     next_run: dt.datetime  # aware, in tz
+    quiet: str = QuietDigest.SHORT
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ def set_schedule(
             weekday=command.weekday if command.frequency == "weekly" else None,
             at_time=command.at.strftime("%H:%M"),
             tz=tz,
+            quiet=command.quiet,
             changed_by=actor.user_id,
             changed_at=services.clock(),
         )
@@ -115,6 +121,14 @@ def schedule_off(services: Services, actor: Actor, *, channel_id: str, claim: Cl
             changed_by=actor.user_id,
             changed_at=services.clock(),
         )
+
+
+def quiet_choice(services: Services, *, team_id: str, channel_id: str) -> QuietDigest:
+    """What the channel's schedule posts for a quiet period, read when the digest is delivered (so a retry
+    follows the latest setting); `short` when the schedule is gone."""
+    with services.sessions() as session:
+        schedule = digest_queries.get_schedule(session, team_id=team_id, channel_id=channel_id)
+        return QuietDigest(schedule.quiet) if schedule is not None else QuietDigest.SHORT
 
 
 # --- Schedule arithmetic --------------------------------------------------------------------------
@@ -231,7 +245,11 @@ def reclaim_retries(
     return won
 
 
-def mark_sent(services: Services, delivery_id: int, *, message_ts: str, chart_uploaded: bool, now: dt.datetime) -> None:
+def mark_sent(
+    services: Services, delivery_id: int, *, message_ts: str | None, chart_uploaded: bool, now: dt.datetime
+) -> None:
+    """Record the delivery as done; `message_ts` None: nothing was posted, by the schedule's choice for a quiet
+    period (`quiet:skip`)."""
     with services.sessions.begin() as session:
         outbox_queries.sent(
             session,
@@ -275,6 +293,7 @@ def _view(schedule: DigestSchedule, *, now: dt.datetime) -> ScheduleView:
         at=at,
         tz=schedule.tz,
         next_run=next_run(schedule.frequency, schedule.weekday, at, schedule.tz, now=now),
+        quiet=schedule.quiet,
     )
 
 
