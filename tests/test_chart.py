@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.chart import conversion_label, render_chart, shorten, subtitle
+from bot.chart import OPEN_COLOR, WON_COLOR, conversion_label, render_chart, shorten, subtitle
 from commands.digest.report import (
     Conversion,
     Digest,
@@ -206,3 +206,25 @@ def test_subtitle_says_what_the_arrows_mean_and_gives_the_forecast() -> None:
         "Open deals by stage, each panel on its own scale · → share that moves on · forecast: about 4.6 wins "
         "(80% likely 3–6) · dates in Europe/Paris"
     )
+
+
+def longest_run(image: np.ndarray, color: str) -> int:
+    """The longest horizontal run of pixels of `color` (a bar's length in pixels)."""
+    rgb = np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    matches = np.all(np.abs(image[:, :, :3] - rgb) < 0.01, axis=2)
+    longest = 0
+    for row in matches:
+        padded = np.concatenate(([0], row.astype(int), [0]))
+        edges = np.flatnonzero(np.diff(padded))
+        if edges.size:
+            longest = max(longest, int((edges[1::2] - edges[::2]).max()))
+    return longest
+
+
+def test_pipeline_and_customers_have_their_own_scales() -> None:
+    """A thousand customers in the won stage do not flatten a ten-deal pipeline: each panel's widest bar spans
+    most of the axes (700 px wide)."""
+    image = decode(render_chart(digest([("Meeting booked", 10, 100), ("Proposal", 4, 40), ("Won", 1000, 10_000)])))
+
+    assert longest_run(image, OPEN_COLOR) > 300
+    assert longest_run(image, WON_COLOR) > 300

@@ -20,7 +20,7 @@ K = 1_000_00  # 1,000 in cents
 
 
 def tell(services: Services, clock: Clock) -> dict[str, int]:
-    """Ten deals; for each, where it stood on 24 June 00:00 (then) and on 1 July 00:00 (now)."""
+    """Eleven deals; for each, where it stood on 24 June 00:00 (then) and on 1 July 00:00 (now)."""
     h = History(services, clock)
     deals = {}
     # Alpha, 10k: meeting booked since 1 June, moved on 26 June. Then MB, now NC.
@@ -53,6 +53,9 @@ def tell(services: Services, clock: Clock) -> dict[str, int]:
     # Juliet, 1k: lost 30 June "Chose a competitor". Then MB, now gone.
     deals["juliet"] = h.create(utc(6, 2, 10), "Juliet", 1 * K)
     h.lose(deals["juliet"], utc(6, 30), "Chose a competitor")
+    # Kilo, 2k: moved on at 24 June 00:00 exactly: a stay left at that instant was still open then. Then MB, now NC.
+    deals["kilo"] = h.create(utc(6, 1, 12), "Kilo", 2 * K)
+    h.advance(deals["kilo"], utc(6, 23), utc(6, 24, 0))
     return deals
 
 
@@ -77,21 +80,21 @@ def test_a_week_earlier_is_the_same_local_wall_time_seven_days_before() -> None:
 
 
 def test_every_stage_total_has_its_change_since_a_week_earlier(weekly: Digest) -> None:
-    # Then (24 June 00:00): MB Alpha 10, Bravo 20, Foxtrot 60, India 70, Juliet 1; NC Echo 50; PR Delta 40.
-    # Now (1 July 00:00): MB Charlie 30, Echo 50, Foxtrot 60, Golf 80; NC Alpha 10; PE India 70; CS Delta 40.
+    # Then (24 June 00:00): MB Alpha 10, Bravo 20, Foxtrot 60, India 70, Juliet 1, Kilo 2; NC Echo 50; PR Delta 40.
+    # Now (1 July 00:00): MB Charlie 30, Echo 50, Foxtrot 60, Golf 80; NC Alpha 10, Kilo 2; PE India 70; CS Delta 40.
     assert weekly.week_earlier == utc(6, 24, 0)
     assert totals(weekly) == {
-        "meeting-booked": (4, 220 * K, -1, 59 * K),
-        "needs-confirmed": (1, 10 * K, 0, -40 * K),
+        "meeting-booked": (4, 220 * K, -2, 57 * K),
+        "needs-confirmed": (2, 12 * K, 1, -38 * K),
         "product-evaluated": (1, 70 * K, 1, 70 * K),
         "proposal-received": (0, 0, -1, -40 * K),
         "contract-signed": (1, 40 * K, 1, 40 * K),
         "implementation-started": (0, 0, 0, 0),
         "live": (0, 0, 0, 0),
     }
-    assert (weekly.pipeline.deals, weekly.pipeline.value_cents) == (6, 300 * K)
+    assert (weekly.pipeline.deals, weekly.pipeline.value_cents) == (7, 302 * K)
     assert weekly.pipeline.change is not None and weekly.pipeline.change.deals == -1
-    assert weekly.pipeline.change.value_cents == 300 * K - 251 * K
+    assert weekly.pipeline.change.value_cents == 302 * K - 253 * K
     assert (weekly.customers.deals, weekly.customers.value_cents) == (1, 40 * K)
     assert [total.stage.key for total in weekly.customers.stages] == [
         "contract-signed",
@@ -104,9 +107,9 @@ def test_the_forecasts_change_has_its_reasons_and_they_add_up(services: Services
     change = weekly.forecast.change
     assert change is not None
     deals = {reason.reason: reason.deals for reason in change.reasons}
-    # new: Charlie, Golf; won: Delta; lost: Bravo, Juliet; moved: Alpha, Echo, India; time: Foxtrot;
-    # rates: the 7 deals open before the win a week earlier.
-    assert deals == {"new": 2, "won": 1, "lost": 2, "moved": 3, "time": 1, "rates": 7}
+    # new: Charlie, Golf; won: Delta; lost: Bravo, Juliet; moved: Alpha, Echo, India, Kilo; time: Foxtrot;
+    # rates: the 8 deals open before the win a week earlier.
+    assert deals == {"new": 2, "won": 1, "lost": 2, "moved": 4, "time": 1, "rates": 8}
     wins = {reason.reason: reason.expected_wins for reason in change.reasons}
     assert wins["new"] > 0 and wins["won"] < 0 and wins["lost"] < 0
     assert sum(reason.expected_value_cents for reason in change.reasons) == pytest.approx(
@@ -124,7 +127,7 @@ def test_the_forecasts_change_has_its_reasons_and_they_add_up(services: Services
 
 def test_moves_are_counted_per_transition_then_the_notable_ones(weekly: Digest) -> None:
     assert [(t.from_stage.key, t.to_stage.key, t.kind, t.moves) for t in weekly.transitions] == [
-        ("meeting-booked", "needs-confirmed", "forward", 1),
+        ("meeting-booked", "needs-confirmed", "forward", 2),
         ("meeting-booked", "product-evaluated", "skip", 1),
         ("needs-confirmed", "meeting-booked", "back", 1),
         ("proposal-received", "contract-signed", "forward", 1),
@@ -149,8 +152,8 @@ def test_lost_deals_are_grouped_by_reason_ignoring_case_and_spaces(weekly: Diges
 
 def test_text_slack_and_json_show_the_same_week(weekly: Digest) -> None:
     text = digest_text(weekly)
-    assert "Pipeline (open deals before the win): 6 deals (-1), 300,000 (+49,000)" in text
-    assert "    Meeting booked: 4 deals (-1), 220,000 (+59,000)" in text
+    assert "Pipeline (open deals before the win): 7 deals (-1), 302,000 (+49,000)" in text
+    assert "    Meeting booked: 4 deals (-2), 220,000 (+57,000)" in text
     assert "Customers (the won stage and after): 1 deal (+1), 40,000 (+40,000)" in text
     assert "Meeting booked -> Product evaluated (skip): 1" in text
     assert "deal-9 India (70,000): Meeting booked -> Product evaluated, largest, skipped a stage" in text
@@ -158,14 +161,14 @@ def test_text_slack_and_json_show_the_same_week(weekly: Digest) -> None:
     assert "Since 2026-06-24 00:00 (UTC): " in text and "new deals +" in text
 
     posted = json.dumps([block.to_dict() for block in digest_message(weekly).blocks], ensure_ascii=False)
-    assert "*Pipeline (open deals before the win)*: 6 deals (-1) · 300,000 (+49,000)" in posted
+    assert "*Pipeline (open deals before the win)*: 7 deals (-1) · 302,000 (+49,000)" in posted
     assert "Proposal received: 0 deals (-1) · 0 (-40,000)" in posted
     assert "Needs confirmed → Meeting booked (back): 1" in posted
     assert "_moved back_ · <@U_REP>: Buyer's champion left" in posted
     assert "chose a competitor: 1 · 1,000" in posted
 
     payload = weekly.to_json()
-    assert payload["pipeline"]["deals"] == 6 and payload["pipeline"]["change"] == {"deals": -1, "value_cents": 49 * K}
+    assert payload["pipeline"]["deals"] == 7 and payload["pipeline"]["change"] == {"deals": -1, "value_cents": 49 * K}
     assert payload["customers"]["value_cents"] == 40 * K
     assert payload["week_earlier"] == "2026-06-24T00:00:00+00:00"
     assert payload["transitions"][1] == {
