@@ -151,7 +151,7 @@ def _moved(digest: Digest) -> list[Block]:
             + (
                 f": {escape(clip(n.move.reason or '', 200))}"
                 if "back" in n.why
-                else f", {_approved_by(n.move)} · {_evidence(n.move.evidence)}"
+                else f", {_approved_by(n.move)}" + (f" · {_evidence(n.move.evidence)}" if n.move.evidence else "")
             )
             for n in digest.notable_moves
         ]

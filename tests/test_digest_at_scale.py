@@ -42,6 +42,7 @@ def test_a_10000_deal_digest_fits_slack_and_adds_up(
     text = json.dumps(post["blocks"], ensure_ascii=False)
     assert "*Pipeline (open deals before the win)*" in text and "*Customers (the won stage and after)*" in text
     assert "per transition" in text and "by reason" in text and "_Since a week earlier:_" in text
+    assert " · \\n" not in text and ' · "' not in text  # imported moves have no evidence: no dangling separator
     assert big_bot.slack.wait_for(lambda: big_bot.slack.files)[0]["data"].startswith(b"\x89PNG")
 
     board = json.dumps(big_bot.command("/pipeline", "").json(), ensure_ascii=False)

@@ -129,7 +129,8 @@ def digest_text(digest: Digest) -> str:
             + (
                 f": {n.move.reason}"
                 if "back" in n.why
-                else f", {_approved_by(n.move)}; evidence: {', '.join(e.url for e in n.move.evidence)}"
+                else f", {_approved_by(n.move)}"
+                + (f"; evidence: {', '.join(e.url for e in n.move.evidence)}" if n.move.evidence else "")
             )
             for n in digest.notable_moves
         ]
