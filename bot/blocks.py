@@ -46,7 +46,7 @@ from commands.pipeline.board import Board
 from commands.pipeline.lint import Finding
 from commands.pipeline.stages import Approval, Pipeline, Stage
 from commands.text_rules import COMPANY_LIMIT, NAME_LIMIT, REASON_LIMIT
-from storage.models import EventKind, MoveStatus
+from storage.models import EventKind, MoveStatus, QuietDigest
 
 APPROVE_ACTION = "move_approve"
 REJECT_ACTION = "move_reject"
@@ -765,9 +765,17 @@ def schedule(view: ScheduleView | None, *, changed: bool = False) -> Message:
     head = "Scheduled: the" if changed else "The"
     text = (
         f"{head} pipeline digest is posted in <#{view.channel_id}> {when} at {view.at:%H:%M} "
-        f"({escape(view.tz)}). Next: {view.next_run:%a %d %b %Y %H:%M} {escape(view.tz)}."
+        f"({escape(view.tz)}). Next: {view.next_run:%a %d %b %Y %H:%M} {escape(view.tz)}. "
+        f"{QUIET_PERIODS[QuietDigest(view.quiet)]}"
     )
     return Message(text=text, blocks=[section(text)])
+
+
+QUIET_PERIODS = {
+    QuietDigest.SHORT: "A period in which no deal moved, was created or was lost gets one line (`quiet:short`).",
+    QuietDigest.SKIP: "A period in which no deal moved, was created or was lost posts nothing (`quiet:skip`).",
+    QuietDigest.FULL: "Every period gets the whole digest, quiet or not (`quiet:full`).",
+}
 
 
 def schedule_stopped(stopped: bool) -> Message:

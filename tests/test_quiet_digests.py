@@ -106,9 +106,12 @@ def test_schedule_takes_quiet_and_refuses_an_unknown_choice(bot: RunningBot) -> 
     assert refused.startswith(":no_entry_sign:")
     assert "'never' is not a choice for quiet:" in refused and "quiet:skip" in refused
     assert stored_quiet(bot) == []
-    bot.command("/pipeline", "schedule weekly mon 09:00 tz:UTC quiet:SKIP", user=MANAGER)
+    skipping = bot.command("/pipeline", "schedule weekly mon 09:00 tz:UTC quiet:SKIP", user=MANAGER).json()["text"]
     assert stored_quiet(bot) == ["skip"]
+    assert "posts nothing (`quiet:skip`)" in skipping
+    assert "posts nothing (`quiet:skip`)" in bot.command("/pipeline", "schedule").json()["text"]
     bot.command("/pipeline", "schedule daily 08:00 quiet:full", user=MANAGER)
     assert stored_quiet(bot) == ["full"]
-    bot.command("/pipeline", "schedule daily 08:00", user=MANAGER)
+    short = bot.command("/pipeline", "schedule daily 08:00", user=MANAGER).json()["text"]
     assert stored_quiet(bot) == ["short"]
+    assert "gets one line (`quiet:short`)" in short
