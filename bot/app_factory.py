@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.after_ack import AfterAck, ListenerPool
 from bot.error_boundary import ErrorBoundary
 from bot.listeners.actions import MoveButtons
+from bot.listeners.advance_form import AdvanceForm
 from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.slash import SlashCommands
@@ -55,6 +56,7 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
     app.error(ErrorBoundary(services, show_home=home.show).answer)
     for listeners in (
         SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh),
+        AdvanceForm(services, refresh_home=home.refresh, after_ack=after_ack),  # before MoveButtons' catch-all
         MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack),
         RejectionModal(services, refresh_home=home.refresh, after_ack=after_ack),
         NewDealModal(services, refresh_home=home.refresh, after_ack=after_ack),

@@ -4,13 +4,24 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
+from bot.advance_form import ADVANCE_ACTION
 from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
     VIEW_BLOCK_LIMIT,
     amount,
+    clip_mrkdwn,
     context,
     date,
     divider,
@@ -22,7 +33,7 @@ from bot.mrkdwn import (
     plain,
     section,
 )
-from commands.deals.home import HomeOverview, StageGroup, TeamStalled, WaitingMove
+from commands.deals.home import HomeOverview, OpenDeal, StageGroup, TeamStalled, WaitingMove
 from commands.deals.moves import AlreadyDecided
 from commands.deals.results import (
     ApprovalGiven,
@@ -590,41 +601,77 @@ def _your_pending(overview: HomeOverview) -> list[Block]:
 
 
 def _your_deals(overview: HomeOverview, *, max_blocks: int) -> list[Block]:
-    """The person's open deals by stage, in pipeline order.
+    """The person's open deals by stage, in pipeline order: each stage's heading (what the buyer must do next),
+    then a section per deal with its Advance… button, at most HOME_DEALS_PER_STAGE a stage.
 
-    The Advance… button of the advance modal (later work) belongs here, on each deal: a deal then takes a section
-    of its own with the button as its accessory, and this part's budget counts deals rather than stages.
-    """
+    Within `max_blocks`: one block is kept for the closing "and N more stages", and a stage is shown only with at
+    least one of its deals, so the stages that do not fit are counted rather than cut."""
     title = f"*Your open deals by stage* ({overview.total_deals})"
     if not overview.stages:
         return [section(f"{title}\nNone. Create one with `/deal new <name> value:<amount> company:<name>`.")]
-    groups = [_stage_group(group) for group in overview.stages]
+    blocks: list[Block] = [section(title)]
+    budget = max_blocks - 2
+    shown = 0
+    for group in overview.stages:
+        part = _stage_part(group, budget)
+        if not part:
+            break
+        blocks += part
+        budget -= len(part)
+        shown += 1
+    rest = overview.stages[shown:]
     unread = overview.total_deals - overview.listed_deals
-    blocks = [
-        section(title),
-        *packed_sections(groups, max_blocks=max_blocks - 1 - bool(unread), more="and {n} more stages"),
-    ]
-    if unread > 0:
-        blocks.append(context(f"and {unread} more deals; see them with `/deal list`"))
+    more = (
+        [f"and {plural(len(rest), 'more stage')} ({plural(sum(len(g.deals) for g in rest), 'deal')})"] if rest else []
+    )
+    more += [f"and {unread} more deals"] if unread > 0 else []
+    if more:
+        blocks.append(context("; ".join(more) + "; see them with `/deal list`"))
     return blocks
 
 
-def _stage_group(group: StageGroup) -> str:
-    """A stage's deals, under what the buyer must do to reach the next stage."""
+def _stage_part(group: StageGroup, budget: int) -> list[Block]:
+    """The stage's heading and as many of its deals as `budget` blocks hold (with an "and N more" when some are
+    left out); nothing when not even one deal fits."""
+    fit = min(len(group.deals), HOME_DEALS_PER_STAGE, budget - 1)
+    if fit < len(group.deals) and fit + 2 > budget:
+        fit = budget - 2
+    if fit < 1:
+        return []
+    blocks: list[Block] = [section(_stage_heading(group))]
+    blocks += [_home_deal(item, can_advance=group.next_stage is not None) for item in group.deals[:fit]]
+    hidden = len(group.deals) - fit
+    if hidden > 0:
+        blocks.append(
+            context(f"• and {hidden} more at this stage; see them with `/deal list stage:{escape(group.stage.key)}`")
+        )
+    return blocks
+
+
+def _stage_heading(group: StageGroup) -> str:
+    """A stage's name and deal count, under what the buyer must do to reach the next stage."""
     lines = [f"*{escape(group.stage.name)}* ({len(group.deals)})"]
     if group.next_stage is not None:
         criteria = clip("; ".join(group.next_stage.exit_criteria), HOME_CRITERIA_LIMIT)
         lines.append(f"Next, *{escape(group.next_stage.name)}*, once the buyer: {escape(criteria)}")
-    for item in group.deals[:HOME_DEALS_PER_STAGE]:
-        stalled = " · :warning: stalled" if item.stalled else ""
-        lines.append(
-            f"• *{format_deal_id(item.deal.number)}* {escape(clip(item.deal.name, HOME_NAME_LIMIT))} · "
-            f"{plural(item.days_in_stage, 'day')} in stage{stalled}"
-        )
-    hidden = len(group.deals) - HOME_DEALS_PER_STAGE
-    if hidden > 0:
-        lines.append(f"• and {hidden} more at this stage; see them with `/deal list stage:{escape(group.stage.key)}`")
     return "\n".join(lines)
+
+
+def _home_deal(item: OpenDeal, *, can_advance: bool) -> SectionBlock:
+    """A deal's line, with the Advance… button (the advance form) unless a move of it is waiting already or
+    there is no stage after its own."""
+    stalled = " · :warning: stalled" if item.stalled else ""
+    waiting = " · :hourglass: its move waits for a manager" if item.move_pending else ""
+    text = (
+        f"• *{format_deal_id(item.deal.number)}* {escape(clip(item.deal.name, HOME_NAME_LIMIT))} · "
+        f"{plural(item.days_in_stage, 'day')} in stage{stalled}{waiting}"
+    )
+    button = (
+        ButtonElement(text=plain("Advance…", 75), action_id=ADVANCE_ACTION, value=str(item.deal.number))
+        if can_advance and not item.move_pending
+        else None
+    )
+    return SectionBlock(text=MarkdownTextObject(text=clip_mrkdwn(text, SECTION_TEXT_LIMIT)), accessory=button)
 
 
 def _days(days: int, stage: Stage) -> str:

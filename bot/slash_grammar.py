@@ -35,6 +35,7 @@ from commands.text_rules import (
     REASON_LIMIT,
     URL_LIMIT,
     ascii_host,
+    checked_text,
     clean_text,
     has_credentials,
     is_visible,
@@ -397,6 +398,55 @@ def _stray_words_in_advance(words: Sequence[str], usage: str) -> CommandError:
 
 def _looks_like_link(word: str) -> bool:
     return word.startswith("<") or "://" in word
+
+
+def advance_from_form(
+    *, deal_number: int, from_key: str, to_key: str, links: Sequence[tuple[str, str]], note: str
+) -> Advance:
+    """The move asked for in the advance form, checked as the typed command checks it. `links` holds, for each
+    stage the move enters in order, the form field's name and the link typed there. Raises `FieldErrors` naming
+    every field that is wrong: a link missing, not a web link or given twice (each stage needs its own evidence),
+    a note that is too long."""
+    problems: dict[str, str] = {}
+    evidence: list[Evidence] = []
+    for field, typed in links:
+        try:
+            if not typed.strip():
+                raise CommandError("Paste the link to the buyer's evidence for this stage.")
+            found = _parse_evidence(_stored(typed, "The link"), ADVANCE_USAGE)
+        except CommandError as error:
+            problems[field] = error.message
+            continue
+        if any(earlier.url == found.url for earlier in evidence):
+            problems[field] = "This is the same link as above: each stage the deal enters needs its own evidence."
+        evidence.append(found)
+    try:
+        checked_note = _form_note(note)
+    except CommandError as error:
+        problems[ADVANCE_NOTE_FIELD] = error.message
+    if problems:
+        raise FieldErrors(problems)
+    return Advance(
+        deal_number=deal_number, evidence=tuple(evidence), to_key=to_key, note=checked_note, from_key=from_key
+    )
+
+
+ADVANCE_NOTE_FIELD = "note"
+"""The advance form's note field, as `FieldErrors` names it."""
+
+
+def _form_note(note: str) -> str | None:
+    """The form's optional note as stored (line breaks kept), None when nothing was written."""
+    if not note.strip():
+        return None
+    return checked_text(
+        note,
+        what="The note",
+        limit=NOTE_LIMIT,
+        empty="The note has nothing visible in it. Write it again, or leave it empty.",
+        hint="Shorten it; link a document for the details.",
+        multiline=True,
+    )
 
 
 # --- /pipeline subcommands ------------------------------------------------------------------------

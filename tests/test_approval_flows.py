@@ -116,7 +116,7 @@ def test_a_stage_that_needs_no_approval_still_needs_evidence(bot: RunningBot) ->
     create_deal(bot)
     before = stored(bot)
 
-    answer = bot.command("/advance", "deal-1")
+    answer = bot.command("/advance", "deal-1", trigger_id="")  # no form to open: the typed refusal
 
     assert "needs evidence of what the buyer did" in shown(answer)
     assert stored(bot) == before

@@ -260,7 +260,7 @@ def test_ask_for_evidence_posts_the_managers_prompt_to_the_rep(bot: RunningBot) 
 def test_advance_without_evidence_explains_the_stage_and_stores_nothing(bot: RunningBot) -> None:
     create_deal(bot)
     before = stored(bot)
-    response = bot.command("/advance", "deal-1")
+    response = bot.command("/advance", "deal-1", trigger_id="")  # no form to open (the CLI, an old client)
     assert "Needs confirmed" in shown(response)
     assert "Buyer confirmed" in shown(response)
     assert "Show me the buyer's reply confirming their needs and timeline." in shown(response)

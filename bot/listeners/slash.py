@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.advance_form import Typed, advance_modal
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
@@ -40,11 +41,13 @@ from bot.slash_grammar import (
 from bot.threads import NO_ACCESS_ERRORS
 from commands.deals.deal import ListDeals, MarkLost, NewDeal, create_deal, list_deals, mark_lost, show_deal
 from commands.deals.managers import ChangeManager, change_manager, list_managers
-from commands.deals.moves import request_move
+from commands.deals.move_options import move_options
+from commands.deals.moves import Advance, missing_evidence, request_move
 from commands.deals.results import DealSummary, MovedBack
 from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
 from commands.errors import CommandError
+from commands.formats import format_deal_id
 from commands.inbox.requests import Once
 from commands.pipeline.board import pipeline_board
 from commands.pipeline.lint import lint_pipeline
@@ -54,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 NEW_DEAL_FORM_OPENED = "Fill in the form to add the deal, or type it: `/deal new <name> value:<amount> company:<name>`."
 NEW_DEAL_FORM_FAILED = "Slack did not open the new deal form in time. Run /deal new again, or type the deal:"
+ADVANCE_FORM_OPENED = "Fill in the form to move {deal_id}, or type it: `/advance {deal_id} evidence:<link>`."
+ADVANCE_FORM_FAILED = "Slack did not open the advance form in time. Run /advance {deal_id} again, or type the evidence:"
 
 
 @dataclass(frozen=True)
@@ -198,10 +203,37 @@ class SlashCommands:
         wanted = parse_advance(run.text)
         if isinstance(wanted, AdvanceHelp):
             return Reply(blocks.help_message(ADVANCE_USAGE))
+        if not wanted.evidence:
+            opened = self._open_advance_form(run, wanted)
+            if opened is not None:
+                return opened
         result = request_move(self._services, run.actor, wanted, claim=run.once.key())
         if isinstance(result, MovedBack):
             return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal))
         return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal))
+
+    def _open_advance_form(self, run: Run, wanted: Advance) -> Reply | None:
+        """`/advance deal-42` without evidence opens the advance form, with `to:` chosen and `note:` filled in.
+        None when the form has nothing to offer for what was typed (a move back, a stage that is not ahead, or
+        no stage left): the typed command answers that. A deal that cannot move is refused as typed, and so is
+        a move forward where Slack gave no trigger to open the form with (the CLI, an old client): the refusal
+        says which evidence the stage needs."""
+        options = move_options(self._services, run.actor, deal_number=wanted.deal_number)
+        target = options.target(wanted.to_key)
+        if target is None:
+            return None
+        if run.trigger_id is None:
+            refusal = missing_evidence(options.deal_number, options.current, options.entered(target), given=0)
+            assert refusal is not None
+            raise refusal
+        view = advance_modal(options, target=target, typed=Typed(note=wanted.note or ""))
+        deal_id = format_deal_id(options.deal_number)
+        try:
+            run.client.views_open(trigger_id=run.trigger_id, view=view)
+        except (SlackApiError, OSError) as error:
+            logger.warning("advance form did not open: %r", error)
+            raise CommandError(ADVANCE_FORM_FAILED.format(deal_id=deal_id), ADVANCE_USAGE) from error
+        return Reply(Message(text=escape(ADVANCE_FORM_OPENED.format(deal_id=deal_id))))
 
     def _pipeline(self, run: Run) -> Reply:
         services, actor, channel_id, client = self._services, run.actor, run.channel_id, run.client

@@ -36,11 +36,13 @@ class WaitingMove:
 
 @dataclass(frozen=True)
 class OpenDeal:
-    """A deal as the tab lists it: `days_in_stage` and `stalled` as `commands.digest.stalled` defines them."""
+    """A deal as the tab lists it: `days_in_stage` and `stalled` as `commands.digest.stalled` defines them;
+    `move_pending` when a move of it waits for a manager (no other may be asked for meanwhile)."""
 
     deal: DealSummary
     days_in_stage: int
     stalled: bool
+    move_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
     with services.sessions() as session:
         deals = queries.list_deals(session, team_id=actor.team_id, owner_id=actor.user_id, limit=OWN_DEALS_LIMIT)
         total = queries.count_deals(session, team_id=actor.team_id, owner_id=actor.user_id)
-        own = [_open_deal(deal, services.pipeline, cutoffs, now) for deal in deals]
         pending = queries.pending_moves(session, team_id=actor.team_id)
+        waiting_deals = {move.deal_id for move in pending}
+        own = [_open_deal(deal, services.pipeline, cutoffs, now, waiting_deals) for deal in deals]
         decides = is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id)
         own_ids = {deal.id for deal in deals}
         return HomeOverview(
@@ -118,11 +121,14 @@ def concerned(services: Services, *, team_id: str, deal_number: int) -> tuple[st
     return tuple(dict.fromkeys([*owner, *sorted(managers)]))
 
 
-def _open_deal(deal: Deal, pipeline: Pipeline, cutoffs: dict[str, datetime], now: datetime) -> OpenDeal:
+def _open_deal(
+    deal: Deal, pipeline: Pipeline, cutoffs: dict[str, datetime], now: datetime, waiting_deals: set[int]
+) -> OpenDeal:
     return OpenDeal(
         DealSummary.of(deal, pipeline),
         days_in_stage(deal.stage_entered_at, now),
         is_stalled(cutoffs, deal.stage_key, deal.stage_entered_at),
+        move_pending=deal.id in waiting_deals,
     )
 
 

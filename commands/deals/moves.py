@@ -34,7 +34,7 @@ from commands.errors import CommandError
 from commands.formats import format_deal_id
 from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
-from commands.pipeline.stages import Stage
+from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
 from storage import queries
 from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveRequest, MoveStatus
@@ -42,10 +42,14 @@ from storage.models import AnnouncementKind, Deal, DealStatus, EventKind, MoveRe
 
 @dataclass(frozen=True)
 class Advance:
+    """A rep's request to move a deal. `from_key` is the stage a form showed the deal at: the request is refused
+    if the deal has moved since, so evidence gathered for one stage is never filed under another."""
+
     deal_number: int
     evidence: tuple[Evidence, ...]
     to_key: str | None
     note: str | None
+    from_key: str | None = None
 
 
 class AlreadyDecided(CommandError):
@@ -82,15 +86,15 @@ def _request_move(services: Services, actor: Actor, command: Advance, claim: Cla
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         require_owner_or_manager(session, services, actor, deal, doing="move it")
-        _require_open(deal)
-        current = pipeline.find(deal.stage_key)
-        if current is None:
+        require_open(deal)
+        current = current_stage(pipeline, deal)
+        if command.from_key is not None and command.from_key != current.key:
             raise CommandError(
-                f"{format_deal_id(deal.number)} is at '{deal.stage_key}', a stage that is no longer in the "
-                "pipeline. A manager can move it with `to:<key>` and a note."
+                f"{format_deal_id(deal.number)} moved to {current.name} since this form was opened, so nothing "
+                "was asked. Close the form and open it again."
             )
         target = _target_stage(services, deal, current, command)
-        _require_no_pending(session, deal)
+        require_no_pending(session, deal)
         owe_card_of_imported(session, deal, at=now)
         if pipeline.index(target.key) < pipeline.index(current.key):
             return _move_back(session, services, actor, deal, target, command.note, now)
@@ -303,7 +307,7 @@ def _target_stage(services: Services, deal: Deal, current: Stage, command: Advan
     if command.to_key is None:
         following = pipeline.next_after(current.key)
         if following is None:
-            raise CommandError(f"{deal_id} is at the last stage, {current.name}. There is no next stage.")
+            raise last_stage(deal.number, current)
         return following
     target = pipeline.find(command.to_key)
     if target is None:
@@ -322,34 +326,59 @@ def _target_stage(services: Services, deal: Deal, current: Stage, command: Advan
 
 
 def _require_evidence(deal: Deal, current: Stage, entered: tuple[Stage, ...], command: Advance) -> None:
-    deal_id = format_deal_id(deal.number)
+    refusal = missing_evidence(deal.number, current, entered, given=len(command.evidence))
+    if refusal is not None:
+        raise refusal
+
+
+def missing_evidence(
+    deal_number: int, current: Stage, entered: tuple[Stage, ...], *, given: int
+) -> CommandError | None:
+    """The refusal of a move entering `entered` with `given` evidence links, when that is too few (one per stage)."""
+    deal_id = format_deal_id(deal_number)
     target = entered[-1]
-    if not command.evidence:
+    if not given:
         criteria = "; ".join(target.exit_criteria)
-        raise CommandError(
+        return CommandError(
             f"Moving {deal_id} to {target.name} needs evidence of what the buyer did: {criteria}. "
             f"{target.evidence_prompt} Attach it as a link.",
             usage=f"`/advance {deal_id} evidence:<link to the buyer's email, invite or document>`",
         )
-    if len(command.evidence) < len(entered):
+    if given < len(entered):
         skipped = ", ".join(stage.name for stage in entered[:-1])
         wanted = "; ".join(f"{stage.name}: {stage.evidence_prompt}" for stage in entered)
-        raise CommandError(
+        return CommandError(
             f"Moving {deal_id} from {current.name} to {target.name} skips {skipped}. "
             f"A skip needs one evidence link for each stage it enters, in order ({len(entered)} links, "
-            f"{len(command.evidence)} given). {wanted}",
+            f"{given} given). {wanted}",
             usage=f"`/advance {deal_id} to:{target.key} "
             + " ".join(f"evidence:<{stage.key} link>" for stage in entered)
             + "`",
         )
+    return None
 
 
-def _require_open(deal: Deal) -> None:
+def last_stage(deal_number: int, current: Stage) -> CommandError:
+    return CommandError(f"{format_deal_id(deal_number)} is at the last stage, {current.name}. There is no next stage.")
+
+
+def current_stage(pipeline: Pipeline, deal: Deal) -> Stage:
+    """The deal's stage, or a refusal when the pipeline no longer has it."""
+    current = pipeline.find(deal.stage_key)
+    if current is None:
+        raise CommandError(
+            f"{format_deal_id(deal.number)} is at '{deal.stage_key}', a stage that is no longer in the "
+            "pipeline. A manager can move it with `to:<key>` and a note."
+        )
+    return current
+
+
+def require_open(deal: Deal) -> None:
     if deal.status == DealStatus.LOST:
         raise CommandError(f"{format_deal_id(deal.number)} was lost ({deal.lost_reason}). A lost deal does not move.")
 
 
-def _require_no_pending(session: Session, deal: Deal) -> None:
+def require_no_pending(session: Session, deal: Deal) -> None:
     assert deal.id is not None
     pending = queries.pending_move(session, team_id=deal.team_id, deal_id=deal.id)
     if pending is not None:
