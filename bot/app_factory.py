@@ -20,7 +20,7 @@ from bot.listeners.advance_form import AdvanceForm
 from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.slash import SlashCommands
-from bot.listeners.views import NewDealModal, RejectionModal
+from bot.listeners.views import EvidenceAskModal, NewDealModal, RejectionModal
 from commands.inbox.events import first_delivery
 from commands.services import Services
 
@@ -60,6 +60,7 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
         MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack),
         RejectionModal(services, refresh_home=home.refresh, after_ack=after_ack),
         NewDealModal(services, refresh_home=home.refresh, after_ack=after_ack),
+        EvidenceAskModal(services, refresh_home=home.refresh, after_ack=after_ack),
         home,
         ChannelInvites(services),
     ):

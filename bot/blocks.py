@@ -261,8 +261,12 @@ def decision_reply(decision: Decision) -> Message:
 
 
 def evidence_request(asked: EvidenceAsked) -> Message:
-    prompt = asked.move.to_stage.evidence_prompt
-    prompt = prompt[:1].lower() + prompt[1:]
+    """The manager's request in the thread, after a mention of the rep: what the manager wrote, or the stage's
+    evidence prompt for an ask stored without it. A first word like "Show" reads on in lower case ("show"),
+    one like "CFO" stays as written."""
+    prompt = asked.prompt if asked.prompt is not None else asked.move.to_stage.evidence_prompt
+    if prompt[:1].isupper() and prompt[1:2].islower():
+        prompt = prompt[:1].lower() + prompt[1:]
     text = f"{mention(asked.move.requested_by)}, {escape(prompt)} (asked by {mention(asked.asked_by)})"
     return Message(text=text, blocks=[section(text)])
 

@@ -44,6 +44,7 @@ from sqlalchemy import Engine, String, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
+from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from commands.inbox.requests import ALREADY_RECEIVED
 from commands.text_rules import (
@@ -727,7 +728,7 @@ def test_any_click_is_answered_and_only_a_managers_decision_is_stored(
                 channel_id=CHANNEL,
                 message_ts=shown_move.get("message_ts") or "1700000000.000100",
                 thread_ts="1700000000.000001" if in_thread else None,
-                trigger_id=new_trigger_id(),  # an Ask for evidence is acted on once per trigger id
+                trigger_id=new_trigger_id(),  # Reject and Ask for evidence open their forms with it
             )
         ),
         changes,
@@ -1472,17 +1473,24 @@ def test_a_signed_body_whose_event_is_not_an_object_is_answered_without_a_traceb
     world.check_quiet(calls_before)
 
 
-def test_a_replayed_ask_for_evidence_click_asks_once(world: World) -> None:
+def test_a_replayed_ask_for_evidence_submission_asks_once(world: World) -> None:
     world.ensure_pending(REP)
     move = world.pending[REP]
-    body = block_action(ASK_EVIDENCE_ACTION, str(move), user_id=MANAGER, message_ts=world.moves()[move]["message_ts"])
+    metadata = json.dumps({"move_id": move, "channel_id": CHANNEL})
+    body = view_submission(
+        ASK_EVIDENCE_VIEW,
+        {PROMPT_BLOCK: {PROMPT_INPUT: "Show me the buyer's <reply> & the invite."}},
+        private_metadata=metadata,
+        user_id=MANAGER,
+        trigger_id=new_trigger_id(),
+    )
     stamp = int(time.time())
     before, calls_before = world.begin()
     first = world.post(body, timestamp=stamp)
     once, calls_between = snapshot(world.engine), len(world.bot.slack.calls)
     second = world.post(body, timestamp=stamp)
     assert (first.status, second.status) == (200, 200)
-    assert once != before  # the first click asked for evidence
+    assert once != before  # the first submission asked for evidence
     assert [call.method for call in world.bot.slack.calls[calls_between:] if call.method == "chat.postMessage"] == []
     assert snapshot(world.engine) == once
     world.check_quiet(calls_before)

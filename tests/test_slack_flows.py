@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from storage.models import Deal, DealEvent, MoveRequest
 from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, RunningBot, running_bot
@@ -245,9 +246,20 @@ def test_reject_button_refuses_the_requester_without_opening_a_modal(bot: Runnin
 
 
 def test_ask_for_evidence_posts_the_managers_prompt_to_the_rep(bot: RunningBot) -> None:
+    """The click opens the form with the stage's prompt; submitting it unchanged posts that prompt to the rep."""
     deal = create_deal(bot)
     request_move(bot)
     click(bot, ASK_EVIDENCE_ACTION, user=MANAGER)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == ASK_EVIDENCE_VIEW
+    [prompt] = [block for block in view["blocks"] if block.get("block_id") == PROMPT_BLOCK]
+    submitted = bot.sender.submit_view(
+        ASK_EVIDENCE_VIEW,
+        {PROMPT_BLOCK: {PROMPT_INPUT: prompt["element"]["initial_value"]}},
+        private_metadata=view["private_metadata"],
+        user_id=MANAGER,
+    )
+    assert submitted.status == 200 and submitted.text == ""
     asked = bot.slack.wait_for(
         lambda: [m for m in bot.slack.thread(CHANNEL, ts(deal.thread_ts)) if "asked by" in m["text"]]
     )

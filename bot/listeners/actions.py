@@ -1,5 +1,5 @@
 """Buttons on a pending move (in its thread or on a manager's Home tab): Approve, Reject (opens a modal for
-the reason), Ask for evidence. Refusals are raised and told by the error boundary.
+the reason), Ask for evidence (opens a modal to edit what is asked). Refusals are raised and told by the error boundary.
 
 Each click is acknowledged after its use case and before the Slack work that follows it. A use case takes
 milliseconds; acking first would hand a refusal to bolt after the ack, which slack-bolt 1.x mishandles
@@ -18,10 +18,10 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
+from bot.ask_evidence_form import ask_evidence_modal
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
-from commands.deals.moves import ask_for_evidence, check_may_decide, decide_move
+from commands.deals.moves import check_may_decide, decide_move
 from commands.errors import CommandError
-from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 ANY_ACTION = re.compile(".*")
 NO_LONGER_AVAILABLE = "That button is no longer available. Use the buttons on the latest message in the deal's thread."
 NO_FORM = "Slack did not open the rejection form in time. Click Reject again."
+NO_ASK_FORM = "Slack did not open the form to ask for evidence in time. Click Ask for evidence again."
 NO_ACTOR = "Slack did not say who clicked, so nothing was done. Click again."
 
 HomeRefresh = Callable[[Actor, int], None]
@@ -68,18 +69,18 @@ class MoveButtons:
         ack()
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """Asking is not idempotent like a decision, so a click is acted on once per trigger_id (a replay of the
-        same signed click, or Slack's redelivery, asks nothing twice)."""
+        """Opens the form where the manager edits what the rep is asked; the ask is recorded when it is submitted
+        (bot/listeners/views.py `EvidenceAskModal`)."""
         click = Click.of(body)
-        move = click.move_id()
-        claim = Once(self._services, team_id=click.actor.team_id, trigger_id=body.get("trigger_id")).key()
+        move = check_may_decide(self._services, click.actor, move_id=click.move_id())
         try:
-            asked = ask_for_evidence(self._services, click.actor, move_id=move, claim=claim)
-        except Replayed:
-            ack()
-            return
+            client.views_open(
+                trigger_id=text_at(body, "trigger_id"), view=ask_evidence_modal(move, channel_id=click.channel_id)
+            )
+        except (SlackApiError, OSError) as error:
+            logger.warning("ask for evidence form did not open: %r", error)
+            raise CommandError(NO_ASK_FORM) from error
         ack()
-        self._after(click, client, asked.deal.number)
 
     def unknown(self, body: dict[str, Any]) -> None:
         """A button this app no longer has (an old message, a renamed action): say so instead of an error."""

@@ -1,4 +1,5 @@
-"""Forms: the rejection modal (the reason is required) and the new deal form. What a form asks for is stored
+"""Forms: the rejection modal (the reason is required), the Ask for evidence modal (the request, editable) and
+the new deal form. What a form asks for is stored
 before it closes; a refusal (a field that is wrong, a move decided meanwhile) is raised and shown under its field
 by the error boundary."""
 
@@ -12,19 +13,22 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
+from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT, prompt_from_form
 from bot.listeners.payload import actor_of, at, move_id, text_at
 from bot.slash_grammar import new_deal_from_form
 from commands.deals.deal import create_deal
-from commands.deals.moves import decide_move
+from commands.deals.moves import ask_for_evidence, decide_move
 from commands.deals.results import Decision
 from commands.errors import CommandError
-from commands.inbox.requests import Once
+from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
 from commands.text_rules import REASON_LIMIT, checked_text
 
 NO_ACTOR = "Slack did not say who sent this form. Close it and click Reject again."
 LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
 NO_ACTOR_NEW_DEAL = "Slack did not say who sent this form. Close it and run /deal new again."
+NO_ACTOR_ASK = "Slack did not say who sent this form. Close it and click Ask for evidence again."
+LOST_TRACK_ASK = "This form lost track of its move. Click Ask for evidence on the move again."
 LOST_CHANNEL = "This form lost track of its channel. Close it and run /deal new again in the deal's channel."
 
 HomeRefresh = Callable[[Actor, int], None]
@@ -64,6 +68,40 @@ class RejectionModal:
             multiline=True,
         )
         return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)
+
+
+class EvidenceAskModal:
+    """Ask for evidence opens this form (bot/listeners/actions.py); submitting records the ask with what the manager
+    wrote and posts it in the deal's thread, once per submission. Same rules as any decision: only a manager who may
+    decide it, and a move decided meanwhile is refused."""
+
+    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
+        self._services = services
+        self._refresh_home = refresh_home
+        self._after_ack = after_ack
+
+    def register(self, app: App) -> None:
+        app.view(ASK_EVIDENCE_VIEW)(self.submit)
+
+    def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        actor = actor_of(body)
+        if actor is None:
+            raise CommandError(NO_ACTOR_ASK)
+        view = body.get("view")
+        move = _move_id(view, LOST_TRACK_ASK)
+        prompt = prompt_from_form(text_at(view, "state", "values", PROMPT_BLOCK, PROMPT_INPUT, "value"))
+        claim = Once(self._services, team_id=actor.team_id, trigger_id=body.get("trigger_id")).key()
+        try:
+            asked = ask_for_evidence(self._services, actor, move_id=move, prompt=prompt, claim=claim)
+        except Replayed:  # the same submission again: the first one asked
+            ack()
+            return
+        ack()
+        number = asked.deal.number
+        self._after_ack.run(
+            "an ask for evidence", lambda: Announcer(self._services, client).deliver_for_deal(actor.team_id, number)
+        )
+        self._after_ack.run("an ask for evidence's Home tabs", lambda: self._refresh_home(actor, number))
 
 
 class NewDealModal:
@@ -115,8 +153,8 @@ def _channel_of(view: Any) -> str:
     return channel if isinstance(channel, str) else ""
 
 
-def _move_id(view: Any) -> int:
+def _move_id(view: Any, lost_track: str = LOST_TRACK) -> int:
     try:
         return move_id(at(_metadata(view), "move_id"))
     except CommandError:
-        raise CommandError(LOST_TRACK) from None
+        raise CommandError(lost_track) from None

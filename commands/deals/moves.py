@@ -277,7 +277,11 @@ def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveS
         return summarize_move(session, services, move, deal)
 
 
-def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: Claim | None = None) -> EvidenceAsked:
+def ask_for_evidence(
+    services: Services, actor: Actor, *, move_id: int, prompt: str | None = None, claim: Claim | None = None
+) -> EvidenceAsked:
+    """Record that a manager asks the rep for (more) evidence; `prompt`, what the manager wrote, is kept as the
+    event's note and posted in the thread (None: the stage's own evidence prompt is posted)."""
     now = services.clock()
     with services.sessions.begin() as session:
         claim_in(session, claim, now=now)
@@ -292,12 +296,14 @@ def ask_for_evidence(services: Services, actor: Actor, *, move_id: int, claim: C
             at=now,
             from_stage=move.from_stage,
             to_stage=move.to_stage,
+            note=prompt,
             move_id=move.id,
         )
         return EvidenceAsked(
             deal=DealSummary.of(deal, services.pipeline),
             move=summarize_move(session, services, move, deal),
             asked_by=actor.user_id,
+            prompt=prompt,
         )
 
 

@@ -224,9 +224,13 @@ class ApprovalGiven:
 
 @dataclass(frozen=True)
 class EvidenceAsked:
+    """`prompt` is what the manager asked for, as they wrote it; None for an ask stored before it was kept (the
+    stage's evidence prompt stands in)."""
+
     deal: DealSummary
     move: MoveSummary
     asked_by: str
+    prompt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,7 @@ def _subject(session: Session, services: Services, row: Announcement, deal: Deal
         return ApprovalGiven(summary, related_summary, event.actor_id, still_to_ask)
     if row.kind == AnnouncementKind.EVIDENCE_ASKED:
         assert related_summary is not None
-        return EvidenceAsked(summary, related_summary, event.actor_id)
+        return EvidenceAsked(summary, related_summary, event.actor_id, event.note)
     if row.kind == AnnouncementKind.LOST:
         return MarkedLost(summary, event.actor_id, related_summary)
     if row.kind == AnnouncementKind.MOVED_BACK:
