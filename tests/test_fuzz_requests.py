@@ -44,6 +44,7 @@ from sqlalchemy import Engine, String, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
+from bot.advance_form import ADVANCE_VIEW, CRITERIA_ACTION, EVIDENCE_ACTION, NOTE_INPUT, TARGET_ACTION, TARGET_BLOCK
 from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from commands.inbox.requests import ALREADY_RECEIVED
@@ -1096,7 +1097,33 @@ def test_megabytes_in_a_field_are_answered_and_store_nothing(world: World, field
 
 # ---------------------------------------------------------------- replays
 
-REPLAYED = ["command", "command", "command", APPROVE_ACTION, ASK_EVIDENCE_ACTION, REJECT_ACTION, REJECT_VIEW, "home"]
+
+def advance_form_state(*, note: str) -> dict[str, dict[str, Any]]:
+    """A filled-in advance form for a deal at the first stage: the next stage, every criterion ticked, a link."""
+    return {
+        TARGET_BLOCK: {TARGET_ACTION: {"type": "static_select", "selected_option": {"value": "needs-confirmed"}}},
+        "criteria-needs-confirmed": {
+            CRITERIA_ACTION: {"type": "checkboxes", "selected_options": [{"value": str(n)} for n in range(1, 5)]}
+        },
+        "evidence-needs-confirmed": {
+            EVIDENCE_ACTION: {"type": "url_text_input", "value": "https://mail.example.com/m/1"}
+        },
+        "note": {NOTE_INPUT: {"type": "plain_text_input", "value": note}},
+    }
+
+
+REPLAYED = [
+    "command",
+    "command",
+    "command",
+    APPROVE_ACTION,
+    ASK_EVIDENCE_ACTION,
+    REJECT_ACTION,
+    REJECT_VIEW,
+    ASK_EVIDENCE_VIEW,
+    ADVANCE_VIEW,
+    "home",
+]
 MANAGER_COMMANDS = [
     ("/pipeline", "managers add <@U0REPLAY>"),
     ("/pipeline", "schedule weekly mon 09:30 tz:Europe/Berlin"),
@@ -1141,6 +1168,24 @@ def test_a_replayed_request_is_answered_and_nothing_is_done_twice(
         metadata = json.dumps({"move_id": move, "channel_id": CHANNEL})
         body = view_submission(
             REJECT_VIEW, {REASON_BLOCK: {REASON_INPUT: words[0]}}, private_metadata=metadata, user_id=manager
+        )
+    elif kind == ASK_EVIDENCE_VIEW:
+        metadata = json.dumps({"move_id": move, "channel_id": CHANNEL})
+        body = view_submission(
+            ASK_EVIDENCE_VIEW,
+            {PROMPT_BLOCK: {PROMPT_INPUT: words[0]}},
+            private_metadata=metadata,
+            user_id=manager,
+            trigger_id=new_trigger_id(),
+        )
+    elif kind == ADVANCE_VIEW:
+        metadata = json.dumps({"deal": world.new_deal(REP), "name": "Fuzz target", "from": "meeting-booked"})
+        body = view_submission(
+            ADVANCE_VIEW,
+            advance_form_state(note=words[0]),
+            private_metadata=metadata,
+            user_id=REP,
+            trigger_id=new_trigger_id(),
         )
     elif kind == "home":
         home = {"type": "app_home_opened", "user": manager, "channel": "D0HOME", "tab": "home", "event_ts": "1.0"}
