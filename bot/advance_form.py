@@ -31,7 +31,7 @@ from commands.deals.moves import Advance
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_deal_id
 from commands.pipeline.stages import Pipeline, Stage
-from commands.text_rules import NOTE_LIMIT
+from commands.text_rules import NOTE_LIMIT, URL_LIMIT
 
 ADVANCE_VIEW = "deal_advance_form"
 ADVANCE_ACTION = "deal_advance"
@@ -44,7 +44,7 @@ NOTE_INPUT = "note_input"
 OPTIONS_PER_CHECKLIST = 10  # Block Kit's most options in one checkboxes element
 OPTION_TEXT_LIMIT = 75
 SELECT_OPTIONS_LIMIT = 100
-LABEL_LIMIT = 2000
+FIELD_LABEL_LIMIT = 2000
 LOST_TRACK = "This form lost track of its deal. Close it and run /advance again."
 STILL_CHANGING = "The form was still changing to this stage. Check the fields below, then submit again."
 
@@ -92,7 +92,7 @@ def advance_modal(options: MoveOptions, *, target: Stage, typed: Typed | None = 
         ),
         InputBlock(
             block_id=TARGET_BLOCK,
-            label=plain("Move to", LABEL_LIMIT),
+            label=plain("Move to", FIELD_LABEL_LIMIT),
             dispatch_action=True,
             element=StaticSelectElement(
                 action_id=TARGET_ACTION,
@@ -108,7 +108,7 @@ def advance_modal(options: MoveOptions, *, target: Stage, typed: Typed | None = 
     blocks.append(
         InputBlock(
             block_id=ADVANCE_NOTE_FIELD,
-            label=plain("Note for the manager", LABEL_LIMIT),
+            label=plain("Note for the manager", FIELD_LABEL_LIMIT),
             optional=True,
             element=PlainTextInputElement(
                 action_id=NOTE_INPUT,
@@ -211,7 +211,7 @@ def _chunks(stage: Stage) -> list[tuple[str, list[tuple[int, str]]]]:
     """The stage's exit criteria, numbered from 1, in checklists of at most OPTIONS_PER_CHECKLIST, by block id."""
     numbered = list(enumerate(stage.exit_criteria, start=1))
     return [
-        (f"criteria-{stage.key}" + (f"-{start // OPTIONS_PER_CHECKLIST + 1}" if start else ""), numbered[start:end])
+        (f"criteria-{stage.key}" + (f"/{start // OPTIONS_PER_CHECKLIST + 1}" if start else ""), numbered[start:end])
         for start in range(0, len(numbered), OPTIONS_PER_CHECKLIST)
         for end in [start + OPTIONS_PER_CHECKLIST]
     ]
@@ -225,12 +225,13 @@ def _checklists(stage: Stage, typed: Typed) -> list[Block]:
         ]
         ticked = typed.ticked.get(block_id, frozenset())
         clipped = any(len(f"{number}. {item}") > OPTION_TEXT_LIMIT for number, item in chunk)
+        full = "\n".join(f"{number}. {item}" for number, item in chunk)
         label = f"{stage.name}: the buyer has…" if index == 0 else f"{stage.name} (continued)"
         blocks.append(
             InputBlock(
                 block_id=block_id,
-                label=plain(label, LABEL_LIMIT),
-                hint=plain("\n".join(f"{number}. {item}" for number, item in chunk), LABEL_LIMIT) if clipped else None,
+                label=plain(label, FIELD_LABEL_LIMIT),
+                hint=plain(full, FIELD_LABEL_LIMIT) if clipped else None,
                 element=CheckboxesElement(
                     action_id=CRITERIA_ACTION,
                     options=options,
@@ -249,14 +250,21 @@ def _evidence_input(stage: Stage, typed: Typed, *, several: bool) -> InputBlock:
     block_id = _evidence_block(stage)
     return InputBlock(
         block_id=block_id,
-        label=plain(stage.evidence_prompt, LABEL_LIMIT),
-        hint=plain(f"The evidence that the buyer reached {stage.name}.", LABEL_LIMIT) if several else None,
+        label=plain(stage.evidence_prompt, FIELD_LABEL_LIMIT),
+        hint=plain(f"The evidence that the buyer reached {stage.name}.", FIELD_LABEL_LIMIT) if several else None,
         element=UrlInputElement(
             action_id=EVIDENCE_ACTION,
-            initial_value=typed.links.get(block_id) or None,
+            initial_value=_link_to_keep(typed.links.get(block_id, "")),
             placeholder=plain("https://mail.example.com/buyer-reply", 150),
         ),
     )
+
+
+def _link_to_keep(typed: str) -> str | None:
+    """A typed link said again in the rebuilt field: only what looks like a web link goes into a URL field's
+    initial value (Slack keeps the field's typed state for the same block id anyway)."""
+    link = typed.strip()
+    return link if link.lower().startswith(("http://", "https://")) and len(link) <= URL_LIMIT else None
 
 
 def _block_count(entered: tuple[Stage, ...]) -> int:

@@ -4,6 +4,7 @@ wrong field shown under that field and nothing stored."""
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -18,10 +19,11 @@ from bot.advance_form import (
     TARGET_ACTION,
     TARGET_BLOCK,
 )
+from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import NOTE_LIMIT
 from storage.models import DealEvent, MoveRequest
-from tests.conftest import MANAGER, OTHER_REP, REP, RunningBot
-from tests.fakes.slack_api import view_problems
+from tests.conftest import MANAGER, OTHER_REP, REP, SQLITE_PREFIX, RunningBot, migrate, running_bot
+from tests.fakes.slack_api import FakeSlack, view_problems
 from tests.slack_requests import Response, block_action, new_trigger_id
 from tests.test_home import T0, big_bot, imported, open_home, texts  # noqa: F401 (big_bot: a fixture)
 from tests.test_private_channels import home_click
@@ -388,3 +390,41 @@ def test_the_home_tab_stays_within_100_blocks_with_a_button_per_deal(big_bot: Ru
     assert opened.ok  # the fake checks the form against Block Kit's limits: long stage names and criteria fit
     target = blocks_of(opened.args["view"])[TARGET_BLOCK]["element"]
     assert len(target["options"]) == 10  # a skip enters at most 10 stages: one evidence link each
+
+
+def long_checklist_pipeline() -> Pipeline:
+    """A stage with more exit criteria than one checkboxes element holds (10), and a stage whose key ends like a
+    second checklist's block id would."""
+    criteria = tuple(f"Buyer did step {n}" for n in range(1, 13))
+    return Pipeline(
+        (
+            Stage(key="start", name="Start", exit_criteria=("Buyer replied",), evidence_prompt="Show me the reply."),
+            Stage(key="long", name="Long", exit_criteria=criteria, evidence_prompt="Show me the steps."),
+            Stage(
+                key="long-2", name="Long 2", exit_criteria=("Buyer signed",), evidence_prompt="Show me it.", won=True
+            ),
+        )
+    )
+
+
+def test_more_criteria_than_one_checklist_holds_go_in_several_each_checked(
+    database_url: str, slack: FakeSlack, sqlite_template: Path
+) -> None:
+    if database_url.startswith(SQLITE_PREFIX):
+        migrate(database_url, sqlite_template)
+    with running_bot(database_url, slack, pipeline=long_checklist_pipeline()) as bot:
+        bot.command("/deal", "new Acme renewal", channel_id=CHANNEL)
+        opened = open_form(bot)
+        fields = blocks_of(opened["view"])
+        assert list(fields) == [TARGET_BLOCK, "criteria-long", "criteria-long/2", "evidence-long", "note"]
+        assert [len(fields[block]["element"]["options"]) for block in ("criteria-long", "criteria-long/2")] == [10, 2]
+
+        state = values("long", ticked={"long": tuple(range(1, 11))}, links={"long": f"{LINK}1"})
+        state["criteria-long/2"] = {CRITERIA_ACTION: ticks(11)}
+        errors = submit(bot, opened, state).json()["errors"]
+        assert errors == {"criteria-long/2": "Tick each once the buyer has done it. Not ticked: 12. Buyer did step 12"}
+
+        state["criteria-long/2"] = {CRITERIA_ACTION: ticks(11, 12)}
+        assert submit(bot, opened, state).json()["response_action"] == "update"
+        assert [move.to_stage for move in moves(bot)] == ["long"]
+    assert slack.violations == []
