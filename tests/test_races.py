@@ -258,6 +258,38 @@ def test_a_request_while_the_pending_move_is_approved_comes_before_or_after_it(
     assert_history_matches_events(services)
 
 
+def test_a_form_s_request_while_the_pending_move_is_approved_is_never_filed_from_the_new_stage(
+    services: Services, workers: list[Services]
+) -> None:
+    """The advance form, opened at Meeting booked, asks for a skip to Product evaluated with a link for each stage
+    entered, while a manager approves the move to Needs confirmed that someone else asked for meanwhile. Whichever
+    goes first, the form's request is refused: the move is still waiting, or the deal has moved since the form was
+    opened (its first link was evidence for Needs confirmed, not for a move from there)."""
+    links = (LINK, Evidence("https://mail.example.com/demo-recap"))
+
+    def one_round(index: int) -> str | None:
+        number, move_id = pending_deal(services, f"Race {index}")
+        form = Advance(number, links, to_key="product-evaluated", note=None, from_key="meeting-booked")
+        approved, requested = at_once(
+            lambda: decide_move(workers[0], manager, move_id=move_id, approve=True),
+            lambda: request_move(workers[1], rep, form),
+        )
+        deal, events, moves = stored(services, number)
+        if not isinstance(approved, Decision) or deal.stage_key != "needs-confirmed":
+            return f"approve: {approved!r}, the deal at {deal.stage_key}"
+        refused = isinstance(requested, CommandError) and (
+            "already has a move" in requested.message or "since this form was opened" in requested.message
+        )
+        if not refused or [m.status for m in moves] != ["approved"]:
+            return f"request: {requested!r}, moves {[m.status for m in moves]}"
+        if events != ["created", "requested", "approved"]:
+            return f"events {events}"
+        return None
+
+    every_round(one_round)
+    assert_history_matches_events(services)
+
+
 def test_marking_a_deal_lost_twice_at_once_loses_it_once(services: Services, workers: list[Services]) -> None:
     def one_round(index: int) -> str | None:
         number, _ = pending_deal(services, f"Race {index}")
