@@ -333,6 +333,18 @@ def test_choosing_another_stage_rebuilds_the_form_keeping_what_was_typed(bot: Ru
     assert kept[TARGET_BLOCK]["element"]["initial_option"]["value"] == EVALUATED
 
 
+def test_a_stage_chosen_in_a_form_slack_did_not_name_is_answered_and_changes_nothing(bot: RunningBot) -> None:
+    create_deal(bot)
+    opened = open_form(bot)
+    nameless = {**opened, "id": ""}
+    bot.settle()
+    published = len(bot.slack.calls_to("views.publish"))
+    assert choose(bot, nameless, EVALUATED, values()).status == 200
+    noticed = bot.slack.wait_for("views.publish", count=published + 1)[-1]
+    assert "This form lost track of its deal" in json.dumps(noticed.args["view"])
+    assert bot.slack.calls_to("views.update") == []
+
+
 def test_the_home_tab_s_advance_button_opens_the_form(bot: RunningBot) -> None:
     create_deal(bot)
     bot.command("/deal", "new Globex pilot", channel_id=CHANNEL)

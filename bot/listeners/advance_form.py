@@ -10,12 +10,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import blocks
 from bot.advance_form import (
     ADVANCE_ACTION,
     ADVANCE_VIEW,
+    LOST_TRACK,
     TARGET_ACTION,
     Typed,
     advance_done,
@@ -77,14 +78,17 @@ class AdvanceForm:
         update built from a form that changed meanwhile (a later choice's update wins)."""
         view = body.get("view")
         options = form_options(view, self._services.pipeline)
+        view_id = text_at(view, "id")
+        if not view_id:
+            raise CommandError(LOST_TRACK)
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         target = chosen_target(options, at(first, "selected_option", "value")) or options.targets[0]
         rebuilt = advance_modal(options, target=target, typed=Typed.of(view))
         ack()
         try:
-            client.views_update(view_id=text_at(view, "id"), hash=text_at(view, "hash") or None, view=rebuilt)
-        except (SlackApiError, OSError) as error:  # after the ack: logged, never raised (README, Known issues)
+            client.views_update(view_id=view_id, hash=text_at(view, "hash") or None, view=rebuilt)
+        except (SlackClientError, OSError) as error:  # after the ack: logged, never raised (README, Known issues)
             logger.info("advance form not rebuilt: %r", error)
 
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
