@@ -44,7 +44,15 @@ from sqlalchemy import Engine, String, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table in SQLModel.metadata)
-from bot.advance_form import ADVANCE_VIEW, CRITERIA_ACTION, EVIDENCE_ACTION, NOTE_INPUT, TARGET_ACTION, TARGET_BLOCK
+from bot.advance_form import (
+    ADVANCE_ACTION,
+    ADVANCE_VIEW,
+    CRITERIA_ACTION,
+    EVIDENCE_ACTION,
+    NOTE_INPUT,
+    TARGET_ACTION,
+    TARGET_BLOCK,
+)
 from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT
 from bot.blocks import APPROVE_ACTION, ASK_EVIDENCE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_VIEW
 from commands.inbox.requests import ALREADY_RECEIVED
@@ -79,7 +87,8 @@ REFUSAL = ":no_entry_sign:"
 BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam)\b", re.IGNORECASE)
 MOVE_ACTIONS = [APPROVE_ACTION, REJECT_ACTION, ASK_EVIDENCE_ACTION]
 # What an allowed click or submit records; Reject only opens the modal, whose submit records the rejection.
-DECISION_KIND = {APPROVE_ACTION: "approved", ASK_EVIDENCE_ACTION: "evidence_asked", REJECT_VIEW: "rejected"}
+DECISION_KIND = {APPROVE_ACTION: "approved", REJECT_VIEW: "rejected"}
+"""What a click or form stores; Reject and Ask for evidence only open their forms (the forms' submissions decide)."""
 # What an allowed decision may touch: the move, its event, the deal it moves, the thread post it owes.
 # handled_request: an Ask for evidence claims the click's trigger_id (and drops claims older than an hour).
 DECISION_TABLES = frozenset(
@@ -696,7 +705,7 @@ BOLT_READ_IN_ACTIONS = frozenset({("user",), ("team",), ("channel",), ("enterpri
 
 @settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    action_id=st.sampled_from(MOVE_ACTIONS),
+    action_id=st.sampled_from([*MOVE_ACTIONS, ADVANCE_ACTION]),
     user=clicking_users,
     team=teams,
     real_move=st.sampled_from([REP, MANAGER, None]),
@@ -746,7 +755,7 @@ def test_any_click_is_answered_and_only_a_managers_decision_is_stored(
     clicker, clicked = user_of(payload), move_named_by(payload["actions"][0].get("value", ""))
     allowed = may_decide(before, clicker, clicked)
     hypothesis.event(f"{action_id}: {'stored a decision' if after != before else 'stored nothing'}")
-    if action_id != REJECT_ACTION and allowed:
+    if action_id in DECISION_KIND and allowed:
         assert clicked is not None
         assert_at_most_one_decision(before, after, move_id=clicked, kind=DECISION_KIND[action_id], user=clicker)
     else:
