@@ -87,8 +87,8 @@ def advance_modal(options: MoveOptions, *, target: Stage, typed: Typed | None = 
     deal_id = format_deal_id(options.deal_number)
     blocks: list[Block] = [
         section(
-            f"*{deal_id} · {escape(options.deal_name)}* is at *{escape(options.current.name)}*. Tick what the buyer "
-            "has done and link the evidence: a manager decides in the deal's thread."
+            f"*{deal_id} · {escape(options.deal_name)}* is at *{escape(options.current.name)}*. For each stage it "
+            "enters, tick what the buyer has done and link the evidence; the move is posted in the deal's thread."
         ),
         InputBlock(
             block_id=TARGET_BLOCK,
