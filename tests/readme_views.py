@@ -21,9 +21,12 @@ from slack_sdk.models.views import View
 from sqlmodel import select
 
 from bot import blocks
+from bot.advance_form import advance_modal
+from bot.ask_evidence_form import ask_evidence_modal
 from commands.deals.deal import NewDeal, create_deal
 from commands.deals.evidence import Evidence
 from commands.deals.home import home_overview
+from commands.deals.move_options import move_options
 from commands.deals.moves import Advance, decide_move, request_move
 from commands.deals.results import MoveRequested
 from commands.pipeline.loading import default_pipeline
@@ -152,7 +155,29 @@ def _reject_form(services: Services) -> Picture:
     return Picture("The rejection form", "Reject on a move", view)
 
 
-PICTURES: tuple[PictureOf, ...] = (_rep_home, _manager_home, _new_deal_form, _reject_form)
+def _advance_form(services: Services) -> Picture:
+    options = move_options(services, ANA, deal_number=1)
+    target = options.targets[1]
+    view = advance_modal(options, target=target)
+    return Picture(
+        "The advance form", f"`/advance deal-1` without evidence, or Advance…, skipping to {target.name}", view
+    )
+
+
+def _ask_evidence_form(services: Services) -> Picture:
+    waiting = home_overview(services, MANAGER).waiting[0]
+    view = ask_evidence_modal(waiting.move, channel_id=CHANNEL)
+    return Picture("The Ask for evidence form", "the prompt the manager edits before it is posted", view)
+
+
+PICTURES: tuple[PictureOf, ...] = (
+    _rep_home,
+    _manager_home,
+    _new_deal_form,
+    _advance_form,
+    _reject_form,
+    _ask_evidence_form,
+)
 
 
 def pictures() -> list[Picture]:
