@@ -68,6 +68,9 @@ class EventKind(StrEnum):
     EVIDENCE_ASKED = "evidence_asked"
     MOVED_BACK = "moved_back"
     LOST = "lost"
+    SNOOZED = "snoozed"
+    """The owner or a manager snoozed the deal's stall nudges: the reason is the note, the end in `DealSnooze`."""
+    SNOOZE_ENDED = "snooze_ended"
 
 
 class AnnouncementKind(StrEnum):
@@ -80,6 +83,15 @@ class AnnouncementKind(StrEnum):
     EVIDENCE_ASKED = "evidence_asked"
     LOST = "lost"
     MOVED_BACK = "moved_back"
+    MOVE_REMINDER = "move_reminder"
+    """A pending move's reminder to the managers who may still decide it (the subject is a `Reminder`)."""
+    STALL_NUDGE = "stall_nudge"
+    """A stalled deal's nudge to its owner (the subject is a `Reminder`)."""
+
+
+class ReminderKind(StrEnum):
+    MOVE_PENDING = "move_pending"
+    STALLED = "stalled"
 
 
 class Deal(SQLModel, table=True):
@@ -107,6 +119,8 @@ class Deal(SQLModel, table=True):
     stage_entered_at: datetime
     crm_id: str | None = Field(default=None, max_length=CRM_ID_LENGTH)
     """The deal's id in the CRM it was imported from; what makes a second import of the same file a no-op."""
+    nudged_at: datetime | None = None
+    """When its owner was last owed a stall nudge: the claim that keeps nudges to one a week, across processes."""
 
 
 class DealEvent(SQLModel, table=True):
@@ -168,6 +182,8 @@ class MoveRequest(SQLModel, table=True):
     approvals_needed: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
     """How many different managers must approve: the pipeline's policy when the move was asked for (0 moves at
     once). Fixed then, so editing the pipeline file does not change a move already waiting."""
+    reminded_at: datetime | None = None
+    """When its managers were last owed a reminder: the claim that keeps reminders to one a day, across processes."""
 
 
 class MoveApproval(SQLModel, table=True):
@@ -276,6 +292,50 @@ class Announcement(SQLModel, table=True):
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class ReminderSetting(SQLModel, table=True):
+    """A workspace's reminder settings, set by a manager; a workspace without a row has the defaults."""
+
+    __tablename__ = "reminder_setting"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    pending_after_hours: int | None
+    """How long a move waits before its managers are reminded; None: reminders are off."""
+    changed_by: str = Field(max_length=USER_ID_LENGTH)
+    changed_at: datetime
+
+
+class DealSnooze(SQLModel, table=True):
+    """A deal's stall nudges snoozed until `until`, and why. The deal's history holds each snooze too
+    (`EventKind.SNOOZED`, the reason as its note), so ending or replacing one loses nothing."""
+
+    __tablename__ = "deal_snooze"
+
+    deal_id: int = Field(primary_key=True, foreign_key="deal.id")
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    until: datetime
+    reason: str = Field(sa_type=Text)
+    snoozed_by: str = Field(max_length=USER_ID_LENGTH)
+    snoozed_at: datetime
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder or nudge owed to a deal's thread: whom it mentions, decided when it was claimed (the
+    recipients in their working hours then). The announcement that posts it points here."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_team_deal", "team_id", "deal_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=TEAM_ID_LENGTH)
+    deal_id: int = Field(foreign_key="deal.id")
+    kind: str = Field(max_length=16)
+    move_id: int | None = Field(default=None, foreign_key="move_request.id")
+    stage_key: str = Field(max_length=STAGE_KEY_LENGTH)
+    """The deal's stage when it was claimed: a nudge no longer true by delivery time is not posted."""
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at: datetime
 
 
 class HandledEvent(SQLModel, table=True):
