@@ -38,7 +38,8 @@ from bot.announcer import Announcer
 from bot.app_factory import create_app, make_client
 from bot.digest_post import digest_deliverer
 from bot.http import Wsgi, make_wsgi
-from bot.scheduler import DigestRunner, add_thread_catch_up, start_scheduler, worker_name
+from bot.reminders import ReminderRunner
+from bot.scheduler import DigestRunner, add_reminders, add_thread_catch_up, start_scheduler, worker_name
 from bot.socket_mode import close_socket, health_wsgi, socket_mode_handler
 from commands.pipeline.loading import PipelineFileError, default_pipeline, load_pipeline
 from commands.pipeline.stages import Pipeline
@@ -334,11 +335,12 @@ class Runtime:
     wsgi: Wsgi
 
     def start_scheduler(self) -> BackgroundScheduler:
-        """Tick the digest schedules and the thread catch-up in this process; the database's claims
-        make every digest and every thread post go out once, however many processes tick."""
+        """Tick the digest schedules, the thread catch-up and the reminders in this process; the database's
+        claims make every digest, thread post and reminder go out once, however many processes tick."""
         runner = DigestRunner(self.services, digest_deliverer(self.services, self.app.client), worker=worker_name())
         scheduler = start_scheduler(runner)
         add_thread_catch_up(scheduler, Announcer(self.services, self.app.client).catch_up)
+        add_reminders(scheduler, ReminderRunner(self.services, self.app.client).run_once)
         return scheduler
 
 

@@ -21,7 +21,7 @@ from bot.mrkdwn import (
 )
 from commands.deals.evidence import Evidence
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Digest, MoveLine, StageGroup
+from commands.digest.report import Digest, MoveLine, SnoozeNote, StageGroup
 from commands.digest.text import (
     CUSTOMERS_TITLE,
     PIPELINE_TITLE,
@@ -199,10 +199,16 @@ def _stalled(digest: Digest) -> list[Block]:
     lines = [
         f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {plural(s.days_in_stage, 'day')} "
         f"(limit {s.stall_after_days}) · {mention(s.owner_id)} · {amount(s.value_cents)}"
+        + (f" · {snoozed_note(s.snooze)}" if s.snooze else "")
         for s in digest.stalled.items
     ]
     title = f"*Stalled* ({digest.stalled.total}), oldest first"
     return _listing(title, lines, digest.stalled.more, empty="No deal is over its stage's time limit.")
+
+
+def snoozed_note(snooze: SnoozeNote) -> str:
+    """ "snoozed until 12 Dec by @ana: <reason>", the reason escaped and shortened."""
+    return f"_snoozed until {snooze.until:%d %b} by {mention(snooze.snoozed_by)}_: {escape(clip(snooze.reason, 300))}"
 
 
 def _conversion(digest: Digest) -> list[Block]:

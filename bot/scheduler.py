@@ -115,6 +115,17 @@ def add_thread_catch_up(
     _tick(scheduler, catch_up, job_id=CATCH_UP_JOB_ID, name="thread catch-up", interval_seconds=interval_seconds)
 
 
+REMINDERS_JOB_ID = "reminders"
+
+
+def add_reminders(
+    scheduler: BackgroundScheduler, remind: Callable[[], object], *, interval_seconds: float = 60
+) -> None:
+    """Also owe and deliver, now and on every tick, the reminders of pending moves and nudges of stalled deals
+    that are due (`bot.reminders.ReminderRunner.run_once`); the database's claims keep each one single."""
+    _tick(scheduler, remind, job_id=REMINDERS_JOB_ID, name="reminders", interval_seconds=interval_seconds)
+
+
 def _tick(
     scheduler: BackgroundScheduler, job: Callable[[], object], *, job_id: str, name: str, interval_seconds: float
 ) -> None:

@@ -22,9 +22,16 @@ from commands.deals.deal import ListDeals, MarkLost, NewDeal
 from commands.deals.evidence import Evidence
 from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
+from commands.deals.snooze import SNOOZE_MAX_DAYS, SNOOZE_MIN_DAYS, EndSnooze, SnoozeDeal
 from commands.digest.schedules import DEFAULT_QUIET, QUIET_CHOICES, SetSchedule
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_amount
+from commands.reminders.settings import (
+    MAX_PENDING_AFTER_HOURS,
+    MIN_PENDING_AFTER_HOURS,
+    SetPendingReminders,
+    ShowReminders,
+)
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
     COMPANY_LIMIT,
@@ -107,7 +114,7 @@ class ScheduleOff:
     pass
 
 
-DealCommand: TypeAlias = NewDeal | NewDealForm | ShowDeal | ListDeals | MarkLost | DealHelp
+DealCommand: TypeAlias = NewDeal | NewDealForm | ShowDeal | ListDeals | MarkLost | SnoozeDeal | EndSnooze | DealHelp
 AdvanceCommand: TypeAlias = Advance | AdvanceHelp
 PipelineCommand: TypeAlias = (
     PipelineBoard
@@ -120,6 +127,8 @@ PipelineCommand: TypeAlias = (
     | ShowSchedule
     | ScheduleOff
     | SetSchedule
+    | ShowReminders
+    | SetPendingReminders
 )
 
 # --- Usage texts ----------------------------------------------------------------------------------
@@ -136,6 +145,11 @@ _DEAL_LIST_USAGE = (
 _DEAL_LOST_USAGE = (
     "`/deal lost <deal-id> reason:<why>` marks a deal lost.\n  Example: `/deal lost deal-42 reason:chose a competitor`"
 )
+_DEAL_SNOOZE_USAGE = (
+    f"`/deal snooze <deal-id> <{SNOOZE_MIN_DAYS}d…{SNOOZE_MAX_DAYS}d> reason:<why>` stops a stalled deal's nudges"
+    " for that long (the digest shows the snooze and its reason); `/deal snooze <deal-id> off` ends it.\n"
+    "  Example: `/deal snooze deal-42 7d reason:waiting for the buyer's budget cycle`"
+)
 DEAL_USAGE = "\n".join(
     (
         "How to use `/deal`:",
@@ -143,6 +157,7 @@ DEAL_USAGE = "\n".join(
         _DEAL_SHOW_USAGE,
         _DEAL_LIST_USAGE,
         _DEAL_LOST_USAGE,
+        _DEAL_SNOOZE_USAGE,
         "`/deal help` shows this.",
     )
 )
@@ -175,6 +190,11 @@ _SCHEDULE_USAGE = (
     "default), nothing (`skip`) or the whole digest (`full`).\n"
     "  Example: `/pipeline schedule weekly mon 09:00 tz:Europe/Berlin quiet:skip`"
 )
+_REMINDERS_USAGE = (
+    "`/pipeline reminders` shows when a move waiting for a manager is reminded;"
+    " `/pipeline reminders pending <hours>h|<days>d|off` changes it (managers only).\n"
+    "  Example: `/pipeline reminders pending 12h`"
+)
 PIPELINE_USAGE = "\n".join(
     (
         "How to use `/pipeline`:",
@@ -183,6 +203,7 @@ PIPELINE_USAGE = "\n".join(
         _MANAGERS_USAGE,
         "`/pipeline digest` posts the digest now.",
         _SCHEDULE_USAGE,
+        _REMINDERS_USAGE,
         "`/pipeline lint` checks the stages against the four standards (required, factual, inspectable,"
         " buyer-centric) and suggests a rewrite for each finding.",
         "`/pipeline help` shows this.",
@@ -238,6 +259,8 @@ def parse_pipeline(text: str) -> PipelineCommand:
         return _parse_managers(rest)
     if subcommand == "schedule":
         return _parse_schedule(rest)
+    if subcommand == "reminders":
+        return _parse_reminders(rest)
     no_argument_commands: dict[str, PipelineCommand] = {
         "stages": PipelineStages(),
         "digest": PostDigest(),
@@ -246,7 +269,7 @@ def parse_pipeline(text: str) -> PipelineCommand:
     if subcommand in no_argument_commands:
         _refuse_extra_words(rest, f"/pipeline {subcommand}", PIPELINE_USAGE)
         return no_argument_commands[subcommand]
-    known = ("stages", "managers", "digest", "schedule", "lint", "help")
+    known = ("stages", "managers", "digest", "schedule", "reminders", "lint", "help")
     raise _unknown_word(tokens[0], "/pipeline", known, PIPELINE_USAGE)
 
 
@@ -370,18 +393,62 @@ def _parse_lost(words: list[str]) -> MarkLost:
     return MarkLost(deal_number=deal_number, reason=reason)
 
 
+def _parse_snooze(words: list[str]) -> SnoozeDeal | EndSnooze:
+    usage = _DEAL_SNOOZE_USAGE
+    positional, options = _split_options(words, frozenset({"reason"}), usage)
+    if not positional:
+        raise CommandError("Say which deal to snooze, like /deal snooze deal-42 7d reason:<why>.", usage)
+    deal_number = _parse_deal_number(positional[0], usage)
+    if len(positional) < 2:
+        raise CommandError(
+            f"Say for how long, from {SNOOZE_MIN_DAYS}d to {SNOOZE_MAX_DAYS}d, like /deal snooze deal-42 7d"
+            " reason:<why>, or end a snooze with /deal snooze deal-42 off.",
+            usage,
+        )
+    if positional[1].lower() == "off":
+        _refuse_extra_words(positional[2:], "/deal snooze <deal-id> off", usage)
+        if options:
+            raise CommandError("Ending a snooze takes no reason: /deal snooze deal-42 off.", usage)
+        return EndSnooze(deal_number)
+    days = _parse_snooze_days(positional[1], usage)
+    _refuse_extra_words(positional[2:], "/deal snooze <deal-id> <days>", usage)
+    reason = _text_option(options, "reason", usage)
+    if reason is None:
+        raise CommandError(
+            "Say why after reason:, like /deal snooze deal-42 7d reason:waiting for the buyer's budget cycle."
+            " The digest shows it beside the deal.",
+            usage,
+        )
+    return SnoozeDeal(deal_number, days, reason)
+
+
+def _parse_snooze_days(word: str, usage: str) -> int:
+    duration = _parse_duration(word, usage, example="7d")
+    if duration.unit == "h":
+        raise CommandError(f"A snooze is counted in days, like 7d, not '{_shown(word)}'.", usage)
+    days = duration.count * (7 if duration.unit == "w" else 1)
+    if not SNOOZE_MIN_DAYS <= days <= SNOOZE_MAX_DAYS:
+        raise CommandError(
+            f"A snooze lasts from {SNOOZE_MIN_DAYS} to {SNOOZE_MAX_DAYS} days, not {days}. Snooze again when"
+            " it ends if the buyer still needs time.",
+            usage,
+        )
+    return days
+
+
 _DEAL_PARSERS: dict[str, Callable[[list[str]], DealCommand]] = {
     "new": _parse_new,
     "show": _parse_show,
     "list": _parse_list,
     "lost": _parse_lost,
+    "snooze": _parse_snooze,
 }
 
 
 def _unknown_deal_subcommand(word: str) -> CommandError:
     if _DEAL_ID.fullmatch(word):
         return CommandError(f"To see a deal, use /deal show {_shown(word)}.", DEAL_USAGE)
-    return _unknown_word(word, "/deal", ("new", "show", "list", "lost", "help"), DEAL_USAGE)
+    return _unknown_word(word, "/deal", ("new", "show", "list", "lost", "snooze", "help"), DEAL_USAGE)
 
 
 def _stray_words_in_advance(words: Sequence[str], usage: str) -> CommandError:
@@ -513,6 +580,51 @@ def _parse_daily(words: list[str]) -> SetSchedule:
     return SetSchedule(
         frequency="daily", weekday=None, at=at, tz=_zone_option(options, usage), quiet=_quiet_option(options, usage)
     )
+
+
+# --- /pipeline reminders -------------------------------------------------------------------------
+
+
+def _parse_reminders(words: list[str]) -> ShowReminders | SetPendingReminders:
+    usage = _REMINDERS_USAGE
+    if not words:
+        return ShowReminders()
+    if words[0].lower() != "pending":
+        raise _unknown_word(words[0], "/pipeline reminders", ("pending",), usage)
+    if len(words) < 2:
+        raise CommandError("Say how long a move may wait, like /pipeline reminders pending 24h (or off).", usage)
+    _refuse_extra_words(words[2:], "/pipeline reminders pending <time>", usage)
+    if words[1].lower() == "off":
+        return SetPendingReminders(None)
+    duration = _parse_duration(words[1], usage, example="24h")
+    hours = duration.count * {"h": 1, "d": 24, "w": 7 * 24}[duration.unit]
+    if not MIN_PENDING_AFTER_HOURS <= hours <= MAX_PENDING_AFTER_HOURS:
+        raise CommandError(
+            f"A move can wait from {MIN_PENDING_AFTER_HOURS}h to {MAX_PENDING_AFTER_HOURS // 24}d before its"
+            f" managers are reminded, not {hours}h. Or turn reminders off: /pipeline reminders pending off.",
+            usage,
+        )
+    return SetPendingReminders(hours)
+
+
+@dataclass(frozen=True)
+class _Duration:
+    count: int
+    unit: Literal["h", "d", "w"]
+
+
+_DURATION = re.compile(r"(?P<count>[0-9]{1,5})\s*(?P<unit>[hdw])", re.IGNORECASE)
+
+
+def _parse_duration(word: str, usage: str, *, example: str) -> _Duration:
+    match = _DURATION.fullmatch(word)
+    if match is None:
+        raise CommandError(
+            f"'{_shown(_free_text([word]))}' is not a length of time. Use hours, days or weeks, like {example}.",
+            usage,
+        )
+    units: dict[str, Literal["h", "d", "w"]] = {"h": "h", "d": "d", "w": "w"}
+    return _Duration(int(match["count"]), units[match["unit"].lower()])
 
 
 # --- Tokens and options ---------------------------------------------------------------------------

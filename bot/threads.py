@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import blocks, reminder_blocks
 from bot.blocks import Message
 from bot.mrkdwn import section
 from commands.deals.results import (
@@ -27,6 +27,7 @@ from commands.deals.results import (
 )
 from commands.outbox.announcements import CardOwed, Posted, Subject
 from commands.pipeline.stages import Stage
+from commands.reminders.results import MoveReminder, StallNudge
 from commands.services import Services
 from storage.models import MoveStatus
 
@@ -75,6 +76,10 @@ class DealThreads:
             case MovedBack() as moved:
                 self.reply(moved.deal, blocks.moved_back_reply(moved))
                 self.refresh_card(moved.deal)
+            case MoveReminder() as reminder if reminder.still_waiting:
+                self.reply(reminder.deal, reminder_blocks.move_reminder(reminder))
+            case StallNudge() as nudge if nudge.still_stalled:
+                self.reply(nudge.deal, reminder_blocks.stall_nudge(nudge))
         return Posted()
 
     def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str | None:

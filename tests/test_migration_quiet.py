@@ -25,7 +25,7 @@ def quiet_of(engine: sa.Engine) -> dict[str, str]:
 def test_quiet_defaults_to_short_and_survives_a_downgrade_and_upgrade(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        migrate_to(engine, "0008")
+        migrate_to(engine, "0009")
         with engine.begin() as connection:
             for channel in ("C1", "C2", "C3"):
                 connection.execute(
@@ -47,7 +47,7 @@ def test_quiet_defaults_to_short_and_survives_a_downgrade_and_upgrade(database_u
             connection.execute(sa.text("update digest_schedule set quiet = 'skip' where channel_id = 'C2'"))
             connection.execute(sa.text("update digest_schedule set quiet = 'full' where channel_id = 'C3'"))
 
-        migrate_to(engine, "0008", downgrade=True)
+        migrate_to(engine, "0009", downgrade=True)
         tables = inspect(engine)
         assert "quiet" not in {column["name"] for column in tables.get_columns("digest_schedule")}
         with engine.connect() as connection:

@@ -542,7 +542,7 @@ def test_parse_pipeline(text: str, expected: object) -> None:
         ("stagse", "Did you mean `/pipeline stages`?"),
         ("manager", "Did you mean `/pipeline managers`?"),
         ("shedule", "Did you mean `/pipeline schedule`?"),
-        ("frobnicate", "Use one of: stages, managers, digest, schedule, lint, help"),
+        ("frobnicate", "Use one of: stages, managers, digest, schedule, reminders, lint, help"),
         ("stages now", "Unexpected 'now'"),
         ("digest please", "Unexpected 'please'"),
         ("lnit", "Did you mean `/pipeline lint`?"),

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import blocks, reminder_blocks
 from bot.advance_form import Typed, advance_modal
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
@@ -44,6 +44,7 @@ from commands.deals.managers import ChangeManager, change_manager, list_managers
 from commands.deals.move_options import move_options
 from commands.deals.moves import Advance, missing_evidence, request_move
 from commands.deals.results import DealSummary, MovedBack
+from commands.deals.snooze import EndSnooze, SnoozeDeal, current_snooze, snooze_deal
 from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
 from commands.errors import CommandError
@@ -51,6 +52,7 @@ from commands.formats import format_deal_id
 from commands.inbox.requests import Once
 from commands.pipeline.board import pipeline_board
 from commands.pipeline.lint import lint_pipeline
+from commands.reminders.settings import SetPendingReminders, ShowReminders, reminder_settings, set_pending_reminders
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
@@ -177,12 +179,17 @@ class SlashCommands:
             case NewDealForm():
                 return self._open_new_deal_form(run)
             case ShowDeal(deal_number=number):
-                return Reply(blocks.deal_detail(show_deal(services, actor, number=number)))
+                detail = blocks.deal_detail(show_deal(services, actor, number=number))
+                snooze = current_snooze(services, actor, number=number)
+                return Reply(reminder_blocks.with_snooze(detail, snooze) if snooze else detail)
             case ListDeals() as listing:
                 return Reply(blocks.deal_list(list_deals(services, actor, listing)))
             case MarkLost() as lost_command:
                 lost = mark_lost(services, actor, lost_command, claim=run.once.key())
                 return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal))
+            case SnoozeDeal() | EndSnooze() as snooze_command:
+                changed = snooze_deal(services, actor, snooze_command, claim=run.once.key())
+                return Reply(reminder_blocks.snooze_changed(changed))
             case DealHelp():
                 return Reply(blocks.help_message(DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
@@ -254,6 +261,11 @@ class SlashCommands:
             case ScheduleOff():
                 stopped = schedule_off(services, actor, channel_id=channel_id, claim=run.once.key())
                 return Reply(blocks.schedule_stopped(stopped))
+            case ShowReminders():
+                return Reply(reminder_blocks.reminder_settings(reminder_settings(services, actor)))
+            case SetPendingReminders() as wanted_reminders:
+                changed_settings = set_pending_reminders(services, actor, wanted_reminders, claim=run.once.key())
+                return Reply(reminder_blocks.reminder_settings(changed_settings))
             case PipelineBoard():
                 return Reply(blocks.board(pipeline_board(services, actor)))
             case PipelineStages():

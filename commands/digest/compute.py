@@ -5,7 +5,8 @@ Definitions (each number in the digest means exactly this):
 - The period is [start, end); `as_of` is its end. Stage totals, stalled deals and pending moves are
   the state at `as_of`, read from the stage spells (each deal's stays in each stage, kept with its
   events: `storage.spells`). A deal's days in stage and when it is stalled: `commands.digest.stalled`, over
-  every stage of the pipeline.
+  every stage of the pipeline. A stalled deal whose nudges are snoozed at `as_of` is listed with its snooze
+  (until when, by whom, why): a snooze is shown, never hidden.
 - A deal *enters* a stage when it is created (first stage), when a move into or across the stage
   is approved (a skip enters every stage it crosses, and leaves the ones in between at once), or
   when it is moved back to the stage.
@@ -52,6 +53,7 @@ from commands.digest.report import (
     PendingLine,
     Period,
     RateFactor,
+    SnoozeNote,
     StageConversion,
     StageForecast,
     StageGroup,
@@ -63,10 +65,10 @@ from commands.digest.report import (
 from commands.digest.stalled import days_in_stage, stall_cutoffs
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
-from storage import queries, spell_queries
+from storage import queries, reminder_queries, spell_queries
 from storage import report_queries as reports
 from storage.db import read_only
-from storage.models import EventKind
+from storage.models import DealSnooze, EventKind
 
 LIST_LIMIT = 10
 DEFAULT_PERIOD_DAYS = 7
@@ -141,6 +143,9 @@ def compute_digest(
             stalled_before=stall_cutoffs(pipeline.stages, as_of),
             limit=LIST_LIMIT,
         )
+        snoozes = reminder_queries.snoozes_by_number(
+            session, team_id=team_id, numbers=[row.deal_number for row in stalled_rows], at=as_of
+        )
         current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
         previous = spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
         forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
@@ -212,6 +217,7 @@ def compute_digest(
                     days_in_stage(row.entered_at, as_of),
                     stage_or_placeholder(pipeline, row.stage_key).stall_after_days,
                     row.value_cents,
+                    _snooze_note(snoozes.get(row.deal_number)),
                 )
                 for row in stalled_rows
             ),
@@ -222,6 +228,10 @@ def compute_digest(
             _forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis), change=forecast_change
         ),
     )
+
+
+def _snooze_note(snooze: DealSnooze | None) -> SnoozeNote | None:
+    return None if snooze is None else SnoozeNote(snooze.until, snooze.snoozed_by, snooze.reason)
 
 
 def _by_stage(pipeline: Pipeline, open_rows: list[spell_queries.OpenRow]) -> tuple[StageTotal, ...]:

@@ -155,6 +155,15 @@ class PendingLine:
 
 
 @dataclass(frozen=True)
+class SnoozeNote:
+    """A stalled deal's nudges snoozed at `as_of`: until when, by whom, and why (`commands.deals.snooze`)."""
+
+    until: datetime
+    snoozed_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StalledLine:
     deal_number: int
     deal_name: str
@@ -164,6 +173,7 @@ class StalledLine:
     days_in_stage: int
     stall_after_days: int
     value_cents: int | None
+    snooze: SnoozeNote | None = None
 
 
 @dataclass(frozen=True)

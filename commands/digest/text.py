@@ -159,6 +159,11 @@ def digest_text(digest: Digest) -> str:
         lambda s: (
             f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {plural(s.days_in_stage, 'day')} "
             f"(limit {s.stall_after_days}), owner {s.owner_id}"
+            + (
+                f"; snoozed until {s.snooze.until:%d %b} by {s.snooze.snoozed_by}: {s.snooze.reason}"
+                if s.snooze
+                else ""
+            )
         ),
     )
     lines += conversion_lines(digest)

@@ -26,6 +26,8 @@ from commands.deals.results import (
 )
 from commands.outbox.retry import ERROR_TEXT_LIMIT, THREAD_POSTS
 from commands.pipeline.stages import Stage
+from commands.reminders.results import MoveReminder, StallNudge
+from commands.reminders.subjects import reminder_subject
 from commands.services import Actor, Services
 from storage import announcement_queries as announcements
 from storage import outbox_queries, queries
@@ -46,7 +48,17 @@ class CardOwed:
     evidence_missing: Stage | None
 
 
-Subject = CardOwed | MoveRequested | Decision | ApprovalGiven | EvidenceAsked | MarkedLost | MovedBack
+Subject = (
+    CardOwed
+    | MoveRequested
+    | Decision
+    | ApprovalGiven
+    | EvidenceAsked
+    | MarkedLost
+    | MovedBack
+    | MoveReminder
+    | StallNudge
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,8 @@ def _subject(session: Session, services: Services, row: Announcement, deal: Deal
         asked = managers_to_ask(session, services, Actor(row.team_id, move.requested_by))
         still_to_ask = tuple(user for user in asked if user not in move_summary.approved_by)
         return MoveRequested(summary, move_summary, still_to_ask if move.approvals_needed else ())
+    if row.kind in (AnnouncementKind.MOVE_REMINDER, AnnouncementKind.STALL_NUDGE):
+        return reminder_subject(session, services, row.subject_id, deal)
     event = session.get(DealEvent, row.subject_id)
     assert event is not None
     related = queries.get_move(session, team_id=row.team_id, move_id=event.move_id) if event.move_id else None

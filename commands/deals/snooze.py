@@ -1,0 +1,104 @@
+"""Snoozing a deal's stall nudges, with a reason, for a bounded time; and ending a snooze.
+
+A snooze is visible, not a hiding place: the digest's stalled list and `/deal show` show it with its reason,
+and each snooze and its end are in the deal's history (the reason as the event's note).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from commands.deals.deal import find_deal, require_owner_or_manager
+from commands.deals.history import record
+from commands.deals.results import DealSummary
+from commands.errors import CommandError
+from commands.formats import format_deal_id
+from commands.inbox.requests import Claim, claim_in
+from commands.services import Actor, Services
+from storage import reminder_queries
+from storage.db import read_only
+from storage.models import DealSnooze, DealStatus, EventKind
+
+SNOOZE_MIN_DAYS = 1
+SNOOZE_MAX_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SnoozeDeal:
+    deal_number: int
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class EndSnooze:
+    deal_number: int
+
+
+@dataclass(frozen=True)
+class Snooze:
+    until: datetime
+    reason: str
+    snoozed_by: str
+    snoozed_at: datetime
+
+    @classmethod
+    def of(cls, row: DealSnooze) -> "Snooze":
+        return cls(row.until, row.reason, row.snoozed_by, row.snoozed_at)
+
+
+@dataclass(frozen=True)
+class SnoozeChanged:
+    """`snooze` is the deal's snooze now (None once ended); `ended` the one an `off` ended."""
+
+    deal: DealSummary
+    snooze: Snooze | None
+    ended: Snooze | None = None
+
+
+def snooze_deal(
+    services: Services, actor: Actor, command: SnoozeDeal | EndSnooze, *, claim: Claim | None = None
+) -> SnoozeChanged:
+    """Snooze the deal's nudges (replacing a running snooze) or end its snooze; the owner or a manager only."""
+    if isinstance(command, SnoozeDeal) and not SNOOZE_MIN_DAYS <= command.days <= SNOOZE_MAX_DAYS:
+        raise CommandError(f"A snooze lasts from {SNOOZE_MIN_DAYS} to {SNOOZE_MAX_DAYS} days, like 7d.")
+    now = services.clock()
+    with services.sessions.begin() as session:
+        claim_in(session, claim, now=now)
+        deal = find_deal(session, actor, command.deal_number, for_update=True)
+        assert deal.id is not None
+        deal_id = format_deal_id(deal.number)
+        require_owner_or_manager(session, services, actor, deal, doing="snooze its reminders")
+        current = reminder_queries.snooze_of(session, team_id=actor.team_id, deal_id=deal.id)
+        running = current if current is not None and current.until > now else None
+        if isinstance(command, EndSnooze):
+            if running is None:
+                raise CommandError(f"{deal_id} is not snoozed, so there is nothing to end.")
+            reminder_queries.end_snooze(session, team_id=actor.team_id, deal_id=deal.id)
+            record(session, deal, actor, services.pipeline, kind=EventKind.SNOOZE_ENDED, at=now)
+            return SnoozeChanged(DealSummary.of(deal, services.pipeline), None, ended=Snooze.of(running))
+        if deal.status == DealStatus.LOST:
+            raise CommandError(f"{deal_id} was lost ({deal.lost_reason}), so it gets no reminders to snooze.")
+        until = now + timedelta(days=command.days)
+        reminder_queries.set_snooze(
+            session,
+            team_id=actor.team_id,
+            deal_id=deal.id,
+            until=until,
+            reason=command.reason,
+            snoozed_by=actor.user_id,
+            at=now,
+        )
+        record(session, deal, actor, services.pipeline, kind=EventKind.SNOOZED, at=now, note=command.reason)
+        snooze = Snooze(until, command.reason, actor.user_id, now)
+        return SnoozeChanged(DealSummary.of(deal, services.pipeline), snooze)
+
+
+def current_snooze(services: Services, actor: Actor, *, number: int) -> Snooze | None:
+    """The deal's running snooze, if any."""
+    now = services.clock()
+    with services.sessions() as session:
+        read_only(session)
+        deal = find_deal(session, actor, number)
+        assert deal.id is not None
+        row = reminder_queries.snooze_of(session, team_id=actor.team_id, deal_id=deal.id)
+        return Snooze.of(row) if row is not None and row.until > now else None
