@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlalchemy import delete, tuple_
+from sqlmodel import Session, col, select
 
 from storage.db import insert_for
 from storage.models import HandledRequest
@@ -21,9 +21,21 @@ def claim_request(session: Session, *, team_id: str, key: str, at: datetime) -> 
 
 
 def forget_requests_before(session: Session, *, team_id: str, before: datetime) -> None:
-    """Drop claims older than `before`: a request that old fails its signature check, so it cannot come back."""
+    """Drop claims older than `before`: a request that old fails its signature check, so it cannot come back.
+
+    On PostgreSQL the rows another transaction is already dropping are skipped (`SKIP LOCKED`), not waited for: every
+    claim drops the old ones on its way, and concurrent claims would otherwise each wait for the first to commit."""
+    old = (col(HandledRequest.team_id) == team_id, col(HandledRequest.handled_at) < before)
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(delete(HandledRequest).where(*old))
+        return
+    unlocked = (
+        select(col(HandledRequest.team_id), col(HandledRequest.request_key))
+        .where(*old)
+        .with_for_update(skip_locked=True)
+    )
     session.execute(
-        delete(HandledRequest).where(col(HandledRequest.team_id) == team_id, col(HandledRequest.handled_at) < before)
+        delete(HandledRequest).where(tuple_(col(HandledRequest.team_id), col(HandledRequest.request_key)).in_(unlocked))
     )
 
 
