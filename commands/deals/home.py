@@ -21,6 +21,7 @@ from commands.digest.stalled import before_win, days_in_stage, is_stalled, stall
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
 from storage import queries, spell_queries
+from storage.db import read_only
 from storage.models import Deal, MoveRequest
 
 OWN_DEALS_LIMIT = 500
@@ -92,6 +93,7 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
     now = services.clock()
     cutoffs = stall_cutoffs(before_win(services.pipeline), now)
     with services.sessions() as session:
+        read_only(session)
         deals = queries.list_deals(session, team_id=actor.team_id, owner_id=actor.user_id, limit=OWN_DEALS_LIMIT)
         total = queries.count_deals(session, team_id=actor.team_id, owner_id=actor.user_id)
         pending = queries.pending_moves(session, team_id=actor.team_id)
@@ -115,6 +117,7 @@ def concerned(services: Services, *, team_id: str, deal_number: int) -> tuple[st
     """Whose Home tab a change to the deal changes: its owner's and every manager's (from the settings and
     stored), in a stable order."""
     with services.sessions() as session:
+        read_only(session)
         deal = queries.get_deal(session, team_id=team_id, number=deal_number)
         managers = set(services.env_managers) | queries.active_managers(session, team_id=team_id)
     owner = [deal.owner_id] if deal is not None else []
