@@ -3,7 +3,7 @@
 Every query is scoped by `team_id`: one workspace never reads or writes another's rows.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +63,14 @@ def get_deal(session: Session, *, team_id: str, number: int, for_update: bool = 
 
 def get_deal_by_id(session: Session, *, team_id: str, deal_id: int) -> Deal | None:
     return session.exec(select(Deal).where(Deal.team_id == team_id, Deal.id == deal_id)).first()
+
+
+def deals_by_id(session: Session, *, team_id: str, deal_ids: Collection[int]) -> dict[int, Deal]:
+    """The workspace's deals with these ids, in one query, by id."""
+    if not deal_ids:
+        return {}
+    rows = session.exec(select(Deal).where(Deal.team_id == team_id, col(Deal.id).in_(set(deal_ids)))).all()
+    return {deal.id: deal for deal in rows if deal.id is not None}
 
 
 def get_deal_of_move(session: Session, *, team_id: str, move_id: int, for_update: bool = False) -> Deal | None:

@@ -152,10 +152,13 @@ def _by_stage(pipeline: Pipeline, deals: Sequence[OpenDeal]) -> tuple[StageGroup
 def _waiting(
     session: Session, pipeline: Pipeline, team_id: str, moves: Sequence[MoveRequest]
 ) -> tuple[WaitingMove, ...]:
+    """The moves with their deals and approvers: three queries however many moves wait (the tab is rebuilt for
+    every manager after every change)."""
     waiting = []
     approvers = queries.approvers(session, team_id=team_id, move_ids=[move.id for move in moves if move.id])
+    deals = queries.deals_by_id(session, team_id=team_id, deal_ids=[move.deal_id for move in moves])
     for move in moves:
-        deal = queries.get_deal_by_id(session, team_id=team_id, deal_id=move.deal_id)
+        deal = deals.get(move.deal_id)
         if deal is not None and move.id is not None:
             summary = DealSummary.of(deal, pipeline)
             approved_by = approvers.get(move.id, ())

@@ -1,0 +1,54 @@
+"""The Home tab is rebuilt for every manager after every change, so what it reads must not grow with the number of
+moves waiting: a fixed number of statements however many there are."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from commands.deals.deal import NewDeal, create_deal
+from commands.deals.evidence import Evidence
+from commands.deals.home import home_overview
+from commands.deals.moves import Advance, request_move
+from commands.services import Actor, Services
+from tests.conftest import MANAGER, REP
+
+TEAM = "T1"
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def wait_moves(services: Services, count: int) -> None:
+    rep = Actor(TEAM, REP)
+    for number in range(count):
+        deal = create_deal(services, rep, channel_id="C1", command=NewDeal(f"Deal {number}", None, None, ()))
+        link = (Evidence(f"https://mail.example.com/{number}"),)
+        request_move(services, rep, Advance(deal_number=deal.number, evidence=link, to_key=None, note=None))
+
+
+def statements_for_home(services: Services, engine: Engine) -> int:
+    with statements(engine) as seen:
+        overview = home_overview(services, Actor(TEAM, MANAGER))
+    assert overview.decides
+    return len(seen)
+
+
+def test_a_managers_home_reads_as_much_for_forty_waiting_moves_as_for_two(services: Services, engine: Engine) -> None:
+    wait_moves(services, 2)
+    few = statements_for_home(services, engine)
+    wait_moves(services, 38)
+    assert len(home_overview(services, Actor(TEAM, MANAGER)).waiting) == 40
+    assert statements_for_home(services, engine) == few
