@@ -52,7 +52,7 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
         listener_executor=ListenerPool(LISTENER_THREADS, after_ack),
     )
     app.use(once_per_event(services))
-    home = HomeTab(services, client)
+    home = HomeTab(services, client, after_ack=after_ack)
     app.error(ErrorBoundary(services, show_home=home.show).answer)
     for listeners in (
         SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh),

@@ -1,18 +1,24 @@
 """The Home tab is rebuilt for every manager after every change, so what it reads must not grow with the number of
-moves waiting: a fixed number of statements however many there are."""
+moves waiting (a fixed number of statements however many there are), and changes that come in together republish
+each tab once."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from slack_sdk import WebClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bot.after_ack import AfterAck
+from bot.listeners.events import HomeTab
 from commands.deals.deal import NewDeal, create_deal
 from commands.deals.evidence import Evidence
 from commands.deals.home import home_overview
 from commands.deals.moves import Advance, request_move
 from commands.services import Actor, Services
-from tests.conftest import MANAGER, REP
+from tests.conftest import MANAGER, OTHER_MANAGER, REP
+from tests.fakes.slack_api import FakeSlack
 
 TEAM = "T1"
 
@@ -52,3 +58,25 @@ def test_a_managers_home_reads_as_much_for_forty_waiting_moves_as_for_two(servic
     wait_moves(services, 38)
     assert len(home_overview(services, Actor(TEAM, MANAGER)).waiting) == 40
     assert statements_for_home(services, engine) == few
+
+
+def test_changes_queued_before_the_worker_gets_to_them_republish_each_tab_once(
+    services: Services, slack: FakeSlack
+) -> None:
+    wait_moves(services, 3)
+    after_ack = AfterAck()
+    home = HomeTab(services, WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack)
+    busy = threading.Event()
+    after_ack.run("a slow post", busy.wait)
+    try:
+        for number in (1, 2, 3, 1, 2, 3):
+            home.refresh(Actor(TEAM, REP), number)
+    finally:
+        busy.set()
+    assert after_ack.wait_idle(15)
+    published = sorted(call.args["user_id"] for call in slack.calls_to("views.publish"))
+    assert published == sorted([REP, MANAGER, OTHER_MANAGER])
+    home.refresh(Actor(TEAM, REP), 1)
+    assert after_ack.wait_idle(15)
+    assert len(slack.calls_to("views.publish")) == 6, "a change after the republish republishes again"
+    after_ack.shutdown()

@@ -2,6 +2,7 @@
 invitation to a channel."""
 
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -9,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
 from commands.deals.home import concerned, home_overview
@@ -19,9 +21,17 @@ logger = logging.getLogger(__name__)
 
 
 class HomeTab:
-    def __init__(self, services: Services, client: WebClient) -> None:
+    """The Home tab. Refreshes after changes are coalesced: each marks the people concerned, and one republish
+    per person is queued on the after-ack worker however many changes come in before it runs (a manager's tab is
+    read from every waiting move of the workspace, and each change concerns every manager)."""
+
+    def __init__(self, services: Services, client: WebClient, *, after_ack: AfterAck) -> None:
         self._services = services
         self._client = client
+        self._after_ack = after_ack
+        self._lock = threading.Lock()
+        self._stale: dict[Actor, None] = {}
+        self._republish_queued = False
 
     def register(self, app: App) -> None:
         app.event("app_home_opened")(self.opened)
@@ -33,15 +43,26 @@ class HomeTab:
         self.show(Actor(team_id=team_id, user_id=user_id))
 
     def refresh(self, actor: Actor, deal_number: int) -> None:
-        """After a change to the deal (on the after-ack worker, never before the ack): republish the Home tab of
-        everyone it concerns, its owner and the managers, and of `actor`, who made it."""
+        """After a change to the deal (never before the ack): queue the republishing of the Home tab of everyone it
+        concerns, its owner and the managers, and of `actor`, who made it."""
         try:
             people = concerned(self._services, team_id=actor.team_id, deal_number=deal_number)
         except Exception as error:  # the next opening of the tab shows the change
             logger.warning("home tabs not refreshed for deal-%s: %r", deal_number, error)
             return
-        for user_id in dict.fromkeys([*people, actor.user_id]):
-            self.show(Actor(team_id=actor.team_id, user_id=user_id))
+        with self._lock:
+            self._stale.update(dict.fromkeys(Actor(actor.team_id, user_id) for user_id in [*people, actor.user_id]))
+            if self._republish_queued:
+                return
+            self._republish_queued = True
+        self._after_ack.run("the Home tabs", self._republish)
+
+    def _republish(self) -> None:
+        with self._lock:
+            stale, self._stale = self._stale, {}
+            self._republish_queued = False
+        for person in stale:
+            self.show(person)
 
     def show(self, actor: Actor, notice: str | None = None) -> None:
         """Publish the person's Home tab, with `notice` (mrkdwn, escaped) at its top when given (best effort)."""
