@@ -21,7 +21,7 @@ from bot.mrkdwn import (
 )
 from commands.deals.evidence import Evidence
 from commands.digest.estimators import THIN_SPELLS
-from commands.digest.report import Digest, MoveLine, SnoozeNote, StageGroup
+from commands.digest.report import Digest, Listing, MoveLine, OwnerStalls, SnoozeNote, StageGroup, StalledLine
 from commands.digest.text import (
     CUSTOMERS_TITLE,
     PIPELINE_TITLE,
@@ -196,14 +196,50 @@ def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Blo
 
 
 def _stalled(digest: Digest) -> list[Block]:
-    lines = [
-        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {plural(s.days_in_stage, 'day')} "
-        f"(limit {s.stall_after_days}) · {mention(s.owner_id)} · {amount(s.value_cents)}"
-        + (f" · {snoozed_note(s.snooze)}" if s.snooze else "")
-        for s in digest.stalled.items
+    """The stalled deals per owner, then the pipeline's and onboarding's, each oldest first."""
+    stalled = digest.stalled
+    title = (
+        f"*Stalled* ({stalled.total}): {stalled.pipeline.total} in the pipeline, "
+        f"{stalled.onboarding.total} in onboarding. The last stage never stalls."
+    )
+    return [
+        section(title),
+        *_stalled_owners(stalled.by_owner),
+        *_listing(
+            f"*Pipeline* ({stalled.pipeline.total}), oldest first",
+            [_stalled_line(s) for s in stalled.pipeline.items],
+            stalled.pipeline.more,
+            empty="No deal before the win is over its stage's time limit.",
+        ),
+        *_listing(
+            f"*Onboarding* ({stalled.onboarding.total}), oldest first",
+            [_stalled_line(s) for s in stalled.onboarding.items],
+            stalled.onboarding.more,
+            empty="No won deal is over its stage's time limit.",
+        ),
     ]
-    title = f"*Stalled* ({digest.stalled.total}), oldest first"
-    return _listing(title, lines, digest.stalled.more, empty="No deal is over its stage's time limit.")
+
+
+def _stalled_owners(owners: Listing[OwnerStalls]) -> list[Block]:
+    if not owners.total:
+        return []
+    lines = []
+    for owner in owners.items:
+        snoozed = f" ({owner.snoozed} snoozed)" if owner.snoozed else ""
+        lines.append(
+            f"{mention(owner.owner_id)}: {plural(owner.deals, 'stalled deal')}{snoozed}; oldest "
+            + _stalled_line(owner.oldest, with_owner=False)
+        )
+    return _listing("*By owner*, most stalled first", lines, owners.more, empty="", more_noun="owner")
+
+
+def _stalled_line(s: StalledLine, *, with_owner: bool = True) -> str:
+    owner = f" · {mention(s.owner_id)}" if with_owner else ""
+    return (
+        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {plural(s.days_in_stage, 'day')} "
+        f"(limit {s.stall_after_days}){owner} · {amount(s.value_cents)}"
+        + (f" · {snoozed_note(s.snooze)}" if s.snooze else "")
+    )
 
 
 def snoozed_note(snooze: SnoozeNote) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from storage.models import Deal, EventKind, SpellEnd, StageSpell
+from storage.models import Deal, DealSnooze, EventKind, SpellEnd, StageSpell
 
 ROWS_PER_FETCH = 2_000
 """Grouped rows fetched at a time from the longer results, so they are never all held twice."""
@@ -203,13 +203,7 @@ def stalled_deals(
     """Deals open at `at` that entered their stage before that stage's cutoff, oldest first."""
     if not stalled_before:
         return [], 0
-    stalled = or_(
-        *(
-            and_(col(StageSpell.stage_key) == key, col(StageSpell.entered_at) < _moment(cutoff))
-            for key, cutoff in stalled_before.items()
-        )
-    )
-    spell = _open_at(team_id, at, stalled)
+    spell = _open_at(team_id, at, _stalled(stalled_before))
     rows = session.execute(
         select(
             col(Deal.number),
@@ -227,6 +221,71 @@ def stalled_deals(
     # Every spell has its deal (a foreign key), so the total needs no join.
     total = session.execute(select(func.count()).select_from(spell)).scalar_one()
     return [StalledRow(*row) for row in rows], int(total)
+
+
+def _stalled(stalled_before: Mapping[str, datetime]) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(col(StageSpell.stage_key) == key, col(StageSpell.entered_at) < _moment(cutoff))
+            for key, cutoff in stalled_before.items()
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerStalledRow:
+    """One owner's stalled deals: how many, how many of them snoozed, and the one longest in its stage."""
+
+    owner_id: str
+    deals: int
+    snoozed: int
+    oldest: StalledRow
+
+
+def stalled_by_owner(
+    session: Session, *, team_id: str, at: datetime, stalled_before: Mapping[str, datetime], limit: int
+) -> tuple[list[OwnerStalledRow], int]:
+    """The owners of deals open at `at` that entered their stage before that stage's cutoff: for each, how many
+    such deals, how many of them have a snooze running at `at`, and the earliest entered (the lower deal number
+    on a tie). Owners with the most first, then the one whose oldest deal entered first; the first `limit` of
+    them, and how many owners there are. One statement ranks each owner's deals, so the rows fetched stay
+    within `limit` at any team size."""
+    if not stalled_before:
+        return [], 0
+    spell = _open_at(team_id, at, _stalled(stalled_before))
+    owner = col(Deal.owner_id)
+    snoozed = case((col(DealSnooze.until) > at, 1), else_=0)
+    ranked = (
+        select(
+            owner.label("owner_id"),
+            func.count().over(partition_by=owner).label("deals"),
+            func.sum(snoozed).over(partition_by=owner).label("snoozed"),
+            func.row_number().over(partition_by=owner, order_by=(spell.c.entered_at, col(Deal.number))).label("rank"),
+            col(Deal.number).label("number"),
+            col(Deal.name).label("name"),
+            spell.c.stage_key,
+            spell.c.entered_at,
+            col(Deal.value_cents).label("value_cents"),
+        )
+        .select_from(spell)
+        .join(Deal, col(Deal.id) == spell.c.deal_id)
+        .outerjoin(DealSnooze, col(DealSnooze.deal_id) == col(Deal.id))
+        .subquery("ranked")
+    )
+    oldest = select(ranked).where(ranked.c.rank == 1)
+    rows = session.execute(
+        oldest.order_by(ranked.c.deals.desc(), ranked.c.entered_at, ranked.c.owner_id).limit(limit)
+    ).all()
+    total = session.execute(select(func.count()).select_from(oldest.subquery())).scalar_one()
+    return [
+        OwnerStalledRow(
+            row.owner_id,
+            int(row.deals),
+            int(row.snoozed),
+            StalledRow(row.number, row.name, row.owner_id, row.stage_key, row.entered_at, row.value_cents),
+        )
+        for row in rows
+    ], int(total)
 
 
 BEGAN_IN_WINDOW = -1

@@ -18,6 +18,7 @@ from commands.digest.report import (
     StageConversion,
     StageGroup,
     StageTotal,
+    Stalled,
     Total,
 )
 from commands.formats import period_label
@@ -91,7 +92,7 @@ def digest(
         new_deals=empty,
         lost_deals=empty,
         pending=empty,
-        stalled=empty,
+        stalled=Stalled(empty, empty, empty),
         conversion=conversion,
         forecast=Forecast(0.0, 0, 0, 0, 30, 0.0, 0, 0, 0, ()),
     )

@@ -15,7 +15,7 @@ from commands.deals.evidence import Evidence
 from commands.deals.moves import Advance, decide_move, request_move
 from commands.deals.results import MoveRequested
 from commands.digest.compute import compute_digest, local_midnight, period_ending
-from commands.digest.report import Conversion, Digest, Listing
+from commands.digest.report import Conversion, Digest, Listing, StalledLine
 from commands.services import Actor, Services
 from tests.conftest import MANAGER, OTHER_MANAGER, OTHER_REP, REP, Clock
 
@@ -305,7 +305,9 @@ def test_an_empty_pipeline_has_zeros_everywhere(services: Services) -> None:
         digest.new_deals,
         digest.lost_deals,
         digest.pending,
-        digest.stalled,
+        digest.stalled.pipeline,
+        digest.stalled.onboarding,
+        digest.stalled.by_owner,
     ):
         assert (listing.items, listing.total, listing.more) == ((), 0, 0)
     nothing = Conversion(0, 0, 0, 0, 0, 0, 0, None, None, 0, None, None, 0.0)
@@ -389,29 +391,38 @@ def test_where_deals_are_and_what_happened_in_the_period(services: Services, clo
     ]
     assert [(p.channel_id, p.message_ts, p.thread_ts) for p in digest.pending.items] == [("C1", None, None)] * 2
     assert digest.pending.total == 2
+
     # Longer in their stage than its limit at Jul 1 00:00, oldest entry first. Quebec (exactly 14 days
     # at Meeting booked) is not over; Papa, Foxtrot, Oscar, Charlie and Mike entered recently.
-    assert [
-        (
-            s.deal_number,
-            s.deal_name,
-            s.owner_id,
-            s.stage.key,
-            s.entered_at,
-            s.days_in_stage,
-            s.stall_after_days,
-            s.value_cents,
-        )
-        for s in digest.stalled.items
-    ] == [
+    def stalled(listing: Listing[StalledLine]) -> list[tuple[object, ...]]:
+        return [
+            (
+                s.deal_number,
+                s.deal_name,
+                s.owner_id,
+                s.stage.key,
+                s.entered_at,
+                s.days_in_stage,
+                s.stall_after_days,
+                s.value_cents,
+            )
+            for s in listing.items
+        ]
+
+    assert stalled(digest.stalled.pipeline) == [
         (10, "Juliet", REP, "needs-confirmed", utc(4, 3), 88, 21, 1_100_000),  # Apr 3 09:00 → 88 d 15 h
-        (1, "Alpha", REP, "implementation-started", utc(4, 10), 81, 30, 1_000_000),  # 81 d 15 h
         (8, "Hotel", REP, "needs-confirmed", utc(5, 25), 36, 21, 800_000),  # 36 d 15 h
-        (5, "Echo", REP, "contract-signed", utc(6, 1), 29, 14, 500_000),  # 29 d 15 h
         (7, "Golf", REP, "meeting-booked", utc(6, 2), 28, 14, 700_000),  # a rejected move does not reset the clock
         (9, "India", REP, "meeting-booked", utc(6, 10), 20, 14, 900_000),  # 20 d 15 h
     ]
-    assert digest.stalled.total == 6
+    assert stalled(digest.stalled.onboarding) == [
+        (1, "Alpha", REP, "implementation-started", utc(4, 10), 81, 30, 1_000_000),  # 81 d 15 h
+        (5, "Echo", REP, "contract-signed", utc(6, 1), 29, 14, 500_000),  # 29 d 15 h
+    ]
+    assert (digest.stalled.pipeline.total, digest.stalled.onboarding.total, digest.stalled.total) == (4, 2, 6)
+    assert [(o.owner_id, o.deals, o.snoozed, o.oldest.deal_name) for o in digest.stalled.by_owner.items] == [
+        (REP, 6, 0, "Juliet")
+    ]
 
 
 def test_conversion_in_both_windows_and_the_forecast(services: Services, clock: Clock) -> None:
@@ -525,7 +536,8 @@ def test_another_workspace_never_appears(services: Services, clock: Clock) -> No
         *names(mine.new_deals),
         *names(mine.lost_deals),
         *names(mine.pending),
-        *names(mine.stalled),
+        *names(mine.stalled.pipeline),
+        *names(mine.stalled.onboarding),
     }
     assert not any(name.startswith("Other") for name in shown)
     theirs = digest_at(services, AS_OF, team_id=OTHER_TEAM)
@@ -546,7 +558,8 @@ def test_another_workspace_never_appears(services: Services, clock: Clock) -> No
     assert names(theirs.new_deals) == ["Other Zulu", "Other Victor"]
     assert names(theirs.lost_deals) == ["Other Victor"]
     assert names(theirs.pending) == ["Other Zulu"]
-    assert names(theirs.stalled) == ["Other Whiskey"]
+    assert names(theirs.stalled.pipeline) == ["Other Whiskey"]
+    assert names(theirs.stalled.onboarding) == []
     # Current window: Yankee, Zulu, Whiskey, Victor created; previous: Xray.
     assert [row.current.entered for row in theirs.conversion] == [4, 2, 1, 1, 1, 0, 0]
     assert [row.previous.entered for row in theirs.conversion] == [1, 1, 0, 0, 0, 0, 0]
@@ -574,7 +587,18 @@ def test_to_json_is_serialisable_with_stages_as_keys(services: Services, clock: 
     assert payload["approved"]["total"] == 3
     assert [item["stage"] for item in payload["lost_deals"]["items"]] == ["product-evaluated", "meeting-booked"]
     assert [item["to_stage"] for item in payload["pending"]["items"]] == ["product-evaluated"] * 2
-    assert payload["stalled"]["items"][0]["stage"] == "needs-confirmed"
+    stalled = payload["stalled"]
+    assert (stalled["total"], stalled["pipeline"]["total"], stalled["onboarding"]["total"]) == (6, 4, 2)
+    assert stalled["pipeline"]["items"][0]["stage"] == "needs-confirmed"
+    assert [item["stage"] for item in stalled["onboarding"]["items"]] == ["implementation-started", "contract-signed"]
+    assert stalled["by_owner"]["total"] == 1
+    (owner,) = stalled["by_owner"]["items"]
+    assert (owner["owner_id"], owner["deals"], owner["snoozed"]) == (REP, 6, 0)
+    assert (owner["oldest"]["deal_name"], owner["oldest"]["stage"], owner["oldest"]["days_in_stage"]) == (
+        "Juliet",
+        "needs-confirmed",
+        88,
+    )
     assert [row["stage"] for row in payload["conversion"]] == list(STAGES)
     needs_confirmed = payload["conversion"][1]["current"]
     assert {key: needs_confirmed[key] for key in ("entered", "moved_on", "dropped_out", "still_open")} == {
@@ -638,9 +662,11 @@ def test_a_skip_and_moves_back_count_every_entry(services: Services, clock: Cloc
     assert stage_totals(digest)[0] == ("meeting-booked", 1, 100_000)
     assert stage_totals(digest)[4] == ("contract-signed", 1, 200_000)
     # Sierra's time in stage runs from her move back, not from her creation.
-    assert [(s.deal_name, s.entered_at, s.days_in_stage) for s in digest.stalled.items] == [
+    assert [(s.deal_name, s.entered_at, s.days_in_stage) for s in digest.stalled.pipeline.items] == [
         ("Sierra", utc(6, 7), 23),
-        ("Romeo", utc(6, 12), 18),
+    ]
+    assert [(s.deal_name, s.stage.key, s.days_in_stage) for s in digest.stalled.onboarding.items] == [
+        ("Romeo", "contract-signed", 18),
     ]
     # Sierra: 1 open deal at Meeting booked.
     forecast = digest.forecast
@@ -719,8 +745,9 @@ def test_lists_show_ten_and_count_the_rest(services: Services, clock: Clock) -> 
     stale = [f"Stale {i}" for i in range(1, 11)]
     fresh = [f"Fresh {i}" for i in range(1, 11)]
     assert (names(digest.pending), digest.pending.total, digest.pending.more) == (stale, 12, 2)
-    assert (names(digest.stalled), digest.stalled.total, digest.stalled.more) == (stale, 12, 2)
-    assert [s.days_in_stage for s in digest.stalled.items] == [29] * 10  # Jun 1 09:00–18:00 → Jul 1 00:00
+    stalled = digest.stalled.pipeline
+    assert (names(stalled), stalled.total, stalled.more) == (stale, 12, 2)
+    assert [s.days_in_stage for s in stalled.items] == [29] * 10  # Jun 1 09:00–18:00 → Jul 1 00:00
     for listing in (digest.new_deals, digest.approved, digest.rejected, digest.lost_deals):
         assert (names(listing), listing.total, listing.more) == (fresh, 11, 1)
     assert (digest.lost_in_period.deals, digest.lost_in_period.value_cents) == (11, 1_100_000)

@@ -5,8 +5,9 @@ Definitions (each number in the digest means exactly this):
 - The period is [start, end); `as_of` is its end. Stage totals, stalled deals and pending moves are
   the state at `as_of`, read from the stage spells (each deal's stays in each stage, kept with its
   events: `storage.spells`). A deal's days in stage and when it is stalled: `commands.digest.stalled`, over
-  every stage of the pipeline. A stalled deal whose nudges are snoozed at `as_of` is listed with its snooze
-  (until when, by whom, why): a snooze is shown, never hidden.
+  every stage but the last, split into the pipeline and onboarding, and grouped by owner (`report.Stalled`).
+  A stalled deal whose nudges are snoozed at `as_of` is listed with its snooze (until when, by whom, why) and
+  counted in its owner's stalled deals: a snooze is shown, never hidden.
 - A deal *enters* a stage when it is created (first stage), when a move into or across the stage
   is approved (a skip enters every stage it crosses, and leaves the ones in between at once), or
   when it is moved back to the stage.
@@ -50,6 +51,7 @@ from commands.digest.report import (
     LostReason,
     MoveLine,
     NotableMove,
+    OwnerStalls,
     PendingLine,
     Period,
     RateFactor,
@@ -58,12 +60,13 @@ from commands.digest.report import (
     StageForecast,
     StageGroup,
     StageTotal,
+    Stalled,
     StalledLine,
     Total,
     Transition,
 )
-from commands.digest.stalled import days_in_stage, stall_cutoffs
-from commands.pipeline.stages import Pipeline
+from commands.digest.stalled import before_win, days_in_stage, onboarding, stall_cutoffs, stall_watched
+from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Services
 from storage import queries, reminder_queries, spell_queries
 from storage import report_queries as reports
@@ -71,6 +74,8 @@ from storage.db import read_only
 from storage.models import DealSnooze, EventKind
 
 LIST_LIMIT = 10
+OWNER_LIMIT = 10
+"""The owners listed with their stalled deals; the rest are counted ("and N more owners")."""
 DEFAULT_PERIOD_DAYS = 7
 DEFAULT_WINDOW_DAYS = 90
 FORECAST_DAYS = 365
@@ -136,16 +141,7 @@ def compute_digest(
         pending_rows, pending_total = reports.pending_older_than(
             session, team_id=team_id, at=as_of, requested_before=as_of - PENDING_AFTER, limit=LIST_LIMIT
         )
-        stalled_rows, stalled_total = spell_queries.stalled_deals(
-            session,
-            team_id=team_id,
-            at=as_of,
-            stalled_before=stall_cutoffs(pipeline.stages, as_of),
-            limit=LIST_LIMIT,
-        )
-        snoozes = reminder_queries.snoozes_by_number(
-            session, team_id=team_id, numbers=[row.deal_number for row in stalled_rows], at=as_of
-        )
+        stalled = _stalled(session, pipeline, team_id, as_of)
         current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
         previous = spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
         forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
@@ -206,26 +202,52 @@ def compute_digest(
             ),
             pending_total,
         ),
-        stalled=Listing(
-            tuple(
-                StalledLine(
-                    row.deal_number,
-                    row.deal_name,
-                    row.owner_id,
-                    stage_or_placeholder(pipeline, row.stage_key),
-                    row.entered_at,
-                    days_in_stage(row.entered_at, as_of),
-                    stage_or_placeholder(pipeline, row.stage_key).stall_after_days,
-                    row.value_cents,
-                    _snooze_note(snoozes.get(row.deal_number)),
-                )
-                for row in stalled_rows
-            ),
-            stalled_total,
-        ),
+        stalled=stalled,
         conversion=_conversions(pipeline, current, previous),
         forecast=replace(
             _forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis), change=forecast_change
+        ),
+    )
+
+
+def _stalled(session: Session, pipeline: Pipeline, team_id: str, as_of: datetime) -> Stalled:
+    def listing(watched: tuple[Stage, ...]) -> tuple[list[spell_queries.StalledRow], int]:
+        return spell_queries.stalled_deals(
+            session, team_id=team_id, at=as_of, stalled_before=stall_cutoffs(watched, as_of), limit=LIST_LIMIT
+        )
+
+    pipeline_rows, pipeline_total = listing(before_win(pipeline))
+    onboarding_rows, onboarding_total = listing(onboarding(pipeline))
+    owner_rows, owner_total = spell_queries.stalled_by_owner(
+        session,
+        team_id=team_id,
+        at=as_of,
+        stalled_before=stall_cutoffs(stall_watched(pipeline), as_of),
+        limit=OWNER_LIMIT,
+    )
+    numbers = [row.deal_number for row in (*pipeline_rows, *onboarding_rows, *(o.oldest for o in owner_rows))]
+    snoozes = reminder_queries.snoozes_by_number(session, team_id=team_id, numbers=numbers, at=as_of)
+
+    def line(row: spell_queries.StalledRow) -> StalledLine:
+        stage = stage_or_placeholder(pipeline, row.stage_key)
+        return StalledLine(
+            row.deal_number,
+            row.deal_name,
+            row.owner_id,
+            stage,
+            row.entered_at,
+            days_in_stage(row.entered_at, as_of),
+            stage.stall_after_days,
+            row.value_cents,
+            _snooze_note(snoozes.get(row.deal_number)),
+        )
+
+    return Stalled(
+        pipeline=Listing(tuple(line(row) for row in pipeline_rows), pipeline_total),
+        onboarding=Listing(tuple(line(row) for row in onboarding_rows), onboarding_total),
+        by_owner=Listing(
+            tuple(OwnerStalls(row.owner_id, row.deals, row.snoozed, line(row.oldest)) for row in owner_rows),
+            owner_total,
         ),
     )
 

@@ -177,6 +177,37 @@ class StalledLine:
 
 
 @dataclass(frozen=True)
+class OwnerStalls:
+    """One owner's stalled deals, pipeline and onboarding together. `deals` counts every one of them, snoozed or
+    not (a snooze stops the nudges, it does not end the stall); `snoozed` is how many of those `deals` have a
+    snooze running at `as_of`; `oldest` is the one longest in its stage (the earliest entry into its current
+    stage; the lower deal number on a tie), with its snooze if it has one."""
+
+    owner_id: str
+    deals: int
+    snoozed: int
+    oldest: StalledLine
+
+
+@dataclass(frozen=True)
+class Stalled:
+    """The stalled deals at `as_of` (`commands.digest.stalled`; the last stage never stalls), split in two, each
+    oldest first with its own count: `pipeline` (stages before the won stage) and `onboarding` (the won stage
+    and the stages after it, but the last). `by_owner` groups both per owner, owners with the most stalled deals
+    first (then the one whose oldest deal entered its stage first, then by owner id); its `total` counts the
+    owners."""
+
+    pipeline: Listing[StalledLine]
+    onboarding: Listing[StalledLine]
+    by_owner: Listing[OwnerStalls]
+
+    @property
+    def total(self) -> int:
+        """Every stalled deal: the pipeline's and onboarding's."""
+        return self.pipeline.total + self.onboarding.total
+
+
+@dataclass(frozen=True)
 class Conversion:
     """The stays that entered a stage in a window, as they stood at the window's end, and what they say.
 
@@ -320,7 +351,7 @@ class Digest:
     new_deals: Listing[DealLine]
     lost_deals: Listing[DealLine]
     pending: Listing[PendingLine]
-    stalled: Listing[StalledLine]
+    stalled: Stalled
     conversion: tuple[StageConversion, ...]
     forecast: Forecast
 
@@ -335,6 +366,7 @@ class Digest:
         for name in ("pipeline", "customers"):
             group: StageGroup = getattr(self, name)
             data[name].update(_jsonable(asdict(_GroupTotals(group.deals, group.value_cents, group.change))))
+        data["stalled"]["total"] = self.stalled.total
         data["quiet"] = self.quiet
         return data
 

@@ -6,9 +6,13 @@
   `stall_after_days`: its time in stage is strictly longer than `stall_after_days` days. A deal exactly
   `stall_after_days` days in its stage is not stalled yet; its age then reads `stall_after_days`, and so does
   its age in the day after, while it is stalled.
-- Which stages are watched is the reader's: the digest watches every stage of the pipeline; the Home tab only
-  those before the won stage (`before_win`), since it lists the work left to win a deal. A deal in a stage no
-  longer in the pipeline file is never stalled.
+- The last stage of the pipeline (e.g. "Live") never stalls: it is where a deal is meant to stay, whatever its
+  `stall_after_days`. Every other stage may, with its own `stall_after_days`: the won stage too (e.g. "Contract
+  signed": onboarding that does not start is worth a line), and the stages after it.
+- Which stages are watched is the reader's: the digest watches `stall_watched` (every stage but the last),
+  split into the pipeline (`before_win`) and onboarding (`onboarding`: the won stage and the stages after it,
+  but the last); the Home tab and the reminders' nudges only `before_win`, since they list the work left to
+  win a deal. A deal in a stage no longer in the pipeline file is never stalled.
 """
 
 from collections.abc import Iterable
@@ -29,6 +33,17 @@ def stall_cutoff(stage: Stage, at: datetime) -> datetime:
 def before_win(pipeline: Pipeline) -> tuple[Stage, ...]:
     """The stages before the won stage (`Pipeline.is_after_win` is true of none of them, nor is it the won one)."""
     return tuple(stage for stage in pipeline.stages if not stage.won and not pipeline.is_after_win(stage.key))
+
+
+def onboarding(pipeline: Pipeline) -> tuple[Stage, ...]:
+    """The won stage and the stages after it, but the last stage (which never stalls); empty when the won
+    stage is the last."""
+    return tuple(stage for stage in pipeline.stages[:-1] if stage.won or pipeline.is_after_win(stage.key))
+
+
+def stall_watched(pipeline: Pipeline) -> tuple[Stage, ...]:
+    """Every stage that can stall: all but the last stage of the pipeline."""
+    return pipeline.stages[:-1]
 
 
 def stall_cutoffs(watched: Iterable[Stage], at: datetime) -> dict[str, datetime]:

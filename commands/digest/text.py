@@ -15,6 +15,8 @@ from commands.digest.report import (
     NotableMove,
     StageGroup,
     StageTotal,
+    Stalled,
+    StalledLine,
     Transition,
 )
 from commands.formats import format_amount, format_deal_id, period_label, plural, rate
@@ -153,19 +155,7 @@ def digest_text(digest: Digest) -> str:
         digest.pending,
         lambda p: f"{format_deal_id(p.deal_number)} {p.deal_name} -> {p.to_stage.name}, asked by {p.requested_by}",
     )
-    lines += _listed(
-        "Stalled",
-        digest.stalled,
-        lambda s: (
-            f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {plural(s.days_in_stage, 'day')} "
-            f"(limit {s.stall_after_days}), owner {s.owner_id}"
-            + (
-                f"; snoozed until {s.snooze.until:%d %b} by {s.snooze.snoozed_by}: {s.snooze.reason}"
-                if s.snooze
-                else ""
-            )
-        ),
-    )
+    lines += stalled_lines(digest.stalled)
     lines += conversion_lines(digest)
     lines += forecast_lines(digest)
     return "\n".join(lines)
@@ -238,3 +228,33 @@ def _approved_by(move: MoveLine) -> str:
     if not move.approved_by:
         return "approved by the pipeline (no approval needed)"
     return "approved by " + " and ".join(move.approved_by)
+
+
+def stalled_lines(stalled: Stalled) -> list[str]:
+    """The stalled deals: the counts, per owner, then the pipeline's and onboarding's, oldest first."""
+    lines = [
+        "",
+        f"Stalled ({stalled.total}): {stalled.pipeline.total} in the pipeline, "
+        f"{stalled.onboarding.total} in onboarding (the last stage never stalls)",
+    ]
+    for owner in stalled.by_owner.items:
+        snoozed = f" ({owner.snoozed} snoozed)" if owner.snoozed else ""
+        lines.append(
+            f"  {owner.owner_id}: {plural(owner.deals, 'stalled deal')}{snoozed}; oldest {_stalled(owner.oldest)}"
+        )
+    lines += [f"  and {plural(stalled.by_owner.more, 'more owner')}"] if stalled.by_owner.more else []
+    lines += _listed("Stalled in the pipeline", stalled.pipeline, _stalled_owned)
+    lines += _listed("Stalled in onboarding", stalled.onboarding, _stalled_owned)
+    return lines
+
+
+def _stalled_owned(s: StalledLine) -> str:
+    return f"{_stalled(s)}, owner {s.owner_id}"
+
+
+def _stalled(s: StalledLine) -> str:
+    return (
+        f"{format_deal_id(s.deal_number)} {s.deal_name}: {s.stage.name} for {plural(s.days_in_stage, 'day')} "
+        f"(limit {s.stall_after_days})"
+        + (f"; snoozed until {s.snooze.until:%d %b} by {s.snooze.snoozed_by}: {s.snooze.reason}" if s.snooze else "")
+    )
