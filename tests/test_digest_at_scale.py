@@ -43,6 +43,9 @@ def test_a_10000_deal_digest_fits_slack_and_adds_up(
     assert "*Pipeline (open deals before the win)*" in text and "*Customers (the won stage and after)*" in text
     assert "per transition" in text and "by reason" in text and "_Since a week earlier:_" in text
     assert " · \\n" not in text and ' · "' not in text  # imported moves have no evidence: no dangling separator
+    assert "*Pipeline* (" in text and "*Onboarding* (" in text and "*By owner*, most stalled first" in text
+    stalled_section = text[text.index("*Stalled* (") : text.index("Stage conversion")]
+    assert "· Live for" not in stalled_section  # the last stage never stalls
     assert big_bot.slack.wait_for(lambda: big_bot.slack.files)[0]["data"].startswith(b"\x89PNG")
 
     board = json.dumps(big_bot.command("/pipeline", "").json(), ensure_ascii=False)
@@ -58,9 +61,24 @@ def test_a_10000_deal_digest_fits_slack_and_adds_up(
     moved = sum(t["moves"] for t in printed["transitions"])
     assert moved >= printed["approved"]["total"] > 0 and 0 < len(printed["notable_moves"]) <= 9
     assert sum(r["deals"] for r in printed["lost_reasons"]["items"]) == printed["lost_deals"]["total"] > 0
+    stalled = printed["stalled"]
+    listed = stalled["pipeline"]["items"] + stalled["onboarding"]["items"]
+    assert stalled["pipeline"]["total"] > 0 and stalled["onboarding"]["total"] > 0
+    assert stalled["total"] == stalled["pipeline"]["total"] + stalled["onboarding"]["total"]
+    assert "live" not in {item["stage"] for item in listed}
+    assert {item["stage"] for item in stalled["onboarding"]["items"]} <= {"contract-signed", "implementation-started"}
+    owners = stalled["by_owner"]
+    assert 0 < len(owners["items"]) <= 10 and owners["total"] >= len(owners["items"])
+    assert [o["deals"] for o in owners["items"]] == sorted((o["deals"] for o in owners["items"]), reverse=True)
+    if owners["total"] == len(owners["items"]):
+        assert sum(o["deals"] for o in owners["items"]) == stalled["total"]
+    assert all(o["oldest"]["owner_id"] == o["owner_id"] and o["oldest"]["stage"] != "live" for o in owners["items"])
     change = printed["forecast"]["change"]
     assert sum(r["expected_value_cents"] for r in change["reasons"]) == pytest.approx(
         change["expected_value_cents"], abs=len(change["reasons"])
     )
     assert main(["digest", "--team", "T1"]) == 0
-    assert "Pipeline (open deals before the win): " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Pipeline (open deals before the win): " in out
+    assert f"Stalled ({stalled['total']}): {stalled['pipeline']['total']} in the pipeline, " in out
+    assert "Stalled in onboarding (" in out and "stalled deals; oldest" in out
