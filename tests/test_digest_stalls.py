@@ -20,7 +20,7 @@ EXTRA_OWNERS = tuple(f"U_OWNER{i:02}" for i in range(12))
 
 
 def tell(services: Services, clock: Clock, *, extra_owners: tuple[str, ...] = ()) -> None:
-    """Live for 407 days (Live stalls after 60, but the last stage never stalls); signed 29 days ago with no
+    """Live for 407 days (the last stage never stalls); signed 29 days ago with no
     implementation started (Contract signed stalls after 14: onboarding); three of REP's deals stalled, one
     of them snoozed; one of OTHER_REP's stalled and one fresh; then one stalled deal each for `extra_owners`."""
     h = History(services, clock)
