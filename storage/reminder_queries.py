@@ -10,15 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, true, tuple_, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
 from storage.db import insert_for
 from storage.models import (
+    Announcement,
     Deal,
     DealSnooze,
     DealStatus,
+    DeliveryStatus,
     MoveRequest,
     MoveStatus,
     Reminder,
@@ -55,10 +57,16 @@ class PendingRow:
 
 
 def pending_moves_waiting(
-    session: Session, *, requested_before: datetime, reminded_before: datetime, limit: int
+    session: Session,
+    *,
+    requested_before: datetime,
+    reminded_before: datetime,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
 ) -> list[PendingRow]:
     """Moves of every workspace still pending that were asked for before `requested_before` and whose managers
-    were not reminded since `reminded_before`, oldest first. Moves the pipeline applies at once never wait."""
+    were not reminded since `reminded_before`, oldest first, from just after `after` (requested_at, move id).
+    Moves the pipeline applies at once never wait."""
     rows = session.execute(
         select(
             col(MoveRequest.id),
@@ -74,6 +82,7 @@ def pending_moves_waiting(
             col(MoveRequest.approvals_needed) > 0,
             col(MoveRequest.requested_at) <= requested_before,
             _not_since(col(MoveRequest.reminded_at), reminded_before),
+            true() if after is None else tuple_(col(MoveRequest.requested_at), col(MoveRequest.id)) > tuple_(*after),
         )
         .order_by(col(MoveRequest.requested_at), col(MoveRequest.id))
         .limit(limit)
@@ -113,16 +122,34 @@ class StalledRow:
     number: int
     owner_id: str
     stage_key: str
+    stage_entered_at: datetime
 
 
 def stalled_deals_due(
-    session: Session, *, stalled_before: Mapping[str, datetime], nudged_before: datetime, at: datetime, limit: int
+    session: Session,
+    *,
+    stalled_before: Mapping[str, datetime],
+    nudged_before: datetime,
+    at: datetime,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
 ) -> list[StalledRow]:
     """Open deals of every workspace that entered their stage before its cutoff (`stalled_before`, by stage
-    key), not nudged since `nudged_before`, and not snoozed at `at`; longest in stage first."""
+    key), not nudged since `nudged_before`, and not snoozed at `at`; longest in stage first, from just after
+    `after` (stage_entered_at, deal id)."""
     rows = session.execute(
-        select(col(Deal.id), col(Deal.team_id), col(Deal.number), col(Deal.owner_id), col(Deal.stage_key))
-        .where(_nudge_due(stalled_before, nudged_before, at))
+        select(
+            col(Deal.id),
+            col(Deal.team_id),
+            col(Deal.number),
+            col(Deal.owner_id),
+            col(Deal.stage_key),
+            col(Deal.stage_entered_at),
+        )
+        .where(
+            _nudge_due(stalled_before, nudged_before, at),
+            true() if after is None else tuple_(col(Deal.stage_entered_at), col(Deal.id)) > tuple_(*after),
+        )
         .order_by(col(Deal.stage_entered_at), col(Deal.id))
         .limit(limit)
     ).all()
@@ -229,3 +256,21 @@ def _nudge_due(stalled_before: Mapping[str, datetime], nudged_before: datetime, 
         _not_since(col(Deal.nudged_at), nudged_before),
         ~snoozed,
     )
+
+
+def earlier_still_owed(session: Session, *, team_id: str, deal_id: int, post: str, move_id: int | None) -> bool:
+    """Whether a reminder posted as `post` (an announcement kind) for the deal, and the move when given, is still
+    waiting to be posted: while the thread cannot be posted in (a private channel the bot was not invited to),
+    it stands for the ones after it."""
+    owed = session.execute(
+        select(col(Reminder.id))
+        .join(Announcement, and_(col(Announcement.subject_id) == Reminder.id, col(Announcement.kind) == post))
+        .where(
+            col(Reminder.team_id) == team_id,
+            col(Reminder.deal_id) == deal_id,
+            true() if move_id is None else col(Reminder.move_id) == move_id,
+            col(Announcement.status) != DeliveryStatus.SENT,
+        )
+        .limit(1)
+    ).first()
+    return owed is not None

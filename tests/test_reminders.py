@@ -12,11 +12,13 @@ from sqlmodel import select
 from bot.announcer import Announcer
 from bot.blocks import APPROVE_ACTION
 from bot.reminders import ReminderRunner
+from commands.reminders import due as due_module
 from commands.reminders.due import due_reminders, owe_move_reminder
 from commands.reminders.quiet_hours import in_working_hours
 from storage.models import Announcement, AnnouncementKind, DeliveryStatus, Reminder, ReminderSetting
 from tests.conftest import MANAGER, OTHER_MANAGER, REP, SQLITE_PREFIX, Clock, RunningBot, migrate, running_bot
 from tests.fakes.slack_api import FakeSlack
+from tests.test_private_channels import PRIVATE, invite, owed, run
 from tests.test_slack_flows import CHANNEL, click, create_deal, deal_row, request_move, shown, ts
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday; 10:00 in Stockholm
@@ -317,3 +319,37 @@ def test_working_hours_follow_the_local_clock_across_daylight_saving(utc: dateti
 def test_an_unknown_zone_counts_as_utc() -> None:
     assert in_working_hours("Mars/Olympus", datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
     assert not in_working_hours("Mars/Olympus", datetime(2026, 11, 2, 7, 59, tzinfo=UTC))
+
+
+def test_a_thread_the_bot_cannot_post_in_gets_one_reminder_when_it_is_invited_not_one_a_day(
+    timed_bot: RunningBot, clock: Clock
+) -> None:
+    bot = timed_bot
+    bot.slack.add_private_channel(PRIVATE, members=[REP, MANAGER, OTHER_MANAGER])
+    run(bot, "/deal", "new Acme renewal value:10k")
+    run(bot, "/advance", "deal-1 evidence:https://mail.example.com/thread/1")
+    for _ in range(5):  # five days nobody decides, and the bot is still not invited
+        clock.advance(hours=24)
+        tick(bot)
+    assert len([row for row in owed(bot) if row.kind == AnnouncementKind.MOVE_REMINDER]) == 1
+    invite(bot)
+    bot.slack.wait_for(lambda: all(row.status == DeliveryStatus.SENT for row in owed(bot)) or None, timeout=10)
+    reminders = [message for message in bot.slack.messages if message["text"].startswith(":alarm_clock:")]
+    assert len(reminders) == 1 and "5 days" in reminders[0]["text"]
+
+
+def test_moves_left_by_a_tick_never_hide_the_others(
+    timed_bot: RunningBot, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace with reminders off has the oldest moves; read one at a time, the other workspace's is found."""
+    bot = timed_bot
+    bot.command("/deal", "new Old deal value:1k", team_id="T_OFF")
+    bot.command("/advance", "deal-1 evidence:https://mail.example.com/m/1", team_id="T_OFF")
+    clock.advance(hours=1)
+    bot.command("/deal", "new Acme value:1k")
+    bot.command("/advance", "deal-1 evidence:https://mail.example.com/m/2")
+    with bot.services.sessions.begin() as session:
+        session.add(ReminderSetting(team_id="T_OFF", pending_after_hours=None, changed_by=MANAGER, changed_at=T0))
+    clock.advance(hours=25)
+    monkeypatch.setattr(due_module, "PAGE", 1)
+    assert [move.team_id for move in due_reminders(bot.services).moves] == ["T1"]

@@ -9,13 +9,17 @@
   buyer's next step towards the win, and after it the deal is the implementation's (the digest still lists
   those deals as stalled). This is the Home tab's rule too (`before_win`).
 - Each is claimed in one transaction that marks it (a conditional UPDATE: see `storage.reminder_queries`) and
-  owes its post, so two processes ticking at once owe one post; the post then goes out through the outbox.
+  owes its post, so two processes ticking at once owe one post; the post then goes out through the outbox. While
+  an earlier reminder of the same move (or nudge of the same deal) is still owed, because its thread cannot be
+  posted in yet, a claim owes nothing more: the thread gets one reminder when the bot is invited, not one a day.
 
 Whose working hours count is the caller's (the Slack side knows the time zones): a move's reminder mentions the
 deciders in their working hours and is deferred while none of them is; a nudge waits for its owner's.
 """
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -29,21 +33,29 @@ from storage import queries, reminder_queries
 from storage.db import read_only
 from storage.models import AnnouncementKind, ReminderKind
 
+Row = TypeVar("Row")
+Key = tuple[datetime, int]
+
 REMIND_EVERY = timedelta(days=1)
 NUDGE_EVERY = timedelta(days=7)
-TICK_LIMIT = 200
-"""At most this many moves and this many deals are looked at per tick; the rest wait for the next ones."""
+PAGE = 200
+"""Moves and deals are read this many at a time; a tick reads every page, so those it leaves (a workspace with
+reminders off, deciders outside working hours) never hide the others."""
 
 
 def due_reminders(services: Services) -> DueReminders:
     now = services.clock()
     with services.sessions() as session:
         read_only(session)
-        waiting = reminder_queries.pending_moves_waiting(
-            session,
-            requested_before=now - timedelta(hours=MIN_PENDING_AFTER_HOURS),
-            reminded_before=now - REMIND_EVERY,
-            limit=TICK_LIMIT,
+        waiting = _every_page(
+            lambda after: reminder_queries.pending_moves_waiting(
+                session,
+                requested_before=now - timedelta(hours=MIN_PENDING_AFTER_HOURS),
+                reminded_before=now - REMIND_EVERY,
+                limit=PAGE,
+                after=after,
+            ),
+            lambda row: (row.requested_at, row.move_id),
         )
         after = _pending_after(session, {row.team_id for row in waiting})
         waited_enough = [row for row in waiting if _waited(after[row.team_id], row.requested_at, now)]
@@ -54,12 +66,12 @@ def due_reminders(services: Services) -> DueReminders:
             moves.append(
                 MoveDue(row.team_id, row.move_id, row.deal_number, tuple(m for m in asked if m not in approved))
             )
-        stalled = reminder_queries.stalled_deals_due(
-            session,
-            stalled_before=stall_cutoffs(before_win(services.pipeline), now),
-            nudged_before=now - NUDGE_EVERY,
-            at=now,
-            limit=TICK_LIMIT,
+        cutoffs = stall_cutoffs(before_win(services.pipeline), now)
+        stalled = _every_page(
+            lambda after: reminder_queries.stalled_deals_due(
+                session, stalled_before=cutoffs, nudged_before=now - NUDGE_EVERY, at=now, limit=PAGE, after=after
+            ),
+            lambda row: (row.stage_entered_at, row.deal_id),
         )
         nudges = tuple(NudgeDue(row.team_id, row.deal_id, row.number, row.owner_id, row.stage_key) for row in stalled)
         return DueReminders(tuple(move for move in moves if move.deciders), nudges)
@@ -86,6 +98,11 @@ def owe_move_reminder(services: Services, due: MoveDue, *, mention: tuple[str, .
         )
         if not claimed:
             return False
+        post = AnnouncementKind.MOVE_REMINDER
+        if reminder_queries.earlier_still_owed(
+            session, team_id=due.team_id, deal_id=deal.id, post=post, move_id=due.move_id
+        ):
+            return True
         owe_card_of_imported(session, deal, at=now)
         reminder = reminder_queries.add_reminder(
             session,
@@ -97,7 +114,7 @@ def owe_move_reminder(services: Services, due: MoveDue, *, mention: tuple[str, .
             recipients=mention,
             at=now,
         )
-        owe_announcement(session, deal, kind=AnnouncementKind.MOVE_REMINDER, subject_id=reminder.id, at=now)
+        owe_announcement(session, deal, kind=post, subject_id=reminder.id, at=now)
         return True
 
 
@@ -117,6 +134,11 @@ def owe_nudge(services: Services, due: NudgeDue) -> bool:
         )
         if not claimed or deal is None:
             return False
+        post = AnnouncementKind.STALL_NUDGE
+        if reminder_queries.earlier_still_owed(
+            session, team_id=due.team_id, deal_id=due.deal_id, post=post, move_id=None
+        ):
+            return True
         session.refresh(deal)
         owe_card_of_imported(session, deal, at=now)
         reminder = reminder_queries.add_reminder(
@@ -129,8 +151,18 @@ def owe_nudge(services: Services, due: NudgeDue) -> bool:
             recipients=(deal.owner_id,),
             at=now,
         )
-        owe_announcement(session, deal, kind=AnnouncementKind.STALL_NUDGE, subject_id=reminder.id, at=now)
+        owe_announcement(session, deal, kind=post, subject_id=reminder.id, at=now)
         return True
+
+
+def _every_page(read: Callable[[Key | None], Sequence[Row]], key: Callable[[Row], Key]) -> list[Row]:
+    rows: list[Row] = []
+    page = read(None)
+    while True:
+        rows += page
+        if len(page) < PAGE:
+            return rows
+        page = read(key(page[-1]))
 
 
 def _waited(hours: int | None, requested_at: datetime, now: datetime) -> bool:
