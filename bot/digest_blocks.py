@@ -42,9 +42,9 @@ def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | N
     permalinks = permalinks or {}
     parts: list[list[Block]] = [
         [
-            header("Pipeline digest"),
+            header("Pipeline digest" if digest.owner_id is None else "Your pipeline digest"),
             context(
-                f"{escape(period_label(digest.period, with_zone=True))} · "
+                _whose(digest) + f"{escape(period_label(digest.period, with_zone=True))} · "
                 f"conversion over {plural(digest.window_days, 'day')}"
             ),
         ],
@@ -61,10 +61,18 @@ def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | N
     return Message(text=_summary(digest), blocks=blocks)
 
 
+def _whose(digest: Digest) -> str:
+    """Says whose deals a narrowed digest counts, and that its rates are still the team's."""
+    if digest.owner_id is None:
+        return ""
+    return f"Only <@{digest.owner_id}>'s deals; conversion rates and the forecast's chances are the team's · "
+
+
 def _summary(digest: Digest) -> str:
     pipeline, customers = digest.pipeline, digest.customers
+    title = "Pipeline digest" if digest.owner_id is None else f"Pipeline digest of <@{digest.owner_id}>'s deals"
     return (
-        f"Pipeline digest, {period_label(digest.period, with_zone=True)}: "
+        f"{title}, {period_label(digest.period, with_zone=True)}: "
         f"{plural(pipeline.deals, 'open deal')} worth {amount(pipeline.value_cents)} in the pipeline, "
         f"{plural(customers.deals, 'customer')} worth {amount(customers.value_cents)}; "
         f"{plural(digest.approved.total, 'move')} approved, {digest.won_in_period.deals} won, "

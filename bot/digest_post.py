@@ -6,6 +6,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks import Message
 from bot.chart import render_chart
 from bot.digest_blocks import PermalinkKey, digest_message, quiet_line
 from bot.mrkdwn import escape, section
@@ -28,6 +29,12 @@ def post_digest(
     """
     digest = compute_digest(services, team_id=team_id, period=period)
     return _post_full(client, digest, channel_id)
+
+
+def own_digest_message(services: Services, *, team_id: str, owner_id: str, period: Period) -> Message:
+    """The digest narrowed to `owner_id`'s deals, without the chart: it is answered ephemerally, and an
+    ephemeral message cannot carry a file."""
+    return digest_message(compute_digest(services, team_id=team_id, period=period, owner_id=owner_id))
 
 
 def _post_full(client: WebClient, digest: Digest, channel_id: str) -> tuple[str, bool]:

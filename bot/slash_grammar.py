@@ -105,6 +105,11 @@ class PostDigest:
 
 
 @dataclass(frozen=True)
+class PostOwnDigest:
+    """`/pipeline digest mine`: the digest of the asker's own deals, for the asker alone."""
+
+
+@dataclass(frozen=True)
 class ShowSchedule:
     pass
 
@@ -124,6 +129,7 @@ PipelineCommand: TypeAlias = (
     | ListManagers
     | ChangeManager
     | PostDigest
+    | PostOwnDigest
     | ShowSchedule
     | ScheduleOff
     | SetSchedule
@@ -201,7 +207,7 @@ PIPELINE_USAGE = "\n".join(
         "`/pipeline` shows the board.",
         "`/pipeline stages` shows the stages and what each one needs to move on.",
         _MANAGERS_USAGE,
-        "`/pipeline digest` posts the digest now.",
+        "`/pipeline digest` posts the digest now; `/pipeline digest mine` shows only you the digest of your own deals.",
         _SCHEDULE_USAGE,
         _REMINDERS_USAGE,
         "`/pipeline lint` checks the stages against the four standards (required, factual, inspectable,"
@@ -261,6 +267,10 @@ def parse_pipeline(text: str) -> PipelineCommand:
         return _parse_schedule(rest)
     if subcommand == "reminders":
         return _parse_reminders(rest)
+    if subcommand == "digest" and rest:
+        if [word.lower() for word in rest] == ["mine"]:
+            return PostOwnDigest()
+        _refuse_extra_words(rest, "/pipeline digest (only `mine` may follow it)", PIPELINE_USAGE)
     no_argument_commands: dict[str, PipelineCommand] = {
         "stages": PipelineStages(),
         "digest": PostDigest(),

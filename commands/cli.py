@@ -3,7 +3,7 @@ and a lint of a pipeline file.
 
 It reads DATABASE_URL and PIPELINE_FILE from the environment or `.env`, like the app:
 
-    salesbot digest [--team T] [--as-of YYYY-MM-DD] [--tz ZONE] [--days N] [--window N] [--json]
+    salesbot digest [--team T] [--owner U] [--as-of YYYY-MM-DD] [--tz ZONE] [--days N] [--window N] [--json]
     salesbot import FILE.csv --team T [--format ours|hubspot|pipedrive] [--stage-map FILE] [--channel C] [--dry-run]
     salesbot check [--team T] [--fix]
     salesbot lint FILE
@@ -175,6 +175,11 @@ def _add_digest(commands: "argparse._SubParsersAction[_Parser]", prog: str) -> _
         ),
     )
     digest.add_argument("--team", metavar="T", help="Slack workspace id (default: the only one in the database)")
+    digest.add_argument(
+        "--owner",
+        metavar="U",
+        help="narrow the digest to the deals this Slack user id owns; the rates stay the team's (default: everyone)",
+    )
     digest.add_argument(
         "--as-of",
         type=calendar_date,
@@ -358,7 +363,9 @@ def _digest(arguments: argparse.Namespace, prog: str) -> int:
             raise LookupError(f"workspace {team} has no data in this database ({holds}); check --team")
         as_of = local_midnight(arguments.as_of, arguments.tz) if arguments.as_of else datetime.now(UTC)
         period = period_ending(as_of, days=arguments.days, tz=arguments.tz)
-        digest = compute_digest(services, team_id=team, period=period, window_days=arguments.window)
+        digest = compute_digest(
+            services, team_id=team, period=period, window_days=arguments.window, owner_id=arguments.owner
+        )
     except ValueError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2

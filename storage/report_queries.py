@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, any_, func, literal, or_, select, union_all
 from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.models import Deal, DealEvent, EventKind, MoveRequest, StageSpell
 
 STAGE_MOVES = (EventKind.APPROVED, EventKind.MOVED_BACK)
+
+
+def _event_owned_by(team_id: str, owner_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The condition that an event's deal is owned by `owner_id` now (nothing when None: every owner)."""
+    if owner_id is None:
+        return ()
+    owned = select(col(Deal.id)).where(col(Deal.team_id) == team_id, col(Deal.owner_id) == owner_id)
+    return (col(DealEvent.deal_id).in_(owned),)
 
 
 @dataclass(frozen=True)
@@ -54,14 +62,23 @@ def _event_columns() -> tuple[Any, ...]:
 
 
 def events_in_period(
-    session: Session, *, team_id: str, kind: str, start: datetime, end: datetime, limit: int
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    owner_id: str | None = None,
 ) -> tuple[list[EventRow], int]:
-    """The first `limit` events of `kind` in [start, end), oldest first, and how many there are."""
+    """The first `limit` events of `kind` in [start, end), oldest first, and how many there are; only those
+    of `owner_id`'s deals when given."""
     in_period = (
         col(DealEvent.team_id) == team_id,
         col(DealEvent.kind) == kind,
         col(DealEvent.at) >= start,
         col(DealEvent.at) < end,
+        *_event_owned_by(team_id, owner_id),
     )
     page = (
         select(*_event_columns())
@@ -78,13 +95,16 @@ def events_in_period(
     return [EventRow(*row) for row in rows], int(total)
 
 
-def lost_in_period(session: Session, *, team_id: str, start: datetime, end: datetime) -> tuple[int, int]:
-    """Deals lost in [start, end) (each once, however often), and their value."""
+def lost_in_period(
+    session: Session, *, team_id: str, start: datetime, end: datetime, owner_id: str | None = None
+) -> tuple[int, int]:
+    """Deals lost in [start, end) (each once, however often), and their value; only `owner_id`'s when given."""
     lost = select(col(DealEvent.deal_id)).where(
         col(DealEvent.team_id) == team_id,
         col(DealEvent.kind) == EventKind.LOST,
         col(DealEvent.at) >= start,
         col(DealEvent.at) < end,
+        *_event_owned_by(team_id, owner_id),
     )
     # PostgreSQL would hash-join the whole deal table for an IN (a week's losses are far fewer than it
     # guesses); `= ANY(ARRAY(...))` looks each one up by its key instead.
@@ -99,7 +119,7 @@ def lost_in_period(session: Session, *, team_id: str, start: datetime, end: date
 
 
 def moves_per_transition(
-    session: Session, *, team_id: str, start: datetime, end: datetime
+    session: Session, *, team_id: str, start: datetime, end: datetime, owner_id: str | None = None
 ) -> list[tuple[str, str, str, int]]:
     """(kind, from stage, to stage, count) of the approved moves and moves back in [start, end)."""
     rows = session.execute(
@@ -109,6 +129,7 @@ def moves_per_transition(
             col(DealEvent.kind).in_(STAGE_MOVES),
             col(DealEvent.at) >= start,
             col(DealEvent.at) < end,
+            *_event_owned_by(team_id, owner_id),
         )
         .group_by(col(DealEvent.kind), col(DealEvent.from_stage), col(DealEvent.to_stage))
     ).all()
@@ -123,6 +144,7 @@ def largest_moves(
     end: datetime,
     transitions: Sequence[tuple[str, str, str]],
     limit: int,
+    owner_id: str | None = None,
 ) -> list[EventRow]:
     """The `limit` moves in [start, end) of these (kind, from stage, to stage), largest deal value first (a deal
     without a value last), then oldest first."""
@@ -144,6 +166,7 @@ def largest_moves(
             col(DealEvent.at) >= start,
             col(DealEvent.at) < end,
             wanted,
+            *_event_owned_by(team_id, owner_id),
         )
         .order_by(func.coalesce(col(Deal.value_cents), -1).desc(), col(DealEvent.at), col(DealEvent.id))
         .limit(limit)
@@ -151,7 +174,9 @@ def largest_moves(
     return [EventRow(*row) for row in rows]
 
 
-def lost_by_note(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+def lost_by_note(
+    session: Session, *, team_id: str, start: datetime, end: datetime, owner_id: str | None = None
+) -> list[tuple[str, int, int]]:
     """(reason as written, losses, their deals' value) of the deals lost in [start, end)."""
     rows = session.execute(
         select(col(DealEvent.note), func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
@@ -161,6 +186,7 @@ def lost_by_note(session: Session, *, team_id: str, start: datetime, end: dateti
             col(DealEvent.kind) == EventKind.LOST,
             col(DealEvent.at) >= start,
             col(DealEvent.at) < end,
+            *_event_owned_by(team_id, owner_id),
         )
         .group_by(col(DealEvent.note))
     ).all()
@@ -175,7 +201,7 @@ class OpenStay:
     value_cents: int
 
 
-def open_stays_at(session: Session, *, team_id: str, at: datetime) -> list[OpenStay]:
+def open_stays_at(session: Session, *, team_id: str, at: datetime, owner_id: str | None = None) -> list[OpenStay]:
     """Every deal open at `at` (entered its stage before `at`, not left it by then) with its stage, entry and
     value (None as 0). Two disjoint branches, each served by `ix_stage_spell_team_left`: the stays never left,
     and those left at or after `at`."""
@@ -186,10 +212,12 @@ def open_stays_at(session: Session, *, team_id: str, at: datetime) -> list[OpenS
         select(*columns).where(team, col(StageSpell.left_at).is_(None), entered),
         select(*columns).where(team, col(StageSpell.left_at) >= moment, entered),
     ).subquery("open_stay")
+    owner = () if owner_id is None else (col(Deal.owner_id) == owner_id,)
     rows = session.execute(
         select(stays.c.deal_id, stays.c.stage_key, stays.c.entered_at, func.coalesce(col(Deal.value_cents), 0))
         .select_from(stays)
         .join(Deal, col(Deal.id) == stays.c.deal_id)
+        .where(*owner)
     ).all()
     return [OpenStay(int(deal_id), str(key), entered_at, int(value)) for deal_id, key, entered_at, value in rows]
 
@@ -207,7 +235,13 @@ class PendingRow:
 
 
 def pending_older_than(
-    session: Session, *, team_id: str, at: datetime, requested_before: datetime, limit: int
+    session: Session,
+    *,
+    team_id: str,
+    at: datetime,
+    requested_before: datetime,
+    limit: int,
+    owner_id: str | None = None,
 ) -> tuple[list[PendingRow], int]:
     """Moves requested before `requested_before` and still undecided at `at`, oldest first; the total comes
     with the first page (a window count), so the moves are read once."""
@@ -229,6 +263,7 @@ def pending_older_than(
             col(MoveRequest.team_id) == team_id,
             col(MoveRequest.requested_at) < requested_before,
             or_(col(MoveRequest.decided_at).is_(None), col(MoveRequest.decided_at) >= at),
+            *(() if owner_id is None else (col(Deal.owner_id) == owner_id,)),
         )
         .order_by(col(MoveRequest.requested_at))
         .limit(limit)

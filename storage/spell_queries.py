@@ -63,6 +63,14 @@ def _whole(session: Session, start: Any, end: Any, unit_seconds: float) -> Colum
     return cast(func.floor(units), Integer)
 
 
+def owned_by(team_id: str, owner_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The condition that a spell's deal is owned by `owner_id` now (nothing when None: every owner)."""
+    if owner_id is None:
+        return ()
+    owned = select(col(Deal.id)).where(col(Deal.team_id) == team_id, col(Deal.owner_id) == owner_id)
+    return (col(StageSpell.deal_id).in_(owned),)
+
+
 def _open_at(team_id: str, at: datetime, *extra: ColumnElement[bool]) -> Subquery:
     """The workspace's spells open at `at` (entered before it, and not left by then) that also meet `extra`:
     their deal, stage and entry. Two disjoint branches, each served by `ix_stage_spell_team_left`: the spells
@@ -104,9 +112,12 @@ class OpenRow:
     value_cents: int
 
 
-def open_by_stage_and_age(session: Session, *, team_id: str, at: datetime) -> list[OpenRow]:
-    """Deals open at `at` (their spell then open), per stage and whole days in it, with their value."""
-    spell = _open_at(team_id, at)
+def open_by_stage_and_age(
+    session: Session, *, team_id: str, at: datetime, owner_id: str | None = None
+) -> list[OpenRow]:
+    """Deals open at `at` (their spell then open), per stage and whole days in it, with their value; only
+    `owner_id`'s deals when given."""
+    spell = _open_at(team_id, at, *owned_by(team_id, owner_id))
     age = _whole(session, spell.c.entered_at, _moment(at), 86400.0).label("age")
     rows = session.connection().execute(
         select(spell.c.stage_key, age, func.count(), func.coalesce(func.sum(col(Deal.value_cents)), 0))
@@ -154,7 +165,9 @@ def close_times(
     return [(str(key), int(day), int(count)) for key, day, count in rows]
 
 
-def won_in_period(session: Session, *, team_id: str, won_key: str, start: datetime, end: datetime) -> tuple[int, int]:
+def won_in_period(
+    session: Session, *, team_id: str, won_key: str, start: datetime, end: datetime, owner_id: str | None = None
+) -> tuple[int, int]:
     """Deals that crossed into the won stage from an earlier one in [start, end) (a move back into it is
     not a new win), and their value."""
     count, value = session.execute(
@@ -166,6 +179,7 @@ def won_in_period(session: Session, *, team_id: str, won_key: str, start: dateti
             col(StageSpell.entered_via) == EventKind.APPROVED,
             col(StageSpell.entered_at) >= _moment(start),
             col(StageSpell.entered_at) < _moment(end),
+            *owned_by(team_id, owner_id),
         )
     ).one()
     return int(count), int(value)
@@ -198,12 +212,18 @@ class StalledRow:
 
 
 def stalled_deals(
-    session: Session, *, team_id: str, at: datetime, stalled_before: Mapping[str, datetime], limit: int
+    session: Session,
+    *,
+    team_id: str,
+    at: datetime,
+    stalled_before: Mapping[str, datetime],
+    limit: int,
+    owner_id: str | None = None,
 ) -> tuple[list[StalledRow], int]:
     """Deals open at `at` that entered their stage before that stage's cutoff, oldest first."""
     if not stalled_before:
         return [], 0
-    spell = _open_at(team_id, at, _stalled(stalled_before))
+    spell = _open_at(team_id, at, _stalled(stalled_before), *owned_by(team_id, owner_id))
     rows = session.execute(
         select(
             col(Deal.number),
@@ -243,7 +263,13 @@ class OwnerStalledRow:
 
 
 def stalled_by_owner(
-    session: Session, *, team_id: str, at: datetime, stalled_before: Mapping[str, datetime], limit: int
+    session: Session,
+    *,
+    team_id: str,
+    at: datetime,
+    stalled_before: Mapping[str, datetime],
+    limit: int,
+    owner_id: str | None = None,
 ) -> tuple[list[OwnerStalledRow], int]:
     """The owners of deals open at `at` that entered their stage before that stage's cutoff: for each, how many
     such deals, how many of them have a snooze running at `at`, and the earliest entered (the lower deal number
@@ -252,7 +278,7 @@ def stalled_by_owner(
     within `limit` at any team size."""
     if not stalled_before:
         return [], 0
-    spell = _open_at(team_id, at, _stalled(stalled_before))
+    spell = _open_at(team_id, at, _stalled(stalled_before), *owned_by(team_id, owner_id))
     owner = col(Deal.owner_id)
     snoozed = case((col(DealSnooze.until) > at, 1), else_=0)
     ranked = (

@@ -14,7 +14,7 @@ from bot.advance_form import Typed, advance_modal
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
-from bot.digest_post import post_digest
+from bot.digest_post import own_digest_message, post_digest
 from bot.listeners.payload import slash_ids
 from bot.mrkdwn import escape
 from bot.slash_grammar import (
@@ -31,6 +31,7 @@ from bot.slash_grammar import (
     PipelineLint,
     PipelineStages,
     PostDigest,
+    PostOwnDigest,
     ScheduleOff,
     ShowDeal,
     ShowSchedule,
@@ -251,6 +252,11 @@ class SlashCommands:
                     Message(text="Posting the pipeline digest for the last 7 days in this channel…"),
                     lambda after: self._post_digest(after, actor, channel_id),
                 )
+            case PostOwnDigest():
+                return Reply(
+                    Message(text="Working out the digest of your own deals for the last 7 days…"),
+                    lambda after: self._post_own_digest(after, actor),
+                )
             case ShowSchedule():
                 return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
             case SetSchedule() as wanted:
@@ -291,6 +297,13 @@ class SlashCommands:
             no_access = isinstance(error, SlackApiError) and error.response.get("error") in NO_ACCESS_ERRORS
             note = blocks.digest_not_posted(channel_id, no_access=no_access, bot_user_id=after.bot_user_id)
             after.tell(note)
+
+    def _post_own_digest(self, after: After, actor: Actor) -> None:
+        """On the response_url, so it reaches the asker alone, in any channel or DM, whether or not the bot
+        is in it (chat.postEphemeral would need the bot there)."""
+        period = period_ending(self._services.clock(), tz=user_time_zone(after.client, actor.user_id))
+        message = own_digest_message(self._services, team_id=actor.team_id, owner_id=actor.user_id, period=period)
+        after.respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
 def user_time_zone(client: WebClient, user_id: str) -> str:

@@ -30,6 +30,13 @@ Definitions (each number in the digest means exactly this):
   move back. The notable moves are at most `NOTABLE_EACH` of each: the largest approved moves forward by the
   deal's value, the largest skips, the largest moves back (a move in two of these is listed once, with both).
 - Lost deals by reason: `LostReason` defines the grouping; most deals first, then by reason.
+- Narrowed to one owner (`owner_id`, "your own digest"): every count, value, list and change reads only the
+  deals that owner owns at the time the digest is computed (a deal handed over counts wholly for its new
+  owner, its past included): where deals are, won and lost, moves and transitions, new, lost and pending,
+  stalled, and the forecast's open deals and its change. The *rates* are not narrowed: the stage conversion,
+  the forecast's chances of a win and its times to close, and `forecast.basis` are the whole team's, because
+  one rep's few deals make a rate that is mostly noise. So the rep's forecast is the team's rates applied to
+  the rep's open deals, and the conversion section is the team's.
 """
 
 from collections import defaultdict
@@ -105,7 +112,9 @@ def compute_digest(
     period: Period,
     window_days: int = DEFAULT_WINDOW_DAYS,
     forecast_days: int = FORECAST_DAYS,
+    owner_id: str | None = None,
 ) -> Digest:
+    """The digest (see the module's definitions); only `owner_id`'s deals when given, with the team's rates."""
     pipeline = services.pipeline
     as_of = period.end
     won_key = pipeline.won_stage().key
@@ -115,15 +124,21 @@ def compute_digest(
     forecast_start = as_of - timedelta(days=forecast_days)
     with services.sessions() as session:
         read_only(session)
-        open_rows = spell_queries.open_by_stage_and_age(session, team_id=team_id, at=as_of)
+        open_rows = spell_queries.open_by_stage_and_age(session, team_id=team_id, at=as_of, owner_id=owner_id)
         won_count, won_value = spell_queries.won_in_period(
-            session, team_id=team_id, won_key=won_key, start=period.start, end=as_of
+            session, team_id=team_id, won_key=won_key, start=period.start, end=as_of, owner_id=owner_id
         )
-        lost = reports.lost_in_period(session, team_id=team_id, start=period.start, end=as_of)
+        lost = reports.lost_in_period(session, team_id=team_id, start=period.start, end=as_of, owner_id=owner_id)
 
         def events(kind: EventKind) -> tuple[list[reports.EventRow], int]:
             return reports.events_in_period(
-                session, team_id=team_id, kind=kind, start=period.start, end=as_of, limit=LIST_LIMIT
+                session,
+                team_id=team_id,
+                kind=kind,
+                start=period.start,
+                end=as_of,
+                limit=LIST_LIMIT,
+                owner_id=owner_id,
             )
 
         approved_rows, approved_total = events(EventKind.APPROVED)
@@ -131,25 +146,33 @@ def compute_digest(
         approvers = queries.approvers(session, team_id=team_id, move_ids=move_ids)
         approved = _moves(pipeline, approved_rows, approved_total, approvers)
         transitions = _transitions(
-            pipeline, reports.moves_per_transition(session, team_id=team_id, start=period.start, end=as_of)
+            pipeline,
+            reports.moves_per_transition(session, team_id=team_id, start=period.start, end=as_of, owner_id=owner_id),
         )
-        notable = _notable(session, pipeline, team_id, period, transitions)
+        notable = _notable(session, pipeline, team_id, period, transitions, owner_id)
         rejected = _moves(pipeline, *events(EventKind.REJECTED))
         new_deals = _deals(pipeline, *events(EventKind.CREATED))
         lost_deals = _deals(pipeline, *events(EventKind.LOST))
-        lost_reasons = _lost_reasons(reports.lost_by_note(session, team_id=team_id, start=period.start, end=as_of))
-        pending_rows, pending_total = reports.pending_older_than(
-            session, team_id=team_id, at=as_of, requested_before=as_of - PENDING_AFTER, limit=LIST_LIMIT
+        lost_reasons = _lost_reasons(
+            reports.lost_by_note(session, team_id=team_id, start=period.start, end=as_of, owner_id=owner_id)
         )
-        stalled = _stalled(session, pipeline, team_id, as_of)
+        pending_rows, pending_total = reports.pending_older_than(
+            session,
+            team_id=team_id,
+            at=as_of,
+            requested_before=as_of - PENDING_AFTER,
+            limit=LIST_LIMIT,
+            owner_id=owner_id,
+        )
+        stalled = _stalled(session, pipeline, team_id, as_of, owner_id)
         current = spell_queries.stays_watched(session, team_id=team_id, start=as_of - window, end=as_of)
         previous = spell_queries.stays_watched(session, team_id=team_id, start=as_of - 2 * window, end=as_of - window)
         forecast_watch = spell_queries.stays_watched(session, team_id=team_id, start=forecast_start, end=as_of)
         earlier_watch = spell_queries.stays_watched(
             session, team_id=team_id, start=earlier - timedelta(days=forecast_days), end=earlier
         )
-        stays_now = reports.open_stays_at(session, team_id=team_id, at=as_of)
-        stays_then = reports.open_stays_at(session, team_id=team_id, at=earlier)
+        stays_now = reports.open_stays_at(session, team_id=team_id, at=as_of, owner_id=owner_id)
+        stays_then = reports.open_stays_at(session, team_id=team_id, at=earlier, owner_id=owner_id)
         close_times = spell_queries.close_times(
             session, team_id=team_id, won_key=won_key, stage_keys=before_won, start=forecast_start, end=as_of
         )
@@ -207,13 +230,19 @@ def compute_digest(
         forecast=replace(
             _forecast(pipeline, by_stage, forecast_chain, open_rows, close_times, basis), change=forecast_change
         ),
+        owner_id=owner_id,
     )
 
 
-def _stalled(session: Session, pipeline: Pipeline, team_id: str, as_of: datetime) -> Stalled:
+def _stalled(session: Session, pipeline: Pipeline, team_id: str, as_of: datetime, owner_id: str | None) -> Stalled:
     def listing(watched: tuple[Stage, ...]) -> tuple[list[spell_queries.StalledRow], int]:
         return spell_queries.stalled_deals(
-            session, team_id=team_id, at=as_of, stalled_before=stall_cutoffs(watched, as_of), limit=LIST_LIMIT
+            session,
+            team_id=team_id,
+            at=as_of,
+            stalled_before=stall_cutoffs(watched, as_of),
+            limit=LIST_LIMIT,
+            owner_id=owner_id,
         )
 
     pipeline_rows, pipeline_total = listing(before_win(pipeline))
@@ -224,6 +253,7 @@ def _stalled(session: Session, pipeline: Pipeline, team_id: str, as_of: datetime
         at=as_of,
         stalled_before=stall_cutoffs(stall_watched(pipeline), as_of),
         limit=OWNER_LIMIT,
+        owner_id=owner_id,
     )
     numbers = [row.deal_number for row in (*pipeline_rows, *onboarding_rows, *(o.oldest for o in owner_rows))]
     snoozes = reminder_queries.snoozes_by_number(session, team_id=team_id, numbers=numbers, at=as_of)
@@ -293,7 +323,12 @@ def _move_kind(pipeline: Pipeline, event_kind: str, source: str, target: str) ->
 
 
 def _notable(
-    session: Session, pipeline: Pipeline, team_id: str, period: Period, transitions: tuple[Transition, ...]
+    session: Session,
+    pipeline: Pipeline,
+    team_id: str,
+    period: Period,
+    transitions: tuple[Transition, ...],
+    owner_id: str | None,
 ) -> tuple[NotableMove, ...]:
     """The largest forward moves, then the largest skips and moves back, each move once with every reason."""
     by_kind: dict[str, list[tuple[str, str, str]]] = {"largest": [], "skip": [], "back": []}
@@ -306,7 +341,13 @@ def _notable(
     found: dict[tuple[int, datetime, str, str, str], tuple[reports.EventRow, list[str]]] = {}
     for label, wanted in by_kind.items():
         rows = reports.largest_moves(
-            session, team_id=team_id, start=period.start, end=period.end, transitions=wanted, limit=NOTABLE_EACH
+            session,
+            team_id=team_id,
+            start=period.start,
+            end=period.end,
+            transitions=wanted,
+            limit=NOTABLE_EACH,
+            owner_id=owner_id,
         )
         for row in rows:
             key = (row.deal_number, row.at, row.kind, row.from_stage or "", row.to_stage or "")

@@ -354,6 +354,8 @@ class Digest:
     stalled: Stalled
     conversion: tuple[StageConversion, ...]
     forecast: Forecast
+    owner_id: str | None = None
+    """The rep whose deals the digest is narrowed to (`compute_digest`'s `owner_id`); None: the whole team."""
 
     @property
     def quiet(self) -> bool:

@@ -109,9 +109,15 @@ def _group_lines(title: str, group: StageGroup) -> list[str]:
     return lines
 
 
+def _title(digest: Digest) -> str:
+    if digest.owner_id is None:
+        return "Pipeline digest"
+    return f"Pipeline digest of {digest.owner_id}'s deals (conversion rates and the forecast's chances: the team's)"
+
+
 def digest_text(digest: Digest) -> str:
     lines = [
-        f"Pipeline digest, {period_label(digest.period, with_zone=True)}",
+        f"{_title(digest)}, {period_label(digest.period, with_zone=True)}",
         "",
         f"Where deals are (in brackets: the change since {since_label(digest)}):",
         *_group_lines(PIPELINE_TITLE, digest.pipeline),
