@@ -83,6 +83,10 @@ def test_rates_stay_the_teams_and_the_forecasts_add_up_to_the_teams(services: Se
     parts = mine.forecast.expected_value_cents + theirs.forecast.expected_value_cents
     assert abs(parts - team.forecast.expected_value_cents) <= 1
     assert mine.forecast.expected_value_cents != theirs.forecast.expected_value_cents
+    # Nothing was open a week earlier, so each forecast's change is all of it: that rep's new deals.
+    for digest in (mine, theirs):
+        assert digest.forecast.change is not None
+        assert digest.forecast.change.expected_value_cents == digest.forecast.expected_value_cents
 
 
 def test_cli_owner_narrows_the_json_and_the_text(
