@@ -50,6 +50,7 @@ from commands.deals.results import (
     MoveRequested,
     MoveSummary,
 )
+from commands.digest.own import OwnSummary
 from commands.digest.schedules import ScheduleView
 from commands.errors import CommandError
 from commands.formats import clip, duration, format_deal_id, plural
@@ -537,15 +538,15 @@ def home_view(overview: HomeOverview, *, notice: str | None = None) -> View:
     if overview.decides:
         blocks += _waiting_moves(overview.waiting)
         blocks += _team_stalled(overview.team_stalled)
-    blocks += [header("Your pipeline"), *_your_stalled(overview), *_your_pending(overview)]
+    blocks += [header("Your pipeline"), _your_week(overview.week), *_your_stalled(overview), *_your_pending(overview)]
     blocks += _your_deals(overview, max_blocks=VIEW_BLOCK_LIMIT - len(blocks))
     return View(type="home", blocks=blocks[:VIEW_BLOCK_LIMIT])
 
 
-HOME_BLOCKS = {"waiting_rest": 3, "team_stalled": 4, "your_stalled": 3, "your_pending": 3}
+HOME_BLOCKS = {"waiting_rest": 3, "team_stalled": 4, "your_week": 1, "your_stalled": 3, "your_pending": 3}
 """Blocks for each part of the Home tab but the deals by stage. With the notice (2), the waiting moves' divider and
-title (2) and 15 moves with buttons (30), the team's stalled deals' divider (1) and the header (1), they take 49
-blocks at most, and leave the deals by stage 51 or more."""
+title (2) and 15 moves with buttons (30), the team's stalled deals' divider (1) and the header (1), they take 50
+blocks at most, and leave the deals by stage 50 or more."""
 HOME_DEALS_PER_STAGE = 10
 HOME_NAME_LIMIT = 100
 HOME_CRITERIA_LIMIT = 600
@@ -578,6 +579,27 @@ def _team_stalled(team: TeamStalled | None) -> list[Block]:
     ]
     title = f":warning: *Stalled deals in the team* ({team.total}), longest in stage first"
     return [divider(), *_listing(title, lines, total=team.total, max_blocks=HOME_BLOCKS["team_stalled"])]
+
+
+def _your_week(week: OwnSummary) -> Block:
+    """Your own digest in `HOME_BLOCKS["your_week"]` block: the numbers `commands.digest.own` defines."""
+    change = week.change
+    return section(
+        "\n".join(
+            (
+                "*Your week* (your deals; the forecast uses the team's rates; `/pipeline digest mine` for the rest)",
+                f"Open pipeline: {plural(week.pipeline.deals, 'deal')} · {amount(week.pipeline.value_cents)} "
+                f"({change.deals:+d} · {_signed_amount(change.value_cents)} since a week ago)",
+                f"Moved this week: {week.moved} · won: {week.won.deals} ({amount(week.won.value_cents)})",
+                f"Expected: about {week.expected_wins:.1f} wins · {amount(week.expected_value_cents)}"
+                + (" (a rough guess: few ended stays behind the rates)" if week.rough else ""),
+            )
+        )
+    )
+
+
+def _signed_amount(cents: int) -> str:
+    return ("-" if cents < 0 else "+") + amount(abs(cents))
 
 
 def _your_stalled(overview: HomeOverview) -> list[Block]:

@@ -5,13 +5,19 @@ import json
 
 import pytest
 
+from bot.mrkdwn import amount
 from commands.__main__ import main
 from commands.deals.deal import NewDeal, create_deal
+from commands.deals.evidence import Evidence
+from commands.deals.moves import Advance, decide_move, request_move
+from commands.deals.results import MoveRequested
 from commands.digest.compute import compute_digest, period_ending
-from commands.digest.report import Digest
+from commands.digest.own import own_summary
+from commands.digest.report import Digest, Total
 from commands.services import Actor, Services
-from tests.conftest import OTHER_REP, REP, Clock, RunningBot
+from tests.conftest import MANAGER, OTHER_REP, REP, Clock, RunningBot
 from tests.test_digest_numbers import History, utc
+from tests.test_home import open_home, texts
 
 TEAM = "T1"
 CHANNEL = "C_SALES"
@@ -83,6 +89,14 @@ def test_rates_stay_the_teams_and_the_forecasts_add_up_to_the_teams(services: Se
     parts = mine.forecast.expected_value_cents + theirs.forecast.expected_value_cents
     assert abs(parts - team.forecast.expected_value_cents) <= 1
     assert mine.forecast.expected_value_cents != theirs.forecast.expected_value_cents
+    week = own_summary(services, team_id=TEAM, owner_id=REP, at=utc(12, 1))
+    assert (week.pipeline.deals, week.pipeline.value_cents, week.change.deals, week.moved) == (2, 3_000_00, 2, 1)
+    assert (week.expected_wins, week.expected_value_cents) == (
+        mine.forecast.expected_wins,
+        mine.forecast.expected_value_cents,
+    )
+    later = own_summary(services, team_id=TEAM, owner_id=REP, at=utc(12, 5))
+    assert (later.pipeline_then, later.change, later.moved) == (Total(2, 3_000_00), Total(0, 0), 0)
     # Nothing was open a week earlier, so each forecast's change is all of it: that rep's new deals.
     for digest in (mine, theirs):
         assert digest.forecast.change is not None
@@ -138,3 +152,25 @@ def test_pipeline_digest_with_another_word_is_refused(bot: RunningBot) -> None:
     assert "Unexpected 'everyone' after /pipeline digest" in reply and "/pipeline digest mine" in reply
     bot.settle()
     assert bot.slack.responses == [] and bot.slack.messages == []
+
+
+def test_the_home_tab_shows_the_readers_own_week(bot: RunningBot) -> None:
+    rep, other = Actor(TEAM, REP), Actor(TEAM, OTHER_REP)
+    create_deal(bot.services, rep, channel_id=CHANNEL, command=NewDeal("Alpha", 1_000_00, None, ()))
+    bravo = create_deal(bot.services, rep, channel_id=CHANNEL, command=NewDeal("Bravo", 2_000_00, None, ()))
+    create_deal(bot.services, other, channel_id=CHANNEL, command=NewDeal("Echo", 8_000_00, None, ()))
+    move = request_move(bot.services, rep, Advance(bravo.number, (Evidence("https://mail.example.com/b"),), None, None))
+    assert isinstance(move, MoveRequested)
+    decide_move(bot.services, Actor(TEAM, MANAGER), move_id=move.move.id, approve=True)
+
+    mine = texts(open_home(bot, REP))
+    assert "*Your week* (your deals; the forecast uses the team's rates" in mine
+    assert "Open pipeline: 2 deals · 3,000 (+2 · +3,000 since a week ago)" in mine
+    assert "Moved this week: 1 · won: 0 (0)" in mine
+    expected = own_summary(bot.services, team_id=TEAM, owner_id=REP, at=bot.services.clock())
+    assert f"Expected: about {expected.expected_wins:.1f} wins · {amount(expected.expected_value_cents)}" in mine
+    assert mine.index("*Your week*") < mine.index("*Your open deals by stage*")
+
+    theirs = texts(open_home(bot, OTHER_REP))
+    assert "Open pipeline: 1 deal · 8,000 (+1 · +8,000 since a week ago)" in theirs
+    assert "Moved this week: 0 · won: 0 (0)" in theirs

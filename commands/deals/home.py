@@ -1,6 +1,7 @@
 """What a person sees on the app's Home tab: the work in front of them.
 
-For everyone: their stalled deals first, then their moves waiting for a manager, then their open deals by stage
+For everyone: a few lines of their own digest (`commands.digest.own`), their stalled deals, then their moves
+waiting for a manager, then their open deals by stage
 in pipeline order, each with its days in stage and what the buyer must do to reach the next stage. For a manager,
 above that: every move waiting for a manager (decided from here too, which is the way to decide a move whose deal
 has no thread: its channel is private and the bot was not invited yet), then the team's stalled deals.
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from commands.deals.managers import is_manager
 from commands.deals.results import DealSummary, MoveSummary, stage_or_placeholder
+from commands.digest.own import OwnSummary, own_summary
 from commands.digest.stalled import before_win, days_in_stage, is_stalled, stall_cutoffs
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
@@ -83,6 +85,8 @@ class HomeOverview:
     waiting: tuple[WaitingMove, ...]
     team_stalled: TeamStalled | None
     decides: bool
+    week: OwnSummary
+    """The few lines of the person's own digest (`commands.digest.own`)."""
 
     @property
     def listed_deals(self) -> int:
@@ -110,6 +114,7 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
             waiting=_waiting(session, services.pipeline, actor.team_id, pending) if decides else (),
             team_stalled=_team_stalled(session, services.pipeline, actor.team_id, cutoffs, now) if decides else None,
             decides=decides,
+            week=own_summary(services, team_id=actor.team_id, owner_id=actor.user_id, at=now),
         )
 
 

@@ -181,11 +181,11 @@ def compute_digest(
         )
     by_stage = changes.with_changes(_by_stage(pipeline, open_rows), stays_then)
     won_position = pipeline.index(won_key)
-    forecast_chain = estimators.chain(_watches(before_won, forecast_watch))
+    forecast_chain = estimators.chain(watches(before_won, forecast_watch))
     forecast_change = changes.forecast_change(
         open_keys=before_won,
         chain_now=forecast_chain,
-        chain_then=estimators.chain(_watches(before_won, earlier_watch)),
+        chain_then=estimators.chain(watches(before_won, earlier_watch)),
         now=stays_now,
         then=stays_then,
         as_of=as_of,
@@ -377,7 +377,8 @@ def _lost_reasons(rows: list[tuple[str, int, int]]) -> Listing[LostReason]:
     return Listing(tuple(reasons[:LIST_LIMIT]), len(reasons))
 
 
-def _watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimators.Watch]:
+def watches(keys: Sequence[str], rows: spell_queries.WatchRows) -> list[estimators.Watch]:
+    """The stays watched per stage of `keys`, as the estimators read them."""
     exits: dict[str, list[estimators.Stay]] = {key: [] for key in keys}
     entries: dict[str, dict[int, int]] = {key: {} for key in keys}
     for key, hours, outcome, count in rows.exits:
@@ -471,11 +472,11 @@ def _window_conversions(pipeline: Pipeline, window: spell_queries.WatchRows) -> 
     """The counts and the median read the stays that began in the window; the rates read every stay in it."""
     won_position = pipeline.index(pipeline.won_stage().key)
     spells = _stage_spells(pipeline.keys, window.began)
-    watches = _watches(pipeline.keys, window)
-    chain = estimators.chain(watches[:won_position])
+    stage_watches = watches(pipeline.keys, window)
+    chain = estimators.chain(stage_watches[:won_position])
     result = []
     for position, stage_spells in enumerate(spells):
-        rate = estimators.next_rate(watches[position], chain.prior)
+        rate = estimators.next_rate(stage_watches[position], chain.prior)
         median = estimators.median_days(stage_spells.exits)
         result.append(
             Conversion(
