@@ -1,9 +1,10 @@
 """Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set).
 
-Speed: on SQLite the migrations run once per session into a template file, which each test that wants a
-migrated database gets a copy of. Hypothesis runs the "ci" profile (full example counts) when CI is set,
-else the "dev" profile (a tenth of the examples: tests that set a count wrap it in `examples(N)`); choose with
-`HYPOTHESIS_PROFILE=ci`.
+Speed: the tests run on two processes (pytest-xdist, `-n 2` in pyproject.toml; `-n 0` runs them in one), each
+with its own PostgreSQL database. On SQLite the migrations run once per session into a template file, which each
+test that wants a migrated database gets a copy of. Hypothesis runs the "ci" profile (full example counts) when CI
+is set, else the "dev" profile (a tenth of the examples: tests that set a count wrap it in `examples(N)`); choose
+with `HYPOTHESIS_PROFILE=ci`.
 """
 
 import os
@@ -22,7 +23,7 @@ from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from app import QuietHandler, Runtime, ThreadingWSGIServer, build, load_settings
 from bot.after_ack import AfterAck, ListenerPool
@@ -34,6 +35,27 @@ from storage.migrate import upgrade_to_head
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, Response, SlackSender
 
+
+def own_postgresql_database() -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (TEST_DATABASE_URL's name plus the
+    worker's, e.g. test_gw1, created when missing), since every test drops and recreates the schema it uses."""
+    url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return
+    shared = make_url(url)
+    own = shared.set(database=f"{shared.database}_{worker}")
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database})
+            if exists.first() is None:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    os.environ["TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+
+
+own_postgresql_database()
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 # Hypothesis: CI runs every example the tests ask for; everyday runs a tenth of them (at least DEV_MIN_EXAMPLES,
