@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from commands.deals.managers import is_manager
+from commands.deals.managers import is_manager, team_managers
 from commands.deals.results import DealSummary, MoveSummary, stage_or_placeholder
 from commands.digest.own import OwnSummary, own_summary
 from commands.digest.stalled import before_win, days_in_stage, is_stalled, stall_cutoffs
@@ -124,7 +124,7 @@ def concerned(services: Services, *, team_id: str, deal_number: int) -> tuple[st
     with services.sessions() as session:
         read_only(session)
         deal = queries.get_deal(session, team_id=team_id, number=deal_number)
-        managers = set(services.env_managers) | queries.active_managers(session, team_id=team_id)
+        managers = team_managers(session, services, team_id=team_id)
     owner = [deal.owner_id] if deal is not None else []
     return tuple(dict.fromkeys([*owner, *sorted(managers)]))
 

@@ -18,8 +18,13 @@ class ChangeManager:
     user_id: str
 
 
+def team_managers(session: Session, services: Services, *, team_id: str) -> frozenset[str]:
+    """The workspace's managers: those in SALES_MANAGERS and those added from Slack."""
+    return services.env_managers | queries.active_managers(session, team_id=team_id)
+
+
 def is_manager(session: Session, services: Services, *, team_id: str, user_id: str) -> bool:
-    return user_id in services.env_managers or user_id in queries.active_managers(session, team_id=team_id)
+    return user_id in team_managers(session, services, team_id=team_id)
 
 
 def require_manager(session: Session, services: Services, actor: Actor, *, doing: str) -> None:

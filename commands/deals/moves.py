@@ -19,7 +19,7 @@ from sqlmodel import Session
 from commands.deals.deal import find_deal, require_owner_or_manager, summarize_move
 from commands.deals.evidence import Evidence
 from commands.deals.history import record
-from commands.deals.managers import require_manager
+from commands.deals.managers import require_manager, team_managers
 from commands.deals.results import (
     DealSummary,
     Decision,
@@ -451,5 +451,5 @@ def _require_may_decide(session: Session, services: Services, actor: Actor, move
 
 
 def managers_to_ask(session: Session, services: Services, actor: Actor) -> tuple[str, ...]:
-    managers = services.env_managers | queries.active_managers(session, team_id=actor.team_id)
+    managers = team_managers(session, services, team_id=actor.team_id)
     return tuple(sorted(managers - {actor.user_id}))

@@ -23,15 +23,15 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from commands.deals.moves import managers_to_ask
+from commands.deals.managers import team_managers
 from commands.digest.stalled import before_win, stall_cutoffs
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.reminders.results import DueReminders, MoveDue, NudgeDue
 from commands.reminders.settings import DEFAULT_PENDING_AFTER_HOURS, MIN_PENDING_AFTER_HOURS
-from commands.services import Actor, Services
+from commands.services import Services
 from storage import queries, reminder_queries
 from storage.db import read_only
-from storage.models import AnnouncementKind, ReminderKind
+from storage.models import AnnouncementKind, Deal, ReminderKind
 
 Row = TypeVar("Row")
 Key = tuple[datetime, int]
@@ -60,12 +60,14 @@ def due_reminders(services: Services) -> DueReminders:
         after = _pending_after(session, {row.team_id for row in waiting})
         waited_enough = [row for row in waiting if _waited(after[row.team_id], row.requested_at, now)]
         moves = []
-        for row in waited_enough:
-            approved = queries.approvers(session, team_id=row.team_id, move_ids=[row.move_id]).get(row.move_id, ())
-            asked = managers_to_ask(session, services, Actor(row.team_id, row.requested_by))
-            moves.append(
-                MoveDue(row.team_id, row.move_id, row.deal_number, tuple(m for m in asked if m not in approved))
-            )
+        for team_id in dict.fromkeys(row.team_id for row in waited_enough):
+            rows = [row for row in waited_enough if row.team_id == team_id]
+            approvers = queries.approvers(session, team_id=team_id, move_ids=[row.move_id for row in rows])
+            managers = sorted(team_managers(session, services, team_id=team_id))
+            for row in rows:
+                left = {row.requested_by, *approvers.get(row.move_id, ())}
+                deciders = tuple(manager for manager in managers if manager not in left)
+                moves.append(MoveDue(team_id, row.move_id, row.deal_number, deciders))
         cutoffs = stall_cutoffs(before_win(services.pipeline), now)
         stalled = _every_page(
             lambda after: reminder_queries.stalled_deals_due(
@@ -98,23 +100,7 @@ def owe_move_reminder(services: Services, due: MoveDue, *, mention: tuple[str, .
         )
         if not claimed:
             return False
-        post = AnnouncementKind.MOVE_REMINDER
-        if reminder_queries.earlier_still_owed(
-            session, team_id=due.team_id, deal_id=deal.id, post=post, move_id=due.move_id
-        ):
-            return True
-        owe_card_of_imported(session, deal, at=now)
-        reminder = reminder_queries.add_reminder(
-            session,
-            team_id=due.team_id,
-            deal_id=deal.id,
-            kind=ReminderKind.MOVE_PENDING,
-            move_id=due.move_id,
-            stage_key=deal.stage_key,
-            recipients=mention,
-            at=now,
-        )
-        owe_announcement(session, deal, kind=post, subject_id=reminder.id, at=now)
+        _owe_post(session, deal, kind=ReminderKind.MOVE_PENDING, move_id=due.move_id, recipients=mention, now=now)
         return True
 
 
@@ -134,25 +120,41 @@ def owe_nudge(services: Services, due: NudgeDue) -> bool:
         )
         if not claimed or deal is None:
             return False
-        post = AnnouncementKind.STALL_NUDGE
-        if reminder_queries.earlier_still_owed(
-            session, team_id=due.team_id, deal_id=due.deal_id, post=post, move_id=None
-        ):
-            return True
         session.refresh(deal)
-        owe_card_of_imported(session, deal, at=now)
-        reminder = reminder_queries.add_reminder(
-            session,
-            team_id=due.team_id,
-            deal_id=due.deal_id,
-            kind=ReminderKind.STALLED,
-            move_id=None,
-            stage_key=deal.stage_key,
-            recipients=(deal.owner_id,),
-            at=now,
-        )
-        owe_announcement(session, deal, kind=post, subject_id=reminder.id, at=now)
+        _owe_post(session, deal, kind=ReminderKind.STALLED, move_id=None, recipients=(deal.owner_id,), now=now)
         return True
+
+
+POSTS = {ReminderKind.MOVE_PENDING: AnnouncementKind.MOVE_REMINDER, ReminderKind.STALLED: AnnouncementKind.STALL_NUDGE}
+
+
+def _owe_post(
+    session: Session,
+    deal: Deal,
+    *,
+    kind: ReminderKind,
+    move_id: int | None,
+    recipients: tuple[str, ...],
+    now: datetime,
+) -> None:
+    """Record the claimed reminder and owe its post to the deal's thread, unless an earlier one of the same move
+    (or, for a nudge, the same deal) is still waiting to be posted: that one stands for this one."""
+    assert deal.id is not None
+    post = POSTS[kind]
+    if reminder_queries.earlier_still_owed(session, team_id=deal.team_id, deal_id=deal.id, post=post, move_id=move_id):
+        return
+    owe_card_of_imported(session, deal, at=now)
+    reminder = reminder_queries.add_reminder(
+        session,
+        team_id=deal.team_id,
+        deal_id=deal.id,
+        kind=kind,
+        move_id=move_id,
+        stage_key=deal.stage_key,
+        recipients=recipients,
+        at=now,
+    )
+    owe_announcement(session, deal, kind=post, subject_id=reminder.id, at=now)
 
 
 def _every_page(read: Callable[[Key | None], Sequence[Row]], key: Callable[[Row], Key]) -> list[Row]:
