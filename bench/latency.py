@@ -11,10 +11,26 @@ same way (the app's `ThreadingWSGIServer` with `QuietHandler`, `POST /slack/even
 At each concurrency level it sends, from that many client threads, signed `/deal new` (N new deals), then
 `/advance deal-<n> evidence:<link>` on each of them by its owner, then a manager's Approve click on each
 move, then `/deal show deal-<n>`; each wave goes first to ours, then (once the work ours does after its acks
-is done, as a person would wait) the same requests to the bare app. Latency is the time to the ack as the
-client sees it. A request is an error when it is not answered 200 within 3 s or its ack is a refusal or not
-the expected text. It prints, per kind and level, p50/p95/p99 for ours and for bare, ours ÷ bare at p50, and
-the errors.
+is done, as a person would wait) the same requests to the bare app. Each slash command carries a
+`response_url` of its own, served by the fake Slack.
+
+Ours acks at once with an empty body and answers after the ack: a slash command's reply goes to its
+response_url, a click's outcome into the move's message in the thread. So a request is judged twice:
+
+- its **ack**, what Slack waits for and what is timed for the ratio and the targets: answered 200 within 3 s,
+  not a refusal, and empty;
+- for ours' slash commands, its **reply**, what the person waits for: exactly one post at its response_url
+  (waited for after the wave), whose text begins "Created deal-<n> " (`/deal new`), "Asked to move deal-"
+  (`/advance`), or is not a refusal (`/deal show`). A missing or wrong reply is an error of that request.
+
+Each of ours' client threads is a person who waits for the answer (the reply, or for a click the edit of the
+move's message) before sending their next request, as they waited for the old acks that carried the answer:
+concurrency N is N requests in flight until answered. (Clients that fired on at the ack would pile up work
+after the acks without limit and measure an overload, not a concurrency.) The bare app only acks, so its
+clients go on at the ack and only its ack is judged. It prints, per kind and level, the ack's p50/p95/p99 for
+ours, the answer's p50/p99 for ours (from sending the request to the reply's arrival at the fake Slack, or to
+the click's message being edited), the ack's p50/p95/p99 for bare, ours ÷ bare at p50 (acks), and the
+errors.
 
 `--fix` applies a candidate fix to the real app's process only (monkeypatched there before the app is built,
 never in the app's files), so a run with and a run without compare it. `--profile` times spans inside the real
@@ -43,7 +59,7 @@ import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +71,13 @@ from bench.load import (
     MANAGERS,
     REPS,
     Driver,
+    Expect,
     Outcome,
+    Replies,
     actions_block_id,
+    awaited,
     count,
+    judge_replies,
     own_database,
     percentile,
     rows,
@@ -67,6 +87,7 @@ from bench.load import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("/deal new", "/advance", "Approve click", "/deal show")
+REPLY_TIMEOUT_SECONDS = 20.0  # after a wave of ours, how long its replies may take to arrive
 TEAMS = ("TLAT1", "TLAT2")
 BOT_TOKEN = "xoxb-bench-latency"
 SPANS_PATH = "/bench/spans"
@@ -83,6 +104,8 @@ FIXES = {
     "pool=N": "SQLAlchemy pool_size=N for the engine (max_overflow 10 kept)",
     "backlog=N": "listen backlog N on both servers (socketserver's default is 5); the same for ours and bare",
     "no-request-log": "drop the per-request INFO log line (bot.request_log.log_line)",
+    "answers=N": "N answer threads (bot/after_ack.py ANSWER_THREADS, 2 today)",
+    "switch=N": "sys.setswitchinterval(N ms): a thread waiting for the GIL gets it after N ms instead of Python's 5",
     "writer-lock": "one in-process lock taken before BEGIN IMMEDIATE, released after COMMIT/ROLLBACK (storage/db.py)",
     "read-only-reads": (
         "show_deal and the announcer's undelivered_for_deal begin read-only (deferred BEGIN, no write lock)"
@@ -138,6 +161,12 @@ def real_app(arguments: argparse.Namespace, fixes: dict[str, str], spans: Spans 
 
     if "threads" in fixes:
         bot.app_factory.LISTENER_THREADS = int(fixes["threads"])
+    if "answers" in fixes:
+        import bot.after_ack
+
+        bot.after_ack.ANSWER_THREADS = int(fixes["answers"])
+    if "switch" in fixes:
+        sys.setswitchinterval(float(fixes["switch"]) / 1000)
     if "pool" in fixes:
         original_create_engine = storage.db.create_engine
 
@@ -536,8 +565,18 @@ class Cell:
 
 
 def ms(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """The acks' latency."""
     answered = [o.seconds * 1000 for o in outcomes if o.status is not None]
     return {name: round(percentile(answered, share), 1) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+
+
+def reply_ms(outcomes: Sequence[Outcome]) -> dict[str, float] | None:
+    """The answers' latency (sending to the reply's arrival at the fake Slack, or to the click's message being
+    edited), over the requests that got one; None when none did."""
+    replied = [o.reply_seconds * 1000 for o in outcomes if o.reply_seconds is not None]
+    if not replied:
+        return None
+    return {name: round(percentile(replied, share), 1) for name, share in (("p50", 0.5), ("p99", 0.99))}
 
 
 def errors_of(outcomes: Sequence[Outcome]) -> list[str]:
@@ -574,13 +613,18 @@ class Bench:
         def team(index: int) -> str:
             return TEAMS[index % len(TEAMS)]
 
-        def new_body(index: int) -> bytes:
+        def slash(command: str, text: str, *, user_id: str, team_id: str) -> tuple[bytes, str]:
+            url = self.fake.response_url(command.strip("/"))
+            body = slash_command(
+                command, text, user_id=user_id, team_id=team_id, channel_id=channel_of(team_id), response_url=url
+            )
+            return body, url
+
+        def new_body(index: int) -> tuple[bytes, str]:
             text = (
                 f"new Latency deal {index + 1} value:{1000 + index} company:Acme evidence:https://example.com/i/{index}"
             )
-            return slash_command(
-                "/deal", text, user_id=REPS[index % len(REPS)], team_id=team(index), channel_id=channel_of(team(index))
-            )
+            return slash("/deal", text, user_id=REPS[index % len(REPS)], team_id=team(index))
 
         cells.append(self.wave("/deal new", level, [new_body(i) for i in indexes], CREATED, record))
         self.settle(
@@ -593,12 +637,11 @@ class Bench:
             o=first,
         )
         advance = [
-            slash_command(
+            slash(
                 "/advance",
                 f"deal-{number} evidence:https://example.com/replies/{team_id}/{number}",
                 user_id=owner,
                 team_id=team_id,
-                channel_id=channel_of(team_id),
             )
             for team_id, number, owner in deals
         ]
@@ -612,23 +655,27 @@ class Bench:
             "SELECT m.id, m.team_id, m.message_ts, d.thread_ts FROM move_request m JOIN deal d ON d.id = m.deal_id "
             "WHERE m.status = 'pending' ORDER BY m.id",
         )
-        clicks = []
+        clicks: list[tuple[bytes, str | None]] = []
         for position, (move_id, team_id, message_ts, thread_ts) in enumerate(moves):
             shown = self.fake.message(channel_of(team_id), message_ts) or {}
             clicks.append(
-                block_action(
-                    APPROVE_ACTION,
-                    str(move_id),
-                    user_id=MANAGERS[position % len(MANAGERS)],
-                    team_id=team_id,
-                    channel_id=channel_of(team_id),
-                    message_ts=message_ts,
-                    thread_ts=thread_ts,
-                    block_id=actions_block_id(shown.get("blocks") or []),
-                    message={"text": shown.get("text", ""), "blocks": shown.get("blocks") or []},
+                (
+                    block_action(
+                        APPROVE_ACTION,
+                        str(move_id),
+                        user_id=MANAGERS[position % len(MANAGERS)],
+                        team_id=team_id,
+                        channel_id=channel_of(team_id),
+                        message_ts=message_ts,
+                        thread_ts=thread_ts,
+                        block_id=actions_block_id(shown.get("blocks") or []),
+                        message={"text": shown.get("text", ""), "blocks": shown.get("blocks") or []},
+                    ),
+                    None,  # the click's outcome is shown in the thread (chat.update), not on a response_url
                 )
             )
-        cells.append(self.wave("Approve click", level, clicks, None, record))
+        where = [(channel_of(team_id), message_ts) for _move_id, team_id, message_ts, _thread_ts in moves]
+        cells.append(self.wave("Approve click", level, clicks, None, record, shown=where))
         self.settle(
             "decisions posted",
             lambda: (
@@ -636,14 +683,30 @@ class Bench:
                 and self.owed() == 0
             ),
         )
+        cells[-1].ours = self.judge_clicks(cells[-1].ours, moves)
         show = [
-            slash_command(
-                "/deal", f"show deal-{number}", user_id=owner, team_id=team_id, channel_id=channel_of(team_id)
-            )
-            for team_id, number, owner in deals
+            slash("/deal", f"show deal-{number}", user_id=owner, team_id=team_id) for team_id, number, owner in deals
         ]
         cells.append(self.wave("/deal show", level, show, None, record))
         return cells
+
+    def judge_clicks(self, outcomes: list[Outcome], moves: Sequence[Any]) -> list[Outcome]:
+        """A click's outcome is shown in the thread, not in a reply: once the decisions have settled, a click whose
+        move (`moves`, in click order) is still pending never had one. What the clicker was told, if anything, is
+        in the error."""
+        pending = {row[0] for row in rows(self.engine, "SELECT id FROM move_request WHERE status = 'pending'")}
+        notes = self.fake.ephemerals
+        judged = []
+        for outcome, (move_id, team_id, _message_ts, thread_ts) in zip(outcomes, moves, strict=True):
+            if move_id in pending and outcome.problem is None:
+                told = [
+                    n["text"][:120]
+                    for n in notes
+                    if (n["channel"], n.get("thread_ts")) == (channel_of(team_id), thread_ts)
+                ]
+                outcome = replace(outcome, problem=f"the click's move is still pending after the wave; told: {told}")
+            judged.append(outcome)
+        return judged
 
     def owed(self) -> int:
         try:
@@ -651,27 +714,77 @@ class Bench:
         except Exception:  # noqa: BLE001 -- another schema: settle on the moves alone
             return 0
 
-    def wave(self, kind: str, level: int, bodies: list[bytes], expect: Any, record: bool) -> Cell:
+    def wave(
+        self,
+        kind: str,
+        level: int,
+        requests: Sequence[tuple[bytes, str | None]],
+        expect: Expect,
+        record: bool,
+        shown: Sequence[tuple[str, str] | None] | None = None,
+    ) -> Cell:
+        """`requests`: each body, with the response_url in it where ours owes a reply (whose text `expect` judges,
+        see judge_replies), or None (a click); `shown`: for a click, the (channel, ts) of the message its outcome
+        is shown in."""
+        shown = shown if shown is not None else [None] * len(requests)
         if record:
             self.take_spans()  # what came before is not this wave's
-        ours = run_wave(kind, [self.task(self.ours, kind, body, expect) for body in bodies], concurrency=level)
+        tasks = [self.person(kind, body, url, seen) for (body, url), seen in zip(requests, shown, strict=True)]
+        ours = run_wave(kind, tasks, concurrency=level)
         if record:
-            self.spans[(kind, level)] = {"requests": len(bodies), **self.take_spans()}
-        # The bare app acks and does nothing after: wait until ours has finished its posts, so they do not
-        # slow the bare wave down (the next wave of ours waits for them too).
+            self.spans[(kind, level)] = {"requests": len(requests), **self.take_spans()}
+        # The bare app acks and does nothing after: wait until ours has sent its replies and finished its posts,
+        # so they do not slow the bare wave down (the next wave of ours waits for them too).
+        self.await_replies(ours.outcomes)
         self.settle_posts()
-        bare = run_wave(kind, [self.task(self.bare, kind, body, None) for body in bodies], concurrency=level)
-        return Cell(kind, level, ours.outcomes, bare.outcomes)
+        # The same bodies to bare: it only acks, so the response URLs in them get nothing from it.
+        bare = run_wave(kind, [self.task(self.bare, kind, body, None) for body, _url in requests], concurrency=level)
+        # Judged after the bare wave too: a reply ours sent twice has had that long to arrive.
+        judged = judge_replies(ours.outcomes, Replies.of(self.fake), expect)
+        return Cell(kind, level, judged, bare.outcomes)
 
-    def task(self, driver: Driver, kind: str, body: bytes, expect: Any) -> Callable[[], Outcome]:
-        return lambda: driver.send(kind, body, expect=expect)
+    def task(self, driver: Driver, kind: str, body: bytes, response_url: str | None) -> Callable[[], Outcome]:
+        return lambda: driver.send(kind, body, response_url=response_url)
+
+    def person(
+        self, kind: str, body: bytes, response_url: str | None, shown: tuple[str, str] | None
+    ) -> Callable[[], Outcome]:
+        """A request to ours by a person who waits for its answer before their next one, as with the old acks
+        that carried the answer: so concurrency N is N requests in flight until answered, and the work ours
+        does after its acks cannot pile up beyond N. The answer is the reply at the response_url, or, for a
+        click, the edit of the move's message in the thread; its time is the request's `reply_seconds`."""
+
+        def send() -> Outcome:
+            outcome = self.ours.send(kind, body, response_url=response_url)
+            if outcome.status != 200:
+                return outcome
+            if response_url is not None:
+                answered = self.fake.await_response(response_url, REPLY_TIMEOUT_SECONDS)
+            elif shown is not None:
+                answered = self.fake.await_update(*shown, REPLY_TIMEOUT_SECONDS)
+            else:
+                return outcome
+            return replace(outcome, reply_seconds=None if answered is None else answered - outcome.started)
+
+        return send
+
+    def await_replies(self, outcomes: Sequence[Outcome]) -> None:
+        """Wait until a reply has arrived at every response URL ours owes one (or REPLY_TIMEOUT_SECONDS passed:
+        judge_replies then counts the missing ones)."""
+        owed = awaited(outcomes)
+        deadline = time.monotonic() + REPLY_TIMEOUT_SECONDS
+        while owed and time.monotonic() < deadline:
+            owed -= {url for url, _arrived in self.fake.response_arrivals}
+            if owed:
+                time.sleep(0.02)
 
     def settle_posts(self) -> None:
-        """Wait until the fake Slack has seen no call for a moment: the posts after ours' acks are done."""
+        """Wait until the fake Slack has seen no call and no reply for a moment: the posts after ours' acks are
+        done."""
         deadline = time.monotonic() + 20
         seen = -1
         while time.monotonic() < deadline:
-            now = len(self.fake.calls)
+            now = len(self.fake.calls) + len(self.fake.response_arrivals)
             if now == seen:
                 return
             seen = now
@@ -702,6 +815,7 @@ def report(
                 "concurrency": cell.level,
                 "requests": len(cell.ours),
                 "ours_ms": ours,
+                "reply_ms": reply_ms(cell.ours),
                 "bare_ms": bare,
                 "ratio_p50": round(ours["p50"] / bare["p50"], 2) if bare["p50"] else None,
                 "errors": len(errors_of(cell.ours)),
@@ -732,20 +846,24 @@ def report(
 def render(summary: dict[str, Any]) -> str:
     fixes = ", ".join(summary["fixes"]) or "none"
     lines = [
-        f"Ack latency: ours (the real app) vs bare Bolt; {summary['database']}; fixes: {fixes}; "
+        f"Ack and reply latency: ours (the real app) vs bare Bolt; {summary['database']}; fixes: {fixes}; "
         f"{summary['cores']} cores, load average at start {summary['load_average_at_start']:g}, "
         f"{summary['seconds']:g} s",
         "",
-        f"{'kind':<15}{'conc':>5}{'n':>5} | {'ours p50':>8}{'p95':>8}{'p99':>8} | {'bare p50':>8}{'p95':>8}{'p99':>8}"
-        f" | {'ratio p50':>9}{'errors':>7}",
+        "ms; ours ack: to the ack (what Slack waits for); ours reply: to the reply at the response_url, or for a "
+        "click to its message's edit (what the person waits for)",
+        "",
+        f"{'kind':<15}{'conc':>5}{'n':>5} | {'ours ack p50':>12}{'p95':>8}{'p99':>8} | {'reply p50':>9}{'p99':>8}"
+        f" | {'bare ack p50':>12}{'p95':>8}{'p99':>8} | {'ratio p50':>9}{'errors':>7}",
     ]
     for row in summary["rows"]:
-        ours, bare = row["ours_ms"], row["bare_ms"]
+        ours, bare, reply = row["ours_ms"], row["bare_ms"], row["reply_ms"]
         ratio = f"{row['ratio_p50']:.2f}" if row["ratio_p50"] is not None else "-"
+        replied = f"{reply['p50']:>9.1f}{reply['p99']:>8.1f}" if reply else f"{'-':>9}{'-':>8}"
         lines.append(
-            f"{row['kind']:<15}{row['concurrency']:>5}{row['requests']:>5} | {ours['p50']:>8.1f}{ours['p95']:>8.1f}"
-            f"{ours['p99']:>8.1f} | {bare['p50']:>8.1f}{bare['p95']:>8.1f}{bare['p99']:>8.1f} | {ratio:>9}"
-            f"{row['errors']:>7}" + (f" (bare {row['bare_errors']})" if row["bare_errors"] else "")
+            f"{row['kind']:<15}{row['concurrency']:>5}{row['requests']:>5} | {ours['p50']:>12.1f}{ours['p95']:>8.1f}"
+            f"{ours['p99']:>8.1f} | {replied} | {bare['p50']:>12.1f}{bare['p95']:>8.1f}{bare['p99']:>8.1f} | "
+            f"{ratio:>9}{row['errors']:>7}" + (f" (bare {row['bare_errors']})" if row["bare_errors"] else "")
         )
         lines.extend(f"    {detail}" for detail in row["error_details"])
     lines.append("")

@@ -8,12 +8,23 @@ from a thread pool, in three waves:
 2. `/advance deal-<n> evidence:<link>` for every deal, by its owner;
 3. a manager clicks Approve on every pending move; on a subset two managers click it at the same instant.
 
-Between waves it waits until the work each listener does after its ack (the card, the move message)
-is posted and recorded, as a person would. Every request must be answered 200 within Slack's 3 seconds
-and must not be refused. Afterwards the database and what the fake Slack received must show: deal
-numbers 1..n per workspace without gaps or repeats, every deal at the second stage with exactly one
-approved move, each contested move decided once (the other manager told "Nothing changed"), one card
-per deal, and no thread post made twice.
+The app acks a slash command or a click at once, with an empty body, and answers after the ack: a slash
+command's reply (ephemeral) goes to its `response_url`, a click's outcome is shown in the move's message in
+the thread. So each slash command gets a `response_url` of its own, served by the fake Slack, and a request
+is judged twice:
+
+- its **ack** (what is timed): answered 200 within Slack's 3 seconds, not a refusal, and empty (ours says
+  nothing in the ack);
+- for a slash command, its **reply**: exactly one post at its response_url, whose text says what the person
+  should see ("Created deal-<n> " for `/deal new`, "Asked to move deal-" for `/advance`).
+
+A missing or wrong reply is an error of that request. Between waves it waits until the work each listener
+does after its ack (the reply, the card, the move message) is posted and recorded, as a person would; the
+replies are judged at the end, after a quiet second in which a reply sent twice would arrive. Afterwards
+the database and what the fake Slack received must show: deal numbers 1..n per workspace without gaps or
+repeats (in the rows and in the replies), every deal at the second stage with exactly one approved move,
+each contested move decided once (the other manager told "Nothing changed"), one card per deal, and no
+thread post made twice.
 
 Run from the repository root (see bench/README.md):
 
@@ -47,7 +58,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +112,21 @@ VARYING = re.compile(r"\d{4}-\d\d-\d\d[ T][\d:,.]+|\d+\.\d+|(?<=deal-)\d+|(?<=\[
 # --- what was sent and what came back -----------------------------------------------------------
 
 
+# How a reply's text must begin: a prefix, a pattern that must match, or None for any text that is not a refusal.
+Expect = str | re.Pattern[str] | None
+
+
 @dataclass(frozen=True)
 class Outcome:
     wave: str
     status: int | None  # None: no HTTP answer
     started: float  # time.perf_counter() when sent
-    seconds: float
-    text: str
+    seconds: float  # to the ack
+    text: str  # the ack's text ("" for the empty ack)
     problem: str | None
+    response_url: str | None = None  # where the reply is expected (a slash command); None: no reply expected
+    reply: str | None = None  # the text of the first reply at response_url, once judged (judge_replies)
+    reply_seconds: float | None = None  # from sending to that reply's arrival at the fake Slack
 
 
 @dataclass
@@ -141,7 +159,7 @@ class Run:
 
 
 class Driver:
-    """Sends signed requests and judges each answer the way the person who sent it would."""
+    """Sends signed requests and judges each ack the way Slack would; `judge_replies` judges the replies."""
 
     def __init__(self, sender: SlackSender, *, deadline: float, ack_deadline: float) -> None:
         self._sender = sender
@@ -149,38 +167,113 @@ class Driver:
         self._ack_deadline = ack_deadline
 
     def send(
-        self, wave: str, body: bytes, *, expect: str | re.Pattern[str] | None, barrier: threading.Barrier | None = None
+        self, wave: str, body: bytes, *, response_url: str | None = None, barrier: threading.Barrier | None = None
     ) -> Outcome:
-        """POST `body`; `expect` is how the ack's text must begin (None: any text that is not a refusal)."""
+        """POST `body` and judge its ack: 200, in time, not a refusal, empty. `response_url` is the one in `body`
+        when a reply is expected there (a slash command): `judge_replies` judges it later."""
         if time.monotonic() > self._deadline:
-            return Outcome(wave, None, time.perf_counter(), 0.0, "", "not sent: the run's time limit was reached")
+            return Outcome(
+                wave, None, time.perf_counter(), 0.0, "", "not sent: the run's time limit was reached", response_url
+            )
         if barrier is not None:
             try:
                 barrier.wait(timeout=self._sender.timeout)
             except threading.BrokenBarrierError:
-                return Outcome(wave, None, time.perf_counter(), 0.0, "", "not sent: the other click never came")
+                return Outcome(
+                    wave, None, time.perf_counter(), 0.0, "", "not sent: the other click never came", response_url
+                )
         started = time.perf_counter()
         try:
             response = self._sender.post(body)
         except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out, malformed answer
-            return Outcome(wave, None, started, time.perf_counter() - started, "", f"no answer: {error!r}")
+            seconds = time.perf_counter() - started
+            return Outcome(wave, None, started, seconds, "", f"no answer: {error!r}", response_url)
         seconds = time.perf_counter() - started
         if response.status != 200:
-            return Outcome(wave, response.status, started, seconds, "", f"HTTP {response.status}: {response.text:.200}")
+            refused = f"HTTP {response.status}: {response.text:.200}"
+            return Outcome(wave, response.status, started, seconds, "", refused, response_url)
         answer = response.json()
         shown = str(answer.get("text", "")) if isinstance(answer, dict) else ""
-        return Outcome(wave, 200, started, seconds, shown, self._judge(shown, seconds, expect))
+        problem = self._judge(shown, response.text.strip(), seconds)
+        return Outcome(wave, 200, started, seconds, shown, problem, response_url)
 
-    def _judge(self, shown: str, seconds: float, expect: str | re.Pattern[str] | None) -> str | None:
+    def _judge(self, shown: str, body: str, seconds: float) -> str | None:
         if seconds > self._ack_deadline:
             return f"late ack: {seconds:.2f} s (Slack shows an error after {self._ack_deadline:g} s)"
         if shown.startswith(REFUSAL):
-            return f"refused: {shown:.200}"
-        if isinstance(expect, str) and not shown.startswith(expect):
-            return f"unexpected ack: {shown:.200}"
-        if isinstance(expect, re.Pattern) and not expect.match(shown):
-            return f"unexpected ack: {shown:.200}"
+            return f"refused in the ack: {shown:.200}"
+        if body:
+            return f"unexpected ack (the ack should be empty, the answer comes after it): {body:.200}"
         return None
+
+
+@dataclass(frozen=True)
+class Replies:
+    """What the app posted to the fake Slack's response URLs so far: per URL, each post's text and when it
+    arrived (time.perf_counter(), the clock the Driver times requests with; the fake runs in this process)."""
+
+    by_url: dict[str, list[tuple[str, float]]]
+
+    @classmethod
+    def of(cls, fake: FakeSlack) -> "Replies":
+        responses = fake.responses
+        arrivals = fake.response_arrivals  # one per response, in the same order; taken after: never shorter
+        by_url: dict[str, list[tuple[str, float]]] = {}
+        for response, (url, arrived) in zip(responses, arrivals, strict=False):
+            assert response["url"] == url, "the fake's responses and their arrivals are out of step"
+            by_url.setdefault(url, []).append((str(response.get("text") or ""), arrived))
+        return cls(by_url)
+
+
+def awaited(outcomes: Sequence[Outcome]) -> set[str]:
+    """The response URLs a reply is owed at: slash commands whose ack went well (a refused or failed one may
+    never be answered)."""
+    return {o.response_url for o in outcomes if o.response_url is not None and o.status == 200 and o.problem is None}
+
+
+def replied(fake: FakeSlack, outcomes: Sequence[Outcome]) -> bool:
+    """Has every reply owed to these requests arrived at the fake Slack (at least one post at each URL)?"""
+    owed = awaited(outcomes)
+    return not owed or owed <= {url for url, _arrived in fake.response_arrivals}
+
+
+def judge_replies(outcomes: Sequence[Outcome], replies: Replies, expect: Expect) -> list[Outcome]:
+    """Each request that expected a reply, with its reply: exactly one post at its response_url, whose text
+    begins with `expect` (a prefix, or a pattern that must match; None: any text that is not a refusal).
+    A missing, doubled or wrong reply is the request's problem, unless its ack already had one."""
+    judged = []
+    for outcome in outcomes:
+        if outcome.response_url is None:
+            judged.append(outcome)
+            continue
+        got = replies.by_url.get(outcome.response_url, [])
+        text, arrived = got[0] if got else (None, None)
+        problem: str | None
+        if not got:
+            problem = "no reply at the response_url"
+        elif len(got) > 1:
+            problem = f"{len(got)} replies at the response_url, wanted one: {[t[:60] for t, _ in got]}"
+        else:
+            problem = reply_problem(text or "", expect)
+        judged.append(
+            replace(
+                outcome,
+                reply=text,
+                reply_seconds=None if arrived is None else arrived - outcome.started,
+                problem=outcome.problem or problem,
+            )
+        )
+    return judged
+
+
+def reply_problem(text: str, expect: Expect) -> str | None:
+    if text.startswith(REFUSAL):
+        return f"refused in the reply: {text:.200}"
+    if isinstance(expect, str) and not text.startswith(expect):
+        return f"unexpected reply: {text:.200}"
+    if isinstance(expect, re.Pattern) and not expect.match(text):
+        return f"unexpected reply: {text:.200}"
+    return None
 
 
 def run_wave(name: str, tasks: Sequence[Callable[[], Outcome]], *, concurrency: int) -> Wave:
@@ -363,26 +456,35 @@ def channel_of(team_id: str) -> str:
     return f"CSALES{team_id.removeprefix('TBENCH')}"
 
 
-def create_deals(driver: Driver, *, deals: int, teams: list[str], concurrency: int) -> Wave:
+def create_deals(driver: Driver, fake: FakeSlack, *, deals: int, teams: list[str], concurrency: int) -> Wave:
     def task(index: int) -> Callable[[], Outcome]:
         team_id = teams[index % len(teams)]
         evidence = f"https://example.com/invites/{index + 1}"
         text = f"new Bench deal {index + 1} value:{1000 + index} company:Acme evidence:{evidence}"
+        url = fake.response_url("deal-new")
         body = slash_command(
-            "/deal", text, user_id=REPS[index % len(REPS)], team_id=team_id, channel_id=channel_of(team_id)
+            "/deal",
+            text,
+            user_id=REPS[index % len(REPS)],
+            team_id=team_id,
+            channel_id=channel_of(team_id),
+            response_url=url,
         )
-        return lambda: driver.send("/deal new", body, expect=CREATED)
+        return lambda: driver.send("/deal new", body, response_url=url)
 
     return run_wave("/deal new", [task(index) for index in range(deals)], concurrency=concurrency)
 
 
-def advance_deals(driver: Driver, engine: Engine, *, concurrency: int) -> Wave:
+def advance_deals(driver: Driver, engine: Engine, fake: FakeSlack, *, concurrency: int) -> Wave:
     deals = rows(engine, "SELECT team_id, number, owner_id FROM deal ORDER BY id")
 
     def task(team_id: str, number: int, owner_id: str) -> Callable[[], Outcome]:
         text = f"deal-{number} evidence:https://example.com/buyer-replies/{team_id}/{number}"
-        body = slash_command("/advance", text, user_id=owner_id, team_id=team_id, channel_id=channel_of(team_id))
-        return lambda: driver.send("/advance", body, expect=ASKED)
+        url = fake.response_url("advance")
+        body = slash_command(
+            "/advance", text, user_id=owner_id, team_id=team_id, channel_id=channel_of(team_id), response_url=url
+        )
+        return lambda: driver.send("/advance", body, response_url=url)
 
     return run_wave("/advance", [task(*deal) for deal in deals], concurrency=concurrency)
 
@@ -416,7 +518,7 @@ def approve_moves(
             block_id=actions_block_id(shown.get("blocks") or []),
             message={"text": shown.get("text", ""), "blocks": shown.get("blocks") or []},
         )
-        tasks.append(lambda: driver.send("Approve click", body, expect=None, barrier=barrier))
+        tasks.append(lambda: driver.send("Approve click", body, barrier=barrier))
 
     for index, (move_id, team_id, message_ts, thread_ts) in enumerate(moves):
         if index in chosen:
@@ -466,14 +568,15 @@ class Expected:
 
 
 def check_numbers(engine: Engine, created: Wave, teams: list[str]) -> list[str]:
-    """Per workspace: numbers 1..n, gap-free and unique, in the database, its sequence, and the acks."""
+    """Per workspace: numbers 1..n, gap-free and unique, in the database, its sequence, and the replies
+    (`created`'s outcomes once judge_replies has read them)."""
     failures = []
     wanted = Counter(teams[index % len(teams)] for index in range(len(created.outcomes)))
-    acked: dict[str, list[int]] = {team: [] for team in teams}
+    replied_numbers: dict[str, list[int]] = {team: [] for team in teams}
     for index, outcome in enumerate(created.outcomes):
-        match = CREATED.match(outcome.text)
+        match = CREATED.match(outcome.reply or "")
         if match:
-            acked[teams[index % len(teams)]].append(int(match.group(1)))
+            replied_numbers[teams[index % len(teams)]].append(int(match.group(1)))
     for team in teams:
         numbers = [row[0] for row in rows(engine, "SELECT number FROM deal WHERE team_id = :t ORDER BY number", t=team)]
         expected = list(range(1, wanted[team] + 1))
@@ -482,9 +585,10 @@ def check_numbers(engine: Engine, created: Wave, teams: list[str]) -> list[str]:
         last = rows(engine, "SELECT last_number FROM deal_sequence WHERE team_id = :t", t=team)
         if [row[0] for row in last] != [wanted[team]]:
             failures.append(f"{team}: deal_sequence.last_number is {last}, not {wanted[team]}")
-        if sorted(acked[team]) != expected:
+        if sorted(replied_numbers[team]) != expected:
             failures.append(
-                f"{team}: the acks named deals {describe_numbers(sorted(acked[team]))}, not 1..{wanted[team]}"
+                f"{team}: the replies named deals {describe_numbers(sorted(replied_numbers[team]))}, "
+                f"not 1..{wanted[team]}"
             )
     return failures
 
@@ -807,26 +911,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 def drive(
     run: Run, arguments: argparse.Namespace, engine: Engine, fake: FakeSlack, *, url: str, deadline: float
 ) -> None:
-    """The three waves, each followed by a wait for the app's posts after its acks; then the checks."""
+    """The three waves, each followed by a wait for the app's posts after its acks; then the replies are judged,
+    and the checks."""
     driver = Driver(SlackSender(url, timeout=arguments.timeout), deadline=deadline, ack_deadline=arguments.ack_deadline)
     teams = team_ids(arguments.teams)
     second = default_pipeline().stages[1]
     n = arguments.deals
 
-    created = create_deals(driver, deals=n, teams=teams, concurrency=arguments.concurrency)
+    created = create_deals(driver, fake, deals=n, teams=teams, concurrency=arguments.concurrency)
     run.waves.append(created)
     created.settle_seconds, failure = settle(
-        "every deal's card posted and recorded",
-        lambda: count(engine, "SELECT COUNT(*) FROM deal WHERE thread_ts IS NOT NULL") >= n,
+        "every reply shown, every deal's card posted and recorded",
+        lambda: (
+            replied(fake, created.outcomes)
+            and count(engine, "SELECT COUNT(*) FROM deal WHERE thread_ts IS NOT NULL") >= n
+        ),
         deadline=deadline,
     )
     run.failures += [failure] if failure else []
 
-    advanced = advance_deals(driver, engine, concurrency=arguments.concurrency)
+    advanced = advance_deals(driver, engine, fake, concurrency=arguments.concurrency)
     run.waves.append(advanced)
     advanced.settle_seconds, failure = settle(
-        "every move's message posted and recorded",
-        lambda: count(engine, "SELECT COUNT(*) FROM move_request WHERE message_ts IS NOT NULL") >= n,
+        "every reply shown, every move's message posted and recorded",
+        lambda: (
+            replied(fake, advanced.outcomes)
+            and count(engine, "SELECT COUNT(*) FROM move_request WHERE message_ts IS NOT NULL") >= n
+        ),
         deadline=deadline,
     )
     run.failures += [failure] if failure else []
@@ -850,8 +961,11 @@ def drive(
         deadline=deadline,
     )
     run.failures += [failure] if failure else []
-    time.sleep(QUIET_SECONDS)  # a post made twice would arrive now
+    time.sleep(QUIET_SECONDS)  # a post made twice would arrive now (a thread post, or a reply)
 
+    replies = Replies.of(fake)
+    created.outcomes = judge_replies(created.outcomes, replies, CREATED)
+    advanced.outcomes = judge_replies(advanced.outcomes, replies, ASKED)
     run.failures += check_numbers(engine, created, teams)
     run.failures += check_deals(engine, second)
     run.failures += check_contests(engine, fake, run.contests)

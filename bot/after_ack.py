@@ -1,9 +1,15 @@
-"""The work after an ack (thread posts, a Home tab refresh) on a thread of its own.
+"""What a listener does after its ack, on threads of its own, so the ack goes out at once.
 
-Each thread post takes SQLite's write lock twice. Done in the listener threads, the posts of every request in
-flight queued for that lock together with the acks' own transactions; on one worker they hold it at most once
-at a time, so a request waits behind its peers' changes and at most one post. The posts themselves stay owed in
-the database until delivered, so nothing queued here is lost if the process dies (the catch-up sends it).
+Two workers, in two steps:
+
+- **answers**: a slash command's or a click's use case and the reply the person sees (on the response_url or in
+  the thread). Slack waits 3 seconds for an ack; a use case that queues for SQLite's write lock behind its peers
+  would make the ack wait with it. Acked first, the person sees the reply a moment later instead, however long
+  the queue, and a listener thread is free for the next request at once.
+- **after-ack**: what a change owes the deal's thread (posts) and the Home tabs. Each thread post takes SQLite's
+  write lock twice; on one worker they hold it at most once at a time, so an answer waits behind at most one post.
+  The posts stay owed in the database until delivered, so nothing queued here is lost if the process dies (the
+  catch-up sends it).
 """
 
 import logging
@@ -14,20 +20,31 @@ from concurrent.futures import ThreadPoolExecutor
 logger = logging.getLogger(__name__)
 
 AFTER_ACK_THREADS = 1
+ANSWER_THREADS = 2
 
 
 class AfterAck:
-    def __init__(self, threads: int = AFTER_ACK_THREADS) -> None:
+    def __init__(self, threads: int = AFTER_ACK_THREADS, *, answer_threads: int | None = None) -> None:
+        answering = ANSWER_THREADS if answer_threads is None else answer_threads
+        self._answers = ThreadPoolExecutor(max_workers=answering, thread_name_prefix="answer")
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         self._pending = 0
         self._idle = threading.Condition()
 
+    def answer(self, what: str, work: Callable[[], object]) -> None:
+        """Answer a request whose ack has gone: run its use case and tell the person (`work` tells them its
+        own refusals; anything it raises is a bug, logged)."""
+        self._submit(self._answers, what, work)
+
     def run(self, what: str, work: Callable[[], object]) -> None:
         """Do `work` later, in order with the rest; its failure is logged (nobody waits for an answer)."""
+        self._submit(self._pool, what, work)
+
+    def _submit(self, pool: ThreadPoolExecutor, what: str, work: Callable[[], object]) -> None:
         with self._idle:
             self._pending += 1
         try:
-            self._pool.submit(self._do, what, work)
+            pool.submit(self._do, what, work)
         except RuntimeError:  # shut down: what `work` would have posted stays owed, for the next catch-up
             self._done()
             logger.warning("stopping: the work after %s is left to the catch-up", what)
@@ -38,6 +55,8 @@ class AfterAck:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
+        """The answers first: they leave work for the after-ack worker."""
+        self._answers.shutdown(wait=wait)
         self._pool.shutdown(wait=wait)
 
     def _do(self, what: str, work: Callable[[], object]) -> None:

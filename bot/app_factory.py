@@ -53,11 +53,14 @@ def create_app(*, services: Services, signing_secret: str, client: WebClient) ->
     )
     app.use(once_per_event(services))
     home = HomeTab(services, client, after_ack=after_ack)
-    app.error(ErrorBoundary(services, show_home=home.show).answer)
+    boundary = ErrorBoundary(services, show_home=home.show)
+    app.error(boundary.answer)
     for listeners in (
-        SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh),
-        AdvanceForm(services, refresh_home=home.refresh, after_ack=after_ack),  # before MoveButtons' catch-all
-        MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack),
+        SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh, late_error=boundary.after_ack),
+        AdvanceForm(  # before MoveButtons' catch-all
+            services, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack
+        ),
+        MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack),
         RejectionModal(services, refresh_home=home.refresh, after_ack=after_ack),
         NewDealModal(services, refresh_home=home.refresh, after_ack=after_ack),
         EvidenceAskModal(services, refresh_home=home.refresh, after_ack=after_ack),

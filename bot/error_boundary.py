@@ -1,11 +1,13 @@
 """The one place where an error becomes what the person sees, by the kind of request that met it.
 
 Listeners do not catch errors: a use case raises a `SalesbotError` (a refusal, a decision someone
-else already made, a database that did not answer) and bolt hands it to `ErrorBoundary.answer`:
+else already made, a database that did not answer) and bolt hands it to `ErrorBoundary.answer`, or, for a use
+case run after the ack (`bot.after_ack`), the listener's answer hands it to `ErrorBoundary.after_ack`:
 
-- a slash command (not acked yet): the command's reply, with the usage when there is one;
-- a button click (acked at once): an ephemeral note in the message's thread, or, on the Home tab,
-  the tab republished with the note at its top;
+- a slash command: the command's reply, with the usage when there is one; in the ack when the error came
+  before it, on the response_url (`after_ack`) when it came from the use case, which runs after it;
+- a button click: an ephemeral note in the message's thread, or, on the Home tab, the tab republished with the
+  note at its top;
 - a modal submission: a plain-text error under the form's first input (modals show no markup);
 - an event: a log line only, nobody asked.
 
@@ -15,9 +17,9 @@ Anything else is a bug: logged with its stack, and the person is told something 
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltResponse, Respond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
@@ -26,7 +28,7 @@ from slack_sdk.models.blocks import Block
 from bot import blocks
 from bot.listeners.payload import actor_of, at, slack_id, text_at
 from bot.mrkdwn import escape
-from bot.request_log import describe_bolt
+from bot.request_log import describe, describe_bolt
 from bot.threads import DealThreads
 from commands.deals.moves import AlreadyDecided
 from commands.errors import CommandError, FieldErrors, SalesbotError, explained
@@ -46,6 +48,14 @@ MARKUP = str.maketrans("", "", "`*_~")
 HomeNotice = Callable[[Actor, str], None]
 
 
+class LateError(Protocol):
+    """`ErrorBoundary.after_ack`, as the listeners that answer after their ack are given it."""
+
+    def __call__(
+        self, error: Exception, body: dict[str, Any], actor: Actor, *, client: WebClient, respond: Respond | None
+    ) -> None: ...
+
+
 class ErrorBoundary:
     """Bolt's error handler (`app.error`). `show_home` republishes a person's Home tab with a notice."""
 
@@ -61,18 +71,13 @@ class ErrorBoundary:
         response: BoltResponse | None,
         client: WebClient,
     ) -> BoltResponse | None:
-        kind, team, user, what = describe_bolt(request)
+        described = describe_bolt(request)
         if isinstance(error, BoltUnhandledRequestError):
-            logger.info("no listener kind=%s team=%s user=%s what=%s", kind, team, user, what)
+            logger.info("no listener kind=%s team=%s user=%s what=%s", *described)
             command = body.get("command")
             text = UNKNOWN_COMMAND.format(command=escape(command[:64])) if isinstance(command, str) else ""
             return _reply(response, text)
-        told = explained(error)
-        if told is None:
-            logger.error("unhandled error kind=%s team=%s user=%s what=%s", kind, team, user, what, exc_info=error)
-        else:
-            name = type(told).__name__
-            logger.log(told.log_level, "%s kind=%s team=%s user=%s what=%s: %r", name, kind, team, user, what, error)
+        told = _logged(error, described)
         if "command" in body:
             if isinstance(told, CommandError):
                 refusal = blocks.refusal(told)
@@ -83,6 +88,28 @@ class ErrorBoundary:
         if body.get("type") == "block_actions":
             self._tell_clicker(body, client, told)
         return _reply(response, "")
+
+    def after_ack(
+        self, error: Exception, body: dict[str, Any], actor: Actor, *, client: WebClient, respond: Respond | None
+    ) -> None:
+        """An error met after the ack, where the use case runs: told as `answer` tells it, a slash command's on
+        its response_url (ephemeral), a click's to the clicker. Telling is best effort: nobody waits."""
+        described = describe(body, team_id=actor.team_id, user_id=actor.user_id)
+        told = _logged(error, described)
+        if told is not None:  # the request's own line went out with its ack, and says "ok"; no typed text here
+            logger.info(
+                "answer kind=%s team=%s user=%s what=%s outcome=refused error=%s", *described, type(told).__name__
+            )
+        try:
+            if respond is None or "command" not in body:
+                self._tell_clicker(body, client, told)
+            elif isinstance(told, CommandError):
+                refusal = blocks.refusal(told)
+                respond(text=refusal.text, blocks=refusal.blocks, response_type="ephemeral", replace_original=False)
+            else:
+                respond(text=mrkdwn_of(told), response_type="ephemeral", replace_original=False)
+        except Exception as telling:  # noqa: BLE001 -- after the ack there is nobody to raise to
+            logger.warning("could not tell %s about %r: %r", actor.user_id, error, telling)
 
     def _tell_clicker(self, body: dict[str, Any], client: WebClient, told: SalesbotError | None) -> None:
         actor = actor_of(body)
@@ -98,6 +125,16 @@ class ErrorBoundary:
             DealThreads(self._services, client, actor.team_id).tell(
                 channel_id=channel_id, user_id=actor.user_id, text=text, thread_ts=thread_ts
             )
+
+
+def _logged(error: Exception, described: tuple[str, str, str, str]) -> SalesbotError | None:
+    """The error as the person is told it (None: a bug, logged with its stack)."""
+    told = explained(error)
+    if told is None:
+        logger.error("unhandled error kind=%s team=%s user=%s what=%s", *described, exc_info=error)
+    else:
+        logger.log(told.log_level, "%s kind=%s team=%s user=%s what=%s: %r", type(told).__name__, *described, error)
+    return told
 
 
 def mrkdwn_of(told: SalesbotError | None) -> str:

@@ -33,10 +33,14 @@ def dispatch_logged(app: App, request: BoltRequest) -> BoltResponse:
 def describe_bolt(request: BoltRequest) -> tuple[str, str, str, str]:
     """(kind, team, user, what) from the body bolt parsed and the ids its context holds."""
     body = request.body if isinstance(request.body, dict) else {}
-    context = request.context
+    return describe(body, team_id=request.context.team_id, user_id=request.context.user_id)
+
+
+def describe(body: dict[str, Any], *, team_id: str | None, user_id: str | None) -> tuple[str, str, str, str]:
+    """(kind, team, user, what) of a parsed body, for the ids given."""
     if "command" in body:
-        return "command", _text(context.team_id), _text(context.user_id), _text(body.get("command"))
-    return _text(body.get("type")), _text(context.team_id), _text(context.user_id), _what(body)
+        return "command", _text(team_id), _text(user_id), _text(body.get("command"))
+    return _text(body.get("type")), _text(team_id), _text(user_id), _what(body)
 
 
 def log_line(described: tuple[str, str, str, str], status: str, refused: bool, started: float) -> None:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
@@ -33,7 +34,7 @@ from commands.services import Services
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, Response, SlackSender
+from tests.slack_requests import SIGNING_SECRET, Response, SlackSender, shown_reply, slash_command
 
 
 def own_postgresql_database() -> None:
@@ -220,8 +221,20 @@ class RunningBot:
     def services(self) -> Services:
         return self.runtime.services
 
-    def command(self, command: str, text: str, *, user: str = REP, **kw: object) -> Response:
-        return self.sender.command(command, text, user_id=user, **kw)
+    def command(self, command: str, text: str, *, user: str = REP, **kw: Any) -> Response:
+        """Run a slash command as `user` and return what they see (`send`)."""
+        return self.send(slash_command(command, text, user_id=user, **kw))
+
+    def send(self, body: bytes, **post: Any) -> Response:
+        """Post a slash command's form body and return what its sender sees: the command's reply, which comes on
+        its response_url after an empty ack (`bot.after_ack`), as if it had been the ack's body. A body whose
+        response_url is not this fake Slack's is given one of the fake's first."""
+        fields = parse_qs(body.decode(), keep_blank_values=True)
+        url = fields.get("response_url", [""])[0]
+        if not url.startswith(self.slack.root_url):
+            url = self.slack.response_url("command")
+            body = urlencode({**{key: values[0] for key, values in fields.items()}, "response_url": url}).encode()
+        return shown_reply(self.sender.post(body, **post), self.slack, url)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.slack_api import FakeSlack
+
 SIGNING_SECRET = "test-signing-secret"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -339,6 +341,26 @@ class SlackSender:
             {} if retry_num is None else {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
         )
         return self.post(event(event_body, **kw), content_type=JSON, headers=headers)
+
+
+REPLY_WAIT_SECONDS = 10.0
+
+
+def shown_reply(
+    ack: Response, slack: FakeSlack, response_url: str, timeout: float = REPLY_WAIT_SECONDS, *, skip: int = 0
+) -> Response:
+    """What the person who ran a command sees: a refusal in the ack, or else the first message the app sent to
+    the command's response_url (waited for up to `timeout` s; the first after the `skip` sent there before),
+    given as the ack's body would be. The empty ack is returned when no message came."""
+    if ack.status != 200 or ack.body.strip():
+        return ack
+    deadline = time.monotonic() + timeout
+    while not (sent := [response for response in slack.responses if response["url"] == response_url][skip:]):
+        if time.monotonic() >= deadline:
+            return ack
+        time.sleep(0.005)
+    message = {key: value for key, value in sent[0].items() if key != "url"}
+    return Response(200, {"content-type": "application/json"}, json.dumps(message).encode())
 
 
 def _response(status: int, headers: Message, body: bytes) -> Response:

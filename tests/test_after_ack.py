@@ -1,4 +1,5 @@
-"""The work after the acks: on its own worker, in order, failures logged, and finished by a stop."""
+"""The work after the acks: answers on threads of their own, posts on one worker in order, failures logged,
+and all of it finished by a stop."""
 
 import logging
 import threading
@@ -59,3 +60,20 @@ def test_work_given_after_the_stop_is_left_to_the_catch_up(caplog: pytest.LogCap
     after_ack.run("a late click", lambda: pytest.fail("ran after the stop"))
     assert after_ack.wait_idle(1)
     assert "left to the catch-up" in caplog.text
+
+
+def test_a_stop_finishes_the_answers_then_the_posts_they_left() -> None:
+    after_ack = AfterAck()
+    done: list[str] = []
+
+    def answer(name: str) -> None:
+        time.sleep(0.05)
+        done.append(f"answered {name}")
+        after_ack.run(name, lambda: done.append(f"posted {name}"))
+
+    for name in ("first", "second", "third"):
+        after_ack.answer(name, lambda name=name: answer(name))  # type: ignore[misc]
+    after_ack.shutdown(wait=True)
+    assert sorted(done) == sorted(
+        f"{step} {name}" for name in ("first", "second", "third") for step in ("answered", "posted")
+    )

@@ -75,6 +75,7 @@ from tests.slack_requests import (
     block_action,
     event,
     new_trigger_id,
+    shown_reply,
     slash_command,
     view_submission,
 )
@@ -539,11 +540,18 @@ class World:
         sign: bool = True,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
+        """Post `body` and return what its sender sees: for a slash command, its reply on the response_url."""
+        url = dict(parse_qsl(body.decode(errors="replace"))).get("response_url", "") if content_type == FORM else ""
+        earlier = len([response for response in self.bot.slack.responses if response["url"] == url])
         response = self.bot.sender.post(
             body, content_type=content_type, timestamp=timestamp, sign=sign, headers=headers
         )
         self.work.settle()
-        return response
+        return shown_reply(response, self.bot.slack, url, timeout=0, skip=earlier)
+
+    def reply_url(self) -> str:
+        """A response_url of the fake Slack, where a command's reply comes after its ack."""
+        return self.bot.slack.response_url("fuzz")
 
     def new_deal(self, owner: str) -> int:
         created = self.command("/deal", f"new Fuzz target of {owner}", user=owner)
@@ -1009,8 +1017,12 @@ def form_of(fields: Mapping[str, str]) -> bytes:
     ).encode()
 
 
-def slash_fields(command: str, text: str, *, user: str, trigger_id: str | None = None) -> dict[str, str]:
-    body = slash_command(command, text, user_id=user, trigger_id=trigger_id or new_trigger_id())
+def slash_fields(
+    command: str, text: str, *, user: str, response_url: str, trigger_id: str | None = None
+) -> dict[str, str]:
+    body = slash_command(
+        command, text, user_id=user, response_url=response_url, trigger_id=trigger_id or new_trigger_id()
+    )
     return dict(parse_qsl(body.decode(), keep_blank_values=True))
 
 
@@ -1032,7 +1044,7 @@ def test_any_slash_command_field_gets_an_answer_and_a_refusal_stores_nothing(
     if not world.pending:
         world.ensure_pending(REP)
     extra = {key: value for key, value in extra.items() if key.strip() != "payload"}
-    fields = extra | slash_fields(command, text, user=user)
+    fields = extra | slash_fields(command, text, user=user, response_url=world.reply_url())
     for key, value in changes.items():
         if value is DROP:
             fields.pop(key, None)
@@ -1078,9 +1090,9 @@ def test_megabytes_in_a_field_are_answered_and_store_nothing(world: World, field
     content_type = FORM
     match field:
         case "slash text":
-            body = form_of(slash_fields("/deal", "new " + huge, user=REP))
+            body = form_of(slash_fields("/deal", "new " + huge, user=REP, response_url=world.reply_url()))
         case "slash user id":
-            body = form_of(slash_fields("/deal", "new Huge", user=huge))
+            body = form_of(slash_fields("/deal", "new Huge", user=huge, response_url=world.reply_url()))
         case "button value" | "button user id":
             value, user = (huge, MANAGER) if field == "button value" else (str(move), huge)
             body = block_action(APPROVE_ACTION, value, user_id=user, message_ts=world.moves()[move]["message_ts"])
@@ -1169,7 +1181,7 @@ def test_a_replayed_request_is_answered_and_nothing_is_done_twice(
         name, template = command
         deal = world.new_deal(REP) if "{deal}" in template else 0
         user = MANAGER if name == "/pipeline" else REP
-        fields = slash_fields(name, template.format(*words, deal=deal), user=user)
+        fields = slash_fields(name, template.format(*words, deal=deal), user=user, response_url=world.reply_url())
         if trigger is not None:  # else a fresh one of Slack's shape
             fields["trigger_id"] = trigger
         body = form_of(fields)

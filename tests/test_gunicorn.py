@@ -11,7 +11,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Deal
 from tests.conftest import MANAGER
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, SlackSender
+from tests.slack_requests import SIGNING_SECRET, Response, SlackSender, shown_reply
 from tests.test_settings import clean_environment, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def test_gunicorn_workers_share_one_database_and_number_deals_without_gaps(
         wait_until_healthy(server, port, timeout=60)
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
         with ThreadPoolExecutor(max_workers=12) as pool:
-            answers = list(pool.map(lambda i: sender.command("/deal", f"new Load {i}", user_id="U_REP"), range(DEALS)))
+            answers = list(pool.map(lambda i: new_deal(sender, slack, f"Load {i}"), range(DEALS)))
         assert [a.status for a in answers] == [200] * DEALS
         assert all("Created deal-" in a.json()["text"] for a in answers)
         engine = make_engine(database_url)
@@ -67,3 +67,9 @@ def test_gunicorn_workers_share_one_database_and_number_deals_without_gaps(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def new_deal(sender: SlackSender, slack: FakeSlack, name: str) -> Response:
+    """`/deal new <name>` as a rep, and the reply they see (it comes on the response_url after the ack)."""
+    url = slack.response_url("load")
+    return shown_reply(sender.command("/deal", f"new {name}", user_id="U_REP", response_url=url), slack, url)

@@ -22,12 +22,11 @@ PRIVATE = "C_PRIVATE"
 
 
 def run(bot: RunningBot, command: str, text: str, *, user: str = REP) -> tuple[str, str]:
-    """A slash command in the private channel: (its ack, the note that followed on the response_url or "")."""
+    """A slash command in the private channel: (its reply, the note that followed it on the response_url)."""
     url = bot.slack.response_url(command.strip("/"))
-    before = len(bot.slack.responses)
-    ack = bot.command(command, text, user=user, channel_id=PRIVATE, response_url=url).json()["text"]
-    notes = bot.slack.wait_for(lambda: bot.slack.responses[before:])
-    return str(ack), str(notes[0]["text"])
+    reply = bot.command(command, text, user=user, channel_id=PRIVATE, response_url=url).json()["text"]
+    notes = bot.slack.wait_for(lambda: [response for response in bot.slack.responses if response["url"] == url][1:])
+    return str(reply), str(notes[0]["text"])
 
 
 def owed(bot: RunningBot) -> list[Announcement]:

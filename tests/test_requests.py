@@ -130,7 +130,7 @@ def test_a_malformed_signed_body_is_400_with_one_warning_and_no_traceback(
 def replay(bot: RunningBot, body: bytes) -> tuple[Any, Any]:
     """The same signed request twice: same body, same timestamp, same signature (within Slack's 5 minutes)."""
     stamp = int(time.time())
-    return bot.sender.post(body, timestamp=stamp).json(), bot.sender.post(body, timestamp=stamp).json()
+    return bot.send(body, timestamp=stamp).json(), bot.send(body, timestamp=stamp).json()
 
 
 def test_a_replayed_deal_new_creates_one_deal(bot: RunningBot) -> None:
@@ -186,12 +186,12 @@ def test_a_database_failure_leaves_no_claim(bot: RunningBot, monkeypatch: pytest
 
     monkeypatch.setattr("bot.listeners.slash.create_deal", fail)
     body = slash_command("/deal", "new Acme", trigger_id="t-db")
-    answer = bot.sender.post(body).json()
+    answer = bot.send(body).json()
     assert "did not answer" in answer["text"]
     with bot.services.sessions() as session:
         assert session.exec(select(HandledRequest)).all() == []
     monkeypatch.undo()
-    assert "Created deal-1" in bot.sender.post(body).json()["text"]
+    assert "Created deal-1" in bot.send(body).json()["text"]
 
 
 def test_claims_older_than_any_replay_are_dropped(services: Services, clock: Clock) -> None:
@@ -220,10 +220,10 @@ def test_event_deliveries_older_than_any_redelivery_are_dropped(services: Servic
 def test_a_changing_command_without_a_usable_trigger_id_is_refused(bot: RunningBot) -> None:
     fields = form_fields(slash_command("/deal", "new Acme"))
     del fields["trigger_id"]
-    answer = bot.sender.post(urlencode(fields).encode())
+    answer = bot.send(urlencode(fields).encode())
     assert answer.status == 200 and answer.json()["text"].startswith(REFUSAL)
     fields["trigger_id"] = "t" * 300
-    assert bot.sender.post(urlencode(fields).encode()).json()["text"].startswith(REFUSAL)
+    assert bot.send(urlencode(fields).encode()).json()["text"].startswith(REFUSAL)
     assert deal_names(bot) == []
 
 
@@ -269,7 +269,7 @@ def test_an_unknown_command_or_modal_gets_a_clear_answer(bot: RunningBot) -> Non
 def test_a_command_without_an_id_is_refused_clearly(bot: RunningBot, missing: str) -> None:
     fields = form_fields(slash_command("/deal", "new Acme"))
     del fields[missing]
-    response = bot.sender.post(urlencode(fields).encode())
+    response = bot.send(urlencode(fields).encode())
     assert response.status == 200 and response.json()["text"].startswith(REFUSAL)
     assert deal_names(bot) == []
 

@@ -14,7 +14,7 @@ import pytest
 
 from app import DEFAULT_DATABASE_URL, SettingsError, load_settings, settings_from_environment
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, SlackSender
+from tests.slack_requests import SIGNING_SECRET, SlackSender, shown_reply
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"}
@@ -137,7 +137,9 @@ def test_python_app_py_serves_http_end_to_end(tmp_path: Path, slack: FakeSlack) 
     output = ""
     try:
         wait_until_healthy(process, port, timeout=30)
-        response = SlackSender(f"http://127.0.0.1:{port}/slack/events").command("/deal", "new Entry point test")
+        url = slack.response_url("entry")
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        response = shown_reply(sender.command("/deal", "new Entry point test", response_url=url), slack, url)
         assert response.status == 200 and "Created deal-1" in response.json()["text"]
         slack.wait_for(lambda: [m for m in slack.messages if "Entry point test" in m["text"]])
         assert (tmp_path / "salesbot.db").exists()

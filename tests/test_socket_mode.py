@@ -5,6 +5,7 @@ WebSocket URL from `apps.connections.open`, sends envelopes like Slack and recor
 every other Web API call goes on to the fake Web API.
 """
 
+import json
 import logging
 import re
 import signal
@@ -89,13 +90,19 @@ def test_socket_mode_logs_the_same_line_as_http_without_the_typed_text(
     client = connected(socket_runtime, socket_slack)
     try:
         with caplog.at_level(logging.INFO, logger="salesbot.requests"):
-            ok = socket_slack.send_request("slash_commands", command_payload("/pipeline", "stages", user_id="U1"))
-            refused = socket_slack.send_request(
-                "slash_commands", command_payload("/deal", "show deal-424242", user_id="U1")
+            stages, refused = bot.slack.response_url("stages"), bot.slack.response_url("refused")
+            ok = socket_slack.send_request(
+                "slash_commands", command_payload("/pipeline", "stages", user_id="U1", response_url=stages)
             )
-            assert "Meeting booked" in str(socket_slack.ack_for(ok)["payload"])
-            assert socket_slack.ack_for(refused)["payload"]
-            wait_for(lambda: len(caplog.records) >= 2, 5, "two request lines")
+            told = socket_slack.send_request(
+                "slash_commands", command_payload("/deal", "show deal-424242", user_id="U1", response_url=refused)
+            )
+            assert not socket_slack.ack_for(ok).get("payload") and not socket_slack.ack_for(told).get("payload")
+            bot.slack.wait_for(lambda: len(bot.slack.responses) >= 2)
+            answers = bot.slack.responses
+            shown = {answer["url"]: json.dumps(answer) for answer in answers}
+            assert "Meeting booked" in shown[stages] and "deal-424242" in shown[refused]
+            wait_for(lambda: len(caplog.records) >= 3, 5, "two request lines and a refusal")
             socket_lines = [record.getMessage() for record in caplog.records]
             caplog.clear()
             bot.command("/pipeline", "stages", user="U1")
@@ -107,9 +114,10 @@ def test_socket_mode_logs_the_same_line_as_http_without_the_typed_text(
     assert sorted(fields) == sorted(
         [
             ("command", "T1", "U1", "/pipeline", "200", "ok"),
-            ("command", "T1", "U1", "/deal", "200", "refused"),
+            ("command", "T1", "U1", "/deal", "200", "ok"),  # acked; refused after the ack, on a line of its own
         ]
     ), socket_lines
+    assert "answer kind=command team=T1 user=U1 what=/deal outcome=refused error=CommandError" in socket_lines
     assert sorted(fields) == sorted(match.groups() for line in http_lines if (match := REQUEST_LINE.fullmatch(line)))
     assert not any("stages" in line or "424242" in line or "xapp" in line for line in socket_lines)
 
@@ -197,7 +205,7 @@ def health(port: int, method: str = "GET") -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_python_app_py_serves_socket_mode_answers_health_and_stops_cleanly(
-    tmp_path: Path, socket_slack: FakeSocketMode, stop: signal.Signals
+    tmp_path: Path, slack: FakeSlack, socket_slack: FakeSocketMode, stop: signal.Signals
 ) -> None:
     health_port = free_port()
     process = subprocess.Popen(
@@ -211,8 +219,11 @@ def test_python_app_py_serves_socket_mode_answers_health_and_stops_cleanly(
     try:
         wait_for(lambda: socket_slack.connections or process.poll() is not None, 30, "the app's WebSocket")
         assert process.poll() is None, process.communicate()[1]
-        envelope = socket_slack.send_request("slash_commands", command_payload("/pipeline", "stages", user_id="U1"))
-        assert "Meeting booked" in str(socket_slack.ack_for(envelope)["payload"])
+        url = slack.response_url("stages")
+        socket_slack.send_request(
+            "slash_commands", command_payload("/pipeline", "stages", user_id="U1", response_url=url)
+        )
+        assert "Meeting booked" in json.dumps(slack.wait_for(lambda: slack.responses)[0]["blocks"])
         assert wait_for(lambda: health(health_port)[0] == 200 or None, 10, "a healthy answer")
         assert health(health_port) == (200, b"ok\n") and health(health_port, "HEAD") == (200, b"")
 

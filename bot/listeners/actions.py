@@ -1,9 +1,10 @@
 """Buttons on a pending move (in its thread or on a manager's Home tab): Approve, Reject (opens a modal for
-the reason), Ask for evidence (opens a modal to edit what is asked). Refusals are raised and told by the error boundary.
+the reason), Ask for evidence (opens a modal to edit what is asked). Refusals are told by the error boundary.
 
-Each click is acknowledged after its use case and before the Slack work that follows it. A use case takes
-milliseconds; acking first would hand a refusal to bolt after the ack, which slack-bolt 1.x mishandles
-(README, "Known issues").
+Each click is acknowledged at once; Approve is decided, and the forms are opened (with the click's trigger id,
+good for 3 seconds after the click), on the answer threads (`bot.after_ack`), which hand a refusal to
+`ErrorBoundary.after_ack` themselves: raised to bolt after the ack, slack-bolt 1.x would mishandle it (README,
+"Known issues").
 """
 
 import logging
@@ -14,11 +15,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot import blocks
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.ask_evidence_form import ask_evidence_modal
+from bot.error_boundary import LateError
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
 from commands.deals.moves import check_may_decide, decide_move
 from commands.errors import CommandError
@@ -39,10 +42,14 @@ class MoveButtons:
     """`refresh_home` republishes the Home tabs a change to a deal concerns (`HomeTab.refresh`): a decision takes
     its buttons away."""
 
-    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
+    def __init__(
+        self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck, late_error: LateError
+    ) -> None:
         self._services = services
         self._refresh_home = refresh_home
         self._after_ack = after_ack
+        self._late_error = late_error
+        self._forms = FormOpener(after_ack, late_error)
 
     def register(self, app: App) -> None:
         app.action(blocks.APPROVE_ACTION)(self.approve)
@@ -52,35 +59,39 @@ class MoveButtons:
 
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         click = Click.of(body)
-        decision = decide_move(self._services, click.actor, move_id=click.move_id(), approve=True)
+        move = click.move_id()
         ack()
+        self._after_ack.answer("an Approve click", lambda: self._approve(click, move, body, client))
+
+    def _approve(self, click: "Click", move: int, body: dict[str, Any], client: WebClient) -> None:
+        try:
+            decision = decide_move(self._services, click.actor, move_id=move, approve=True)
+        except Exception as error:
+            self._late_error(error, body, click.actor, client=client, respond=None)
+            return
         self._after(click, client, decision.deal.number)
 
     def reject(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         click = Click.of(body)
-        move = check_may_decide(self._services, click.actor, move_id=click.move_id())
-        try:
-            client.views_open(
-                trigger_id=text_at(body, "trigger_id"), view=blocks.reject_modal(move, channel_id=click.channel_id)
-            )
-        except (SlackApiError, OSError) as error:
-            logger.warning("rejection form did not open: %r", error)
-            raise CommandError(NO_FORM) from error
-        ack()
+        move_id = click.move_id()
+
+        def form() -> View:
+            move = check_may_decide(self._services, click.actor, move_id=move_id)
+            return blocks.reject_modal(move, channel_id=click.channel_id)
+
+        self._forms.open(ack, body, click, client, form, what="the rejection form", failed=NO_FORM)
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Opens the form where the manager edits what the rep is asked; the ask is recorded when it is submitted
         (bot/listeners/views.py `EvidenceAskModal`)."""
         click = Click.of(body)
-        move = check_may_decide(self._services, click.actor, move_id=click.move_id())
-        try:
-            client.views_open(
-                trigger_id=text_at(body, "trigger_id"), view=ask_evidence_modal(move, channel_id=click.channel_id)
-            )
-        except (SlackApiError, OSError) as error:
-            logger.warning("ask for evidence form did not open: %r", error)
-            raise CommandError(NO_ASK_FORM) from error
-        ack()
+        move_id = click.move_id()
+
+        def form() -> View:
+            move = check_may_decide(self._services, click.actor, move_id=move_id)
+            return ask_evidence_modal(move, channel_id=click.channel_id)
+
+        self._forms.open(ack, body, click, client, form, what="the ask for evidence form", failed=NO_ASK_FORM)
 
     def unknown(self, body: dict[str, Any]) -> None:
         """A button this app no longer has (an old message, a renamed action): say so instead of an error."""
@@ -92,6 +103,40 @@ class MoveButtons:
         team_id = click.actor.team_id
         self._after_ack.run("a click", lambda: Announcer(self._services, client).deliver_for_deal(team_id, deal_number))
         self._after_ack.run("a click's Home tabs", lambda: self._refresh_home(click.actor, deal_number))
+
+
+class FormOpener:
+    """Opens the form a button asks for after the button's ack, on the answer threads: `form` builds it (reading
+    what it needs, refusing what may not be done) and `views.open` shows it, or the clicker is told why not."""
+
+    def __init__(self, after_ack: AfterAck, late_error: LateError) -> None:
+        self._after_ack = after_ack
+        self._late_error = late_error
+
+    def open(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        click: "Click",
+        client: WebClient,
+        form: Callable[[], View],
+        *,
+        what: str,
+        failed: str,
+    ) -> None:
+        def open_form() -> None:
+            try:
+                view = form()
+                try:
+                    client.views_open(trigger_id=text_at(body, "trigger_id"), view=view)
+                except (SlackApiError, OSError) as error:
+                    logger.warning("%s did not open: %r", what, error)
+                    raise CommandError(failed) from error
+            except Exception as error:
+                self._late_error(error, body, click.actor, client=client, respond=None)
+
+        ack()
+        self._after_ack.answer(what, open_form)
 
 
 class Click:

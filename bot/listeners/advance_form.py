@@ -10,7 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
+from slack_sdk.models.views import View
 
 from bot import blocks
 from bot.advance_form import (
@@ -27,7 +28,8 @@ from bot.advance_form import (
 )
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
-from bot.listeners.actions import Click
+from bot.error_boundary import LateError
+from bot.listeners.actions import Click, FormOpener
 from bot.listeners.payload import actor_of, at, text_at
 from commands.deals.move_options import move_options, require_target
 from commands.deals.moves import request_move
@@ -50,10 +52,13 @@ class AdvanceForm:
     """Registered before the move buttons' catch-all for unknown buttons (bolt runs the first listener that
     matches)."""
 
-    def __init__(self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck) -> None:
+    def __init__(
+        self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck, late_error: LateError
+    ) -> None:
         self._services = services
         self._refresh_home = refresh_home
         self._after_ack = after_ack
+        self._forms = FormOpener(after_ack, late_error)
 
     def register(self, app: App) -> None:
         app.action(ADVANCE_ACTION)(self.open_from_home)
@@ -62,16 +67,14 @@ class AdvanceForm:
 
     def open_from_home(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         click = Click.of(body)
-        options = move_options(self._services, click.actor, deal_number=_deal_number(click.value))
-        require_target(options)
-        try:
-            client.views_open(
-                trigger_id=text_at(body, "trigger_id"), view=advance_modal(options, target=options.targets[0])
-            )
-        except (SlackApiError, OSError) as error:
-            logger.warning("advance form did not open: %r", error)
-            raise CommandError(FORM_FAILED) from error
-        ack()
+        deal_number = _deal_number(click.value)
+
+        def form() -> View:
+            options = move_options(self._services, click.actor, deal_number=deal_number)
+            require_target(options)
+            return advance_modal(options, target=options.targets[0])
+
+        self._forms.open(ack, body, click, client, form, what="the advance form", failed=FORM_FAILED)
 
     def target_chosen(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Rebuild the form for the stage chosen, keeping what was typed; the view's hash makes Slack refuse an

@@ -65,6 +65,22 @@ def slash_ids(command: Mapping[str, Any]) -> tuple[Actor, str]:
     return Actor(team_id=team_id, user_id=user_id), channel_id
 
 
+NO_RESPONSE_URL = (
+    "Slack sent this command without a usable response URL, where its answer goes, so nothing was done. Run the"
+    " command again."
+)
+RESPONSE_URL = re.compile(r"https?://[!-~]{1,2000}")
+
+
+def response_url_of(command: Mapping[str, Any]) -> str:
+    """Where a command's answer goes (it is answered after its ack); refused when it is not a web address, so a
+    command is never done without a word to the person who ran it."""
+    url = command.get("response_url")
+    if not isinstance(url, str) or not RESPONSE_URL.fullmatch(url):
+        raise CommandError(NO_RESPONSE_URL)
+    return url
+
+
 NO_MOVE = "That does not name a move. Use the buttons on a move in a deal's thread."
 
 

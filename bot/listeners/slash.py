@@ -1,4 +1,5 @@
-"""Slash commands: parse, run one use case, ack with what the user sees, then post to threads."""
+"""Slash commands: ack at once; then, on the answers worker (`bot.after_ack`), parse, run one use case, show the
+person its reply on the command's response_url, and post to the deal's thread."""
 
 import logging
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
 from bot.blocks import Message
 from bot.digest_post import own_digest_message, post_digest
-from bot.listeners.payload import slash_ids
+from bot.error_boundary import LateError
+from bot.listeners.payload import response_url_of, slash_ids
 from bot.mrkdwn import escape
 from bot.slash_grammar import (
     ADVANCE_USAGE,
@@ -75,10 +77,16 @@ class After:
 
     def tell(self, text: str) -> None:
         """An ephemeral note to the person who ran the command (best effort: the ack has gone already)."""
+        self.show(Message(text=text))
+
+    def show(self, message: Message) -> None:
+        """An ephemeral message to the person who ran the command (best effort: the ack has gone already)."""
         try:
-            self.respond(text=text, response_type="ephemeral", replace_original=False)
+            self.respond(
+                text=message.text, blocks=message.blocks or None, response_type="ephemeral", replace_original=False
+            )
         except Exception as error:  # noqa: BLE001 -- after the ack there is nobody to raise to
-            logger.warning("could not send a note on the response_url: %r", error)
+            logger.warning("could not send a message on the response_url: %r", error)
 
 
 FollowUp = Callable[[After], object]
@@ -86,7 +94,7 @@ FollowUp = Callable[[After], object]
 
 @dataclass(frozen=True)
 class Reply:
-    """What the user sees at once (the ack), and the thread work to do after it."""
+    """What the person sees (on the response_url), and the thread work to do after it."""
 
     message: Message
     follow_up: FollowUp | None = None
@@ -108,12 +116,16 @@ HomeRefresh = Callable[[Actor, int], None]
 
 
 class SlashCommands:
-    """`refresh_home` republishes the Home tabs a change to a deal concerns (`HomeTab.refresh`)."""
+    """`refresh_home` republishes the Home tabs a change to a deal concerns (`HomeTab.refresh`); `late_error`
+    tells the person an error their command met after its ack (`ErrorBoundary.after_ack`)."""
 
-    def __init__(self, services: Services, *, after_ack: AfterAck, refresh_home: HomeRefresh) -> None:
+    def __init__(
+        self, services: Services, *, after_ack: AfterAck, refresh_home: HomeRefresh, late_error: LateError
+    ) -> None:
         self._services = services
         self._after_ack = after_ack
         self._refresh_home = refresh_home
+        self._late_error = late_error
 
     def register(self, app: App) -> None:
         app.command("/deal")(self.deal)
@@ -136,24 +148,27 @@ class SlashCommands:
         self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._pipeline)
 
     def _answer(self, ack: Ack, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
-        """Ack with the use case's answer, then do the thread work. Errors before the ack go to the error boundary."""
+        """Ack at once, then answer on the answers worker. A payload without usable ids is refused in the ack
+        (by the error boundary); what the use case raises is told on the response_url."""
         actor, channel_id = slash_ids(command)
+        response_url_of(command)
         once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
         trigger = command.get("trigger_id")
         text = str(command.get("text", ""))
         run = Run(actor, channel_id, once, text=text, client=after.client, trigger_id=trigger if trigger else None)
+        ack()
+        self._after_ack.answer(str(command.get("command")), lambda: self._reply(run, command, after, answer))
+
+    def _reply(self, run: Run, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
         try:
             reply = answer(run)
-        except BaseException:
+        except Exception as error:
             run.once.release()
-            raise
-        ack(text=reply.message.text, blocks=reply.message.blocks or None)
-        if reply.follow_up is None:
+            self._late_error(error, command, run.actor, client=after.client, respond=after.respond)
             return
-        try:
+        after.show(reply.message)
+        if reply.follow_up is not None:
             reply.follow_up(after)
-        except Exception:  # after the ack nobody waits for an answer, and bolt must not see an error (Known issues)
-            logger.exception("the work after %s failed; what it owed stays owed", command.get("command"))
 
     def _announce(self, actor: Actor, deal: DealSummary) -> FollowUp:
         """After the ack, on the after-ack worker: deliver what the deal's thread is owed by this change; if the

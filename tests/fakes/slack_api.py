@@ -288,6 +288,7 @@ class FakeSlack:
     def __init__(self, ref_dir: Path | None = None) -> None:
         self._specs = load_method_specs(ref_dir)
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified on every call answered and payload received
         self._ids = itertools.count(1)
         self._ts_counter = itertools.count(1)
         self._server: _Server | None = None
@@ -320,6 +321,8 @@ class FakeSlack:
         self._uploads: dict[str, dict[str, Any]] = {}
         self._files: list[dict[str, Any]] = []
         self._responses: list[dict[str, Any]] = []
+        self._response_arrivals: list[tuple[str, float]] = []
+        self._first_arrival: dict[str, float] = {}
         self._response_url_uses: dict[str, int] = {}
         self._violations: list[str] = []
         self._private_channels: dict[str, set[str]] = {}  # channel id -> member user ids
@@ -406,6 +409,13 @@ class FakeSlack:
             return copy.deepcopy(self._responses)
 
     @property
+    def response_arrivals(self) -> list[tuple[str, float]]:
+        """When each payload in ``responses`` arrived: ``(url, time.perf_counter())`` taken as its request reached the
+        fake (a clock of this process), one per entry of ``responses`` and in the same order."""
+        with self._lock:
+            return list(self._response_arrivals)
+
+    @property
     def violations(self) -> list[str]:
         with self._lock:
             return list(self._violations)
@@ -418,6 +428,21 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self._calls if call.method == method]
+
+    def await_response(self, url: str, timeout: float) -> float | None:
+        """Block until a payload arrives at the response URL `url`: when the first did (``time.perf_counter()``),
+        or None after `timeout` seconds. Cheap for many waiting threads (a condition, not polling)."""
+        with self._changed:
+            self._changed.wait_for(lambda: url in self._first_arrival, timeout=timeout)
+            return self._first_arrival.get(url)
+
+    def await_update(self, channel: str, ts: str, timeout: float) -> float | None:
+        """Block until the message at (`channel`, `ts`) has been edited (chat.update): when this returned
+        (``time.perf_counter()``), or None after `timeout` seconds."""
+        with self._changed:
+            if self._changed.wait_for(lambda: len(self._versions.get((channel, ts), [])) > 1, timeout=timeout):
+                return time.perf_counter()
+            return None
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         with self._lock:
@@ -575,6 +600,7 @@ class FakeSlack:
             except _Refused as refusal:
                 response = refusal.payload()
             self._calls.append(Call(method, args, dict(headers), response))
+            self._changed.notify_all()
         return _Answer.of_json(response)
 
     def _json_args_honoured(self, method: str, body: bytes, headers: Mapping[str, str]) -> Args:
@@ -917,6 +943,7 @@ class FakeSlack:
     # -------------------------------------------------------- response_url
 
     def _serve_response_url(self, path: str, headers: Mapping[str, str], body: bytes) -> _Answer:
+        arrived = time.perf_counter()
         with self._lock:
             uses = self._response_url_uses[path] = self._response_url_uses.get(path, 0) + 1
             if uses > RESPONSE_URL_USES:
@@ -932,7 +959,11 @@ class FakeSlack:
                     self._checked_message_content(RESPOND, payload)
             except _Refused as refusal:
                 return _Answer.of_text(refusal.error, status=400)
-            self._responses.append({"url": f"{self.root_url}{path}", **payload})
+            url = f"{self.root_url}{path}"
+            self._responses.append({"url": url, **payload})
+            self._response_arrivals.append((url, arrived))
+            self._first_arrival.setdefault(url, arrived)
+            self._changed.notify_all()
         return _Answer.of_text("ok")
 
 
