@@ -60,6 +60,24 @@ def test_a_managers_home_reads_as_much_for_forty_waiting_moves_as_for_two(servic
     assert statements_for_home(services, engine) == few
 
 
+def test_tabs_republished_together_read_the_teams_rates_once(
+    services: Services, engine: Engine, slack: FakeSlack
+) -> None:
+    """The team's year of stays (the forecast's rates, for "Your week") is the Home tab's largest read: the
+    owner's and each manager's tab, republished after one change, read it once between them."""
+    wait_moves(services, 3)
+    after_ack = AfterAck()
+    home = HomeTab(services, WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack)
+    with statements(engine) as seen:
+        home.refresh(Actor(TEAM, REP), 1)
+        assert after_ack.wait_idle(15)
+    after_ack.shutdown()
+    assert sorted(call.args["user_id"] for call in slack.calls_to("views.publish")) == sorted(
+        [REP, MANAGER, OTHER_MANAGER]
+    )
+    assert len([statement for statement in seen if ") AS watched" in statement]) == 1  # spell_queries.stays_watched
+
+
 def test_changes_queued_before_the_worker_gets_to_them_republish_each_tab_once(
     services: Services, slack: FakeSlack
 ) -> None:

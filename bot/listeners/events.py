@@ -14,6 +14,7 @@ from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
 from commands.deals.home import concerned, home_overview
+from commands.digest.own import TeamRates
 from commands.services import Actor, Services
 from storage.db import is_outage
 
@@ -61,13 +62,15 @@ class HomeTab:
         with self._lock:
             stale, self._stale = self._stale, {}
             self._republish_queued = False
+        rates = TeamRates(self._services)
         for person in stale:
-            self.show(person)
+            self.show(person, rates=rates)
 
-    def show(self, actor: Actor, notice: str | None = None) -> None:
-        """Publish the person's Home tab, with `notice` (mrkdwn, escaped) at its top when given (best effort)."""
+    def show(self, actor: Actor, notice: str | None = None, *, rates: TeamRates | None = None) -> None:
+        """Publish the person's Home tab, with `notice` (mrkdwn, escaped) at its top when given (best effort);
+        `rates`: the team's, shared by the tabs republished together."""
         try:
-            overview = home_overview(self._services, actor)
+            overview = home_overview(self._services, actor, rates=rates)
         except Exception as error:  # after an ack nobody waits for an answer: the next opening shows the tab
             if not is_outage(error):
                 logger.exception("home tab not built for %s", actor.user_id)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from commands.deals.managers import is_manager, team_managers
 from commands.deals.results import DealSummary, MoveSummary, stage_or_placeholder
-from commands.digest.own import OwnSummary, own_summary
+from commands.digest.own import OwnSummary, TeamRates, own_summary
 from commands.digest.stalled import before_win, days_in_stage, is_stalled, stall_cutoffs
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
@@ -93,7 +93,8 @@ class HomeOverview:
         return sum(len(group.deals) for group in self.stages)
 
 
-def home_overview(services: Services, actor: Actor) -> HomeOverview:
+def home_overview(services: Services, actor: Actor, *, rates: TeamRates | None = None) -> HomeOverview:
+    """`rates`: the team's rates, shared by the tabs built together (`TeamRates`)."""
     now = services.clock()
     cutoffs = stall_cutoffs(before_win(services.pipeline), now)
     with services.sessions() as session:
@@ -114,7 +115,7 @@ def home_overview(services: Services, actor: Actor) -> HomeOverview:
             waiting=_waiting(session, services.pipeline, actor.team_id, pending) if decides else (),
             team_stalled=_team_stalled(session, services.pipeline, actor.team_id, cutoffs, now) if decides else None,
             decides=decides,
-            week=own_summary(services, team_id=actor.team_id, owner_id=actor.user_id, at=now),
+            week=own_summary(services, team_id=actor.team_id, owner_id=actor.user_id, at=now, rates=rates),
         )
 
 
