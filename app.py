@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import col, select
 
+from bot.after_ack import answer_threads
 from bot.announcer import Announcer
 from bot.app_factory import create_app, make_client
 from bot.digest_post import digest_deliverer
@@ -355,7 +356,12 @@ def build(settings: Settings, *, pipeline: Pipeline | None = None) -> Runtime:
         env_managers=settings.sales_managers,
     )
     client = make_client(token=settings.bot_token, base_url=settings.slack_api_url)
-    app = create_app(services=services, signing_secret=settings.signing_secret, client=client)
+    app = create_app(
+        services=services,
+        signing_secret=settings.signing_secret,
+        client=client,
+        answer_threads=answer_threads(engine.dialect.name),
+    )
     wsgi = make_wsgi(app, healthy=lambda: database_answers(engine), signing_secret=settings.signing_secret)
     return Runtime(settings=settings, engine=engine, services=services, app=app, wsgi=wsgi)
 

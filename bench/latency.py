@@ -104,7 +104,7 @@ FIXES = {
     "pool=N": "SQLAlchemy pool_size=N for the engine (max_overflow 10 kept)",
     "backlog=N": "listen backlog N on both servers (socketserver's default is 5); the same for ours and bare",
     "no-request-log": "drop the per-request INFO log line (bot.request_log.log_line)",
-    "answers=N": "N answer threads (bot/after_ack.py ANSWER_THREADS, 2 today)",
+    "answers=N": "N answer threads (bot/after_ack.py answer_threads: 2 on SQLite, 8 on PostgreSQL today)",
     "switch=N": "sys.setswitchinterval(N ms): a thread waiting for the GIL gets it after N ms instead of Python's 5",
     "writer-lock": "one in-process lock taken before BEGIN IMMEDIATE, released after COMMIT/ROLLBACK (storage/db.py)",
     "read-only-reads": (
@@ -164,7 +164,7 @@ def real_app(arguments: argparse.Namespace, fixes: dict[str, str], spans: Spans 
     if "answers" in fixes:
         import bot.after_ack
 
-        bot.after_ack.ANSWER_THREADS = int(fixes["answers"])
+        bot.after_ack.ANSWER_THREADS = bot.after_ack.ANSWER_THREADS_POSTGRESQL = int(fixes["answers"])
     if "switch" in fixes:
         sys.setswitchinterval(float(fixes["switch"]) / 1000)
     if "pool" in fixes:

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.after_ack import AfterAck, ListenerPool
+from bot.after_ack import ANSWER_THREADS, AfterAck, ListenerPool
 from bot.error_boundary import ErrorBoundary
 from bot.listeners.actions import MoveButtons
 from bot.listeners.advance_form import AdvanceForm
@@ -42,8 +42,10 @@ def make_client(*, token: str, base_url: str | None = None) -> WebClient:
     return client
 
 
-def create_app(*, services: Services, signing_secret: str, client: WebClient) -> App:
-    after_ack = AfterAck()
+def create_app(
+    *, services: Services, signing_secret: str, client: WebClient, answer_threads: int = ANSWER_THREADS
+) -> App:
+    after_ack = AfterAck(answer_threads=answer_threads)
     app = App(
         signing_secret=signing_secret,
         client=client,
