@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -405,7 +405,7 @@ def _parse_lost(words: list[str]) -> MarkLost:
 
 def _parse_snooze(words: list[str]) -> SnoozeDeal | EndSnooze:
     usage = _DEAL_SNOOZE_USAGE
-    positional, options = _split_options(words, frozenset({"reason"}), usage)
+    positional, options = _split_options(words, frozenset({"reason"}), usage, _SNOOZE_EXAMPLES)
     if not positional:
         raise CommandError("Say which deal to snooze, like /deal snooze deal-42 7d reason:<why>.", usage)
     deal_number = _parse_deal_number(positional[0], usage)
@@ -422,7 +422,7 @@ def _parse_snooze(words: list[str]) -> SnoozeDeal | EndSnooze:
         return EndSnooze(deal_number)
     days = _parse_snooze_days(positional[1], usage)
     _refuse_extra_words(positional[2:], "/deal snooze <deal-id> <days>", usage)
-    reason = _text_option(options, "reason", usage)
+    reason = _text_option(options, "reason", usage, _SNOOZE_EXAMPLES)
     if reason is None:
         raise CommandError(
             "Say why after reason:, like /deal snooze deal-42 7d reason:waiting for the buyer's budget cycle."
@@ -656,6 +656,8 @@ _OPTION_EXAMPLES = {
     "quiet": "quiet:skip",
 }
 
+_SNOOZE_EXAMPLES = {**_OPTION_EXAMPLES, "reason": "reason:waiting for the buyer's budget cycle"}
+
 _Options: TypeAlias = dict[str, list[list[str]]]
 
 
@@ -676,10 +678,13 @@ def _tokenize(text: str, usage: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _split_options(tokens: Sequence[str], keys: frozenset[str], usage: str) -> tuple[list[str], _Options]:
+def _split_options(
+    tokens: Sequence[str], keys: frozenset[str], usage: str, examples: Mapping[str, str] = _OPTION_EXAMPLES
+) -> tuple[list[str], _Options]:
     """Split into the words before the first option and each option's words, in order.
 
-    Only `keys` are options; any other `word:` is text. An option's words run until the next option.
+    Only `keys` are options; any other `word:` is text. An option's words run until the next option. `examples`:
+    how each option is shown in a refusal, where the command's own example reads better than the common one.
     """
     positional: list[str] = []
     options: _Options = {}
@@ -693,12 +698,12 @@ def _split_options(tokens: Sequence[str], keys: frozenset[str], usage: str) -> t
         options.setdefault(match[1].lower(), []).append(current)
     for key, occurrences in options.items():
         if any(not words for words in occurrences):
-            raise _empty_option(key, usage)
+            raise _empty_option(key, usage, examples)
     return positional, options
 
 
-def _empty_option(key: str, usage: str) -> CommandError:
-    return CommandError(f"{key}: is empty. Put the value right after it, like {_OPTION_EXAMPLES[key]}.", usage)
+def _empty_option(key: str, usage: str, examples: Mapping[str, str] = _OPTION_EXAMPLES) -> CommandError:
+    return CommandError(f"{key}: is empty. Put the value right after it, like {examples[key]}.", usage)
 
 
 def _only_occurrence(options: _Options, key: str, usage: str) -> list[str] | None:
@@ -735,16 +740,16 @@ _TEXT_OPTIONS = {
 }
 
 
-def _text_option(options: _Options, key: str, usage: str) -> str | None:
+def _text_option(options: _Options, key: str, usage: str, examples: Mapping[str, str] = _OPTION_EXAMPLES) -> str | None:
     words = _only_occurrence(options, key, usage)
     if words is None:
         return None
     text = _free_text(words)
     if not is_visible(text):
-        raise _empty_option(key, usage)
+        raise _empty_option(key, usage, examples)
     what, limit = _TEXT_OPTIONS[key]
     if len(text) > limit:
-        raise CommandError(too_long(what, len(text), limit, f"Shorten it, like {_OPTION_EXAMPLES[key]}."), usage)
+        raise CommandError(too_long(what, len(text), limit, f"Shorten it, like {examples[key]}."), usage)
     return text
 
 

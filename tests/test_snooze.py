@@ -105,7 +105,11 @@ def test_the_snooze_and_its_reason_show_in_deal_show_and_the_digest_escaped(
         (f"snooze deal-1 12h reason:{REASON}", REP, "A snooze is counted in days"),
         (f"snooze deal-1 soon reason:{REASON}", REP, "'soon' is not a length of time"),
         ("snooze deal-1 7d", REP, "Say why after reason:"),
-        ("snooze deal-1 7d reason:", REP, "reason: is empty"),
+        (
+            "snooze deal-1 7d reason:",
+            REP,
+            "reason: is empty. Put the value right after it, like reason:waiting for the buyer",
+        ),
         ("snooze deal-1 7d reason:" + "x" * 1001, REP, "The reason is 1,001 characters long; the most is 1,000"),
         (f"snooze deal-1 7d reason:{REASON}", OTHER_REP, "Only the owner of deal-1 or a sales manager can snooze"),
         (f"snooze deal-9 7d reason:{REASON}", REP, "There is no deal-9"),
