@@ -58,6 +58,11 @@ def date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{fallback}>"
 
 
+def day(moment: datetime) -> str:
+    """The day of `moment` as Slack shows it in each reader's own time zone, with a UTC fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%d %b %Y} UTC>"
+
+
 def amount(cents: int | None) -> str:
     return "—" if cents is None else format_amount(cents)
 

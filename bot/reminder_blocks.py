@@ -1,11 +1,9 @@
 """Block Kit for reminders and nudges (thread posts), the reminder setting, and snoozes. User text is escaped."""
 
-from datetime import datetime
-
 from slack_sdk.models.blocks import SectionBlock
 
 from bot.blocks import Message, deal_title
-from bot.mrkdwn import escape, mention, section
+from bot.mrkdwn import day, escape, mention, section
 from commands.deals.snooze import SNOOZE_MAX_DAYS, Snooze, SnoozeChanged
 from commands.formats import clip, duration, format_deal_id, plural
 from commands.reminders.results import MoveReminder, StallNudge
@@ -68,7 +66,7 @@ def snooze_changed(changed: SnoozeChanged) -> Message:
         text = f":bell: {deal_id}'s snooze is over: its owner gets stall nudges again."
     else:
         text = (
-            f":zzz: {deal_title(changed.deal)}: no stall nudges until {_day(changed.snooze.until)}. "
+            f":zzz: {deal_title(changed.deal)}: no stall nudges until {day(changed.snooze.until)}. "
             f"The digest's stalled list shows the snooze and its reason. End it with `/deal snooze {deal_id} off`."
         )
     return Message(text=text, blocks=[section(text)])
@@ -77,13 +75,9 @@ def snooze_changed(changed: SnoozeChanged) -> Message:
 def snooze_fact(snooze: Snooze) -> str:
     """The line `/deal show` and the digest show: until when, by whom, why."""
     return (
-        f"*Snoozed* until {_day(snooze.until)} by {mention(snooze.snoozed_by)}: "
+        f"*Snoozed* until {day(snooze.until)} by {mention(snooze.snoozed_by)}: "
         f"{escape(clip(snooze.reason, REASON_LIMIT))}"
     )
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment:%d %b %Y}"
 
 
 def _hours(hours: int) -> str:

@@ -1,5 +1,7 @@
 """Snoozing a deal's stall nudges through `/deal snooze`: what it stops, what it refuses, and where it shows."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlmodel import col, select
 
@@ -48,7 +50,8 @@ def test_a_snoozed_deal_gets_no_nudge_until_the_snooze_ends(timed_bot: RunningBo
     bot = timed_bot
     stall(bot, clock)
     answer = shown(bot.command("/deal", f"snooze deal-1 10d reason:{REASON}"))
-    assert "no stall nudges until 26 Nov 2026" in answer
+    until = int(datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp())  # in each reader's zone, as Slack shows it
+    assert f"no stall nudges until <!date^{until}^{{date_short}}|26 Nov 2026 UTC>" in answer
     tick(bot)
     assert nudges(bot) == []
     clock.advance(days=9, hours=23)
@@ -82,7 +85,8 @@ def test_the_snooze_and_its_reason_show_in_deal_show_and_the_digest_escaped(
     stall(bot, clock)
     bot.command("/deal", "snooze deal-1 7d reason:<!channel> budget cycle")
     shown_deal = all_text(bot.command("/deal", "show deal-1").json())
-    assert f"*Snoozed* until 23 Nov 2026 by <@{REP}>: &lt;!channel&gt; budget cycle" in shown_deal
+    until = f"<!date^{int(datetime(2026, 11, 23, 10, tzinfo=UTC).timestamp())}^{{date_short}}|23 Nov 2026 UTC>"
+    assert f"*Snoozed* until {until} by <@{REP}>: &lt;!channel&gt; budget cycle" in shown_deal
     assert "<!channel>" not in shown_deal
 
     bot.command("/pipeline", "digest")
