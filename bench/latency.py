@@ -729,7 +729,10 @@ class Bench:
         shown = shown if shown is not None else [None] * len(requests)
         if record:
             self.take_spans()  # what came before is not this wave's
-        tasks = [self.person(kind, body, url, seen) for (body, url), seen in zip(requests, shown, strict=True)]
+        if self.arguments.open_loop:
+            tasks = [self.task(self.ours, kind, body, url) for body, url in requests]
+        else:
+            tasks = [self.person(kind, body, url, seen) for (body, url), seen in zip(requests, shown, strict=True)]
         ours = run_wave(kind, tasks, concurrency=level)
         if record:
             self.spans[(kind, level)] = {"requests": len(requests), **self.take_spans()}
@@ -835,6 +838,7 @@ def report(
     return {
         "database": database,
         "fixes": list(arguments.fix),
+        "open_loop": bool(arguments.open_loop),
         "cores": os.cpu_count(),
         "load_average_at_start": round(load, 2),
         "seconds": round(seconds, 1),
@@ -847,6 +851,7 @@ def render(summary: dict[str, Any]) -> str:
     fixes = ", ".join(summary["fixes"]) or "none"
     lines = [
         f"Ack and reply latency: ours (the real app) vs bare Bolt; {summary['database']}; fixes: {fixes}; "
+        f"{'open loop; ' if summary.get('open_loop') else ''}"
         f"{summary['cores']} cores, load average at start {summary['load_average_at_start']:g}, "
         f"{summary['seconds']:g} s",
         "",
@@ -908,6 +913,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--fix", action="append", default=[], help="a candidate fix to apply, see below")
     parser.add_argument("--profile", action="store_true", help="time spans inside the real app and print them")
     parser.add_argument("--profile-level", type=int, default=8, help="the level whose spans are printed (default 8)")
+    parser.add_argument(
+        "--open-loop",
+        action="store_true",
+        help="ours' clients go on at the ack, as bare's do, without waiting for the answer: an overload, whose "
+        "answers queue without limit (see the module's docstring)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--serve", choices=("real", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)

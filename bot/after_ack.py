@@ -17,10 +17,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from commands.errors import CommandError
+
 logger = logging.getLogger(__name__)
 
 AFTER_ACK_THREADS = 1
 ANSWER_THREADS = 2
+ANSWER_QUEUE_LIMIT = 500  # about 5 s of answers on SQLite's two threads
+BUSY = "The bot is answering many requests at once, so nothing was done. Try again in a minute."
 ANSWER_THREADS_POSTGRESQL = 8
 
 
@@ -28,7 +32,7 @@ def answer_threads(dialect: str) -> int:
     """How many requests are answered at once. SQLite takes one writer at a time: more threads would only queue at
     its lock, doing Python that takes the GIL from the acks (4 missed the ack target that 2 held, bench/README.md).
     PostgreSQL runs transactions side by side and an answer mostly waits on the server: 8 answered a burst of 1,240
-    requests over 4 workers in 28 s where 2 took 36 s (`python -m bench.load`)."""
+    requests over 4 workers in 24–28 s where 2 took 36 s (`python -m bench.load`)."""
     return ANSWER_THREADS_POSTGRESQL if dialect == "postgresql" else ANSWER_THREADS
 
 
@@ -37,12 +41,40 @@ class AfterAck:
         self._answers = ThreadPoolExecutor(max_workers=answer_threads, thread_name_prefix="answer")
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         self._pending = 0
+        self._answering = 0
         self._idle = threading.Condition()
 
     def answer(self, what: str, work: Callable[[], object]) -> None:
         """Answer a request whose ack has gone: run its use case and tell the person (`work` tells them its
         own refusals; anything it raises is a bug, logged)."""
-        self._submit(self._answers, what, work)
+        with self._idle:
+            self._answering += 1
+        self._submit(self._answers, what, self._answered(work))
+
+    def now(self, what: str, work: Callable[[], object]) -> None:
+        """Answer a request whose ack has gone on the calling thread (a listener's), ahead of the queued
+        answers: for what Slack allows only seconds after the request, like opening a form. Logged as `answer`."""
+        with self._idle:
+            self._pending += 1
+        self._do(what, work)
+
+    def refuse_when_full(self) -> None:
+        """Refuse, before its ack, a request that would join more than ANSWER_QUEUE_LIMIT answers waiting or
+        running in this process: its person would wait longer for the reply than for a try again."""
+        with self._idle:
+            full = self._answering >= ANSWER_QUEUE_LIMIT
+        if full:
+            raise CommandError(BUSY)
+
+    def _answered(self, work: Callable[[], object]) -> Callable[[], object]:
+        def counted() -> object:
+            try:
+                return work()
+            finally:
+                with self._idle:
+                    self._answering -= 1
+
+        return counted
 
     def run(self, what: str, work: Callable[[], object]) -> None:
         """Do `work` later, in order with the rest; its failure is logged (nobody waits for an answer)."""

@@ -26,10 +26,11 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot import blocks
+from bot.blocks import Message
 from bot.listeners.payload import actor_of, at, slack_id, text_at
 from bot.mrkdwn import escape
 from bot.request_log import describe, describe_bolt
-from bot.threads import DealThreads
+from bot.threads import DealThreads, tell_privately
 from commands.deals.moves import AlreadyDecided
 from commands.errors import CommandError, FieldErrors, SalesbotError, explained
 from commands.formats import clip
@@ -100,16 +101,12 @@ class ErrorBoundary:
             logger.info(
                 "answer kind=%s team=%s user=%s what=%s outcome=refused error=%s", *described, type(told).__name__
             )
-        try:
-            if respond is None or "command" not in body:
-                self._tell_clicker(body, client, told)
-            elif isinstance(told, CommandError):
-                refusal = blocks.refusal(told)
-                respond(text=refusal.text, blocks=refusal.blocks, response_type="ephemeral", replace_original=False)
-            else:
-                respond(text=mrkdwn_of(told), response_type="ephemeral", replace_original=False)
-        except Exception as telling:  # noqa: BLE001 -- after the ack there is nobody to raise to
-            logger.warning("could not tell %s about %r: %r", actor.user_id, error, telling)
+        if "command" not in body:
+            self._tell_clicker(body, client, told)
+            return
+        message = blocks.refusal(told) if isinstance(told, CommandError) else Message(text=mrkdwn_of(told))
+        channel_id = slack_id(body.get("channel_id"))
+        tell_privately(respond, client, channel_id=channel_id, user_id=actor.user_id, message=message)
 
     def _tell_clicker(self, body: dict[str, Any], client: WebClient, told: SalesbotError | None) -> None:
         actor = actor_of(body)

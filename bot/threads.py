@@ -9,6 +9,7 @@ Edits that only refresh what is already there (the card's stage, a move's button
 import logging
 from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -162,6 +163,32 @@ class DealThreads:
             self._client.chat_update(**arguments)
         except (SlackApiError, OSError) as error:
             logger.warning("slack edit failed: channel=%s error=%s", arguments.get("channel"), _reason(error))
+
+
+def tell_privately(
+    respond: Respond | None, client: WebClient, *, channel_id: str, user_id: str, message: Message
+) -> None:
+    """An ephemeral message to the person who ran a command, after its ack: on the command's response_url, which
+    reaches them even where the bot cannot post; where Slack refuses that (the URL expired or was used five
+    times) or cannot be reached, chat.postEphemeral in the channel. Best effort: a warning when neither works."""
+    refused = "no response_url"
+    if respond is not None:
+        try:
+            answer = respond(
+                text=message.text, blocks=message.blocks or None, response_type="ephemeral", replace_original=False
+            )
+            if answer.status_code == 200:
+                return
+            refused = f"{answer.status_code} {str(answer.body)[:100]}"
+        except Exception as error:  # noqa: BLE001 -- unreachable or malformed: try the channel instead
+            refused = repr(error)
+    logger.warning("response_url refused a reply (%s); trying the channel %s", refused, channel_id)
+    try:
+        client.chat_postEphemeral(
+            channel=channel_id, user=user_id, text=message.text, blocks=message.blocks or [section(message.text)]
+        )
+    except (SlackApiError, OSError) as error:
+        logger.warning("reply lost: neither the response_url nor channel=%s took it: %s", channel_id, _reason(error))
 
 
 def _reason(error: Exception) -> str:

@@ -227,14 +227,21 @@ class RunningBot:
 
     def send(self, body: bytes, **post: Any) -> Response:
         """Post a slash command's form body and return what its sender sees: the command's reply, which comes on
-        its response_url after an empty ack (`bot.after_ack`), as if it had been the ack's body. A body whose
-        response_url is not this fake Slack's is given one of the fake's first."""
+        its response_url after an empty ack (`bot.after_ack`), as if it had been the ack's body (the first
+        message there after those sent before, so a replayed body gets its own). A body whose response_url is
+        not this fake Slack's is given one of the fake's first (`served_reply_url`)."""
+        body = self.served_reply_url(body)
+        url = parse_qs(body.decode(), keep_blank_values=True)["response_url"][0]
+        earlier = len([response for response in self.slack.responses if response["url"] == url])
+        return shown_reply(self.sender.post(body, **post), self.slack, url, skip=earlier)
+
+    def served_reply_url(self, body: bytes) -> bytes:
+        """The slash command's form body, with a response_url this fake Slack serves if it had another."""
         fields = parse_qs(body.decode(), keep_blank_values=True)
-        url = fields.get("response_url", [""])[0]
-        if not url.startswith(self.slack.root_url):
-            url = self.slack.response_url("command")
-            body = urlencode({**{key: values[0] for key, values in fields.items()}, "response_url": url}).encode()
-        return shown_reply(self.sender.post(body, **post), self.slack, url)
+        if fields.get("response_url", [""])[0].startswith(self.slack.root_url):
+            return body
+        url = self.slack.response_url("command")
+        return urlencode({**{key: values[0] for key, values in fields.items()}, "response_url": url}).encode()
 
 
 @pytest.fixture

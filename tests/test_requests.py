@@ -128,8 +128,9 @@ def test_a_malformed_signed_body_is_400_with_one_warning_and_no_traceback(
 
 
 def replay(bot: RunningBot, body: bytes) -> tuple[Any, Any]:
-    """The same signed request twice: same body, same timestamp, same signature (within Slack's 5 minutes)."""
-    stamp = int(time.time())
+    """The same signed request twice: same body (response_url included), same timestamp, same signature (within
+    Slack's 5 minutes). What each copy's sender sees: the first and the second reply on that one response_url."""
+    stamp, body = int(time.time()), bot.served_reply_url(body)
     return bot.send(body, timestamp=stamp).json(), bot.send(body, timestamp=stamp).json()
 
 

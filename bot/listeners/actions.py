@@ -1,10 +1,10 @@
 """Buttons on a pending move (in its thread or on a manager's Home tab): Approve, Reject (opens a modal for
 the reason), Ask for evidence (opens a modal to edit what is asked). Refusals are told by the error boundary.
 
-Each click is acknowledged at once; Approve is decided, and the forms are opened (with the click's trigger id,
-good for 3 seconds after the click), on the answer threads (`bot.after_ack`), which hand a refusal to
-`ErrorBoundary.after_ack` themselves: raised to bolt after the ack, slack-bolt 1.x would mishandle it (README,
-"Known issues").
+Each click is acknowledged at once. Approve is decided on the answer threads (`bot.after_ack`); a form is opened
+right after the ack on the listener's thread, as the click's trigger id lasts 3 seconds however long the answers'
+queue. Both hand a refusal to `ErrorBoundary.after_ack` themselves: raised to bolt after the ack, slack-bolt 1.x
+would mishandle it (README, "Known issues").
 """
 
 import logging
@@ -60,6 +60,7 @@ class MoveButtons:
     def approve(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         click = Click.of(body)
         move = click.move_id()
+        self._after_ack.refuse_when_full()
         ack()
         self._after_ack.answer("an Approve click", lambda: self._approve(click, move, body, client))
 
@@ -106,8 +107,9 @@ class MoveButtons:
 
 
 class FormOpener:
-    """Opens the form a button asks for after the button's ack, on the answer threads: `form` builds it (reading
-    what it needs, refusing what may not be done) and `views.open` shows it, or the clicker is told why not."""
+    """Opens the form a button asks for right after the button's ack, on the listener's thread, ahead of the
+    queued answers (Slack's trigger id to open it with lasts 3 seconds): `form` builds it (reading what it needs,
+    refusing what may not be done) and `views.open` shows it, or the clicker is told why not."""
 
     def __init__(self, after_ack: AfterAck, late_error: LateError) -> None:
         self._after_ack = after_ack
@@ -136,7 +138,7 @@ class FormOpener:
                 self._late_error(error, body, click.actor, client=client, respond=None)
 
         ack()
-        self._after_ack.answer(what, open_form)
+        self._after_ack.now(what, open_form)
 
 
 class Click:

@@ -41,7 +41,7 @@ from bot.slash_grammar import (
     parse_deal,
     parse_pipeline,
 )
-from bot.threads import NO_ACCESS_ERRORS
+from bot.threads import NO_ACCESS_ERRORS, tell_privately
 from commands.deals.deal import ListDeals, MarkLost, NewDeal, create_deal, list_deals, mark_lost, show_deal
 from commands.deals.managers import ChangeManager, change_manager, list_managers
 from commands.deals.move_options import move_options
@@ -74,19 +74,16 @@ class After:
     client: WebClient
     respond: Respond
     bot_user_id: str
+    channel_id: str
+    user_id: str
 
     def tell(self, text: str) -> None:
         """An ephemeral note to the person who ran the command (best effort: the ack has gone already)."""
         self.show(Message(text=text))
 
     def show(self, message: Message) -> None:
-        """An ephemeral message to the person who ran the command (best effort: the ack has gone already)."""
-        try:
-            self.respond(
-                text=message.text, blocks=message.blocks or None, response_type="ephemeral", replace_original=False
-            )
-        except Exception as error:  # noqa: BLE001 -- after the ack there is nobody to raise to
-            logger.warning("could not send a message on the response_url: %r", error)
+        """An ephemeral message to the person who ran the command (`tell_privately`)."""
+        tell_privately(self.respond, self.client, channel_id=self.channel_id, user_id=self.user_id, message=message)
 
 
 FollowUp = Callable[[After], object]
@@ -135,36 +132,54 @@ class SlashCommands:
     def deal(
         self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._deal)
+        self._answer(ack, command, client, respond, context, self._deal)
 
     def advance(
         self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._advance)
+        self._answer(ack, command, client, respond, context, self._advance)
 
     def pipeline(
         self, ack: Ack, command: dict[str, str], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        self._answer(ack, command, After(client, respond, context.bot_user_id or ""), self._pipeline)
+        self._answer(ack, command, client, respond, context, self._pipeline)
 
-    def _answer(self, ack: Ack, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
-        """Ack at once, then answer on the answers worker. A payload without usable ids is refused in the ack
-        (by the error boundary); what the use case raises is told on the response_url."""
+    def _answer(
+        self,
+        ack: Ack,
+        command: dict[str, str],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+        answer: Callable[[Run], Reply],
+    ) -> None:
+        """Ack at once, then answer on the answer threads; a command that opens a form is answered on this
+        thread right after its ack instead, as Slack's trigger id to open it with lasts 3 seconds however long
+        the answers' queue. Refused in the ack (by the error boundary): a payload without usable ids or
+        response_url, and any command while the answers' queue is full. What the use case raises is told on
+        the response_url."""
         actor, channel_id = slash_ids(command)
         response_url_of(command)
+        self._after_ack.refuse_when_full()
+        after = After(client, respond, context.bot_user_id or "", channel_id=channel_id, user_id=actor.user_id)
         once = Once(self._services, team_id=actor.team_id, trigger_id=command.get("trigger_id"))
         trigger = command.get("trigger_id")
         text = str(command.get("text", ""))
-        run = Run(actor, channel_id, once, text=text, client=after.client, trigger_id=trigger if trigger else None)
+        run = Run(actor, channel_id, once, text=text, client=client, trigger_id=trigger if trigger else None)
         ack()
-        self._after_ack.answer(str(command.get("command")), lambda: self._reply(run, command, after, answer))
+        if run.trigger_id is not None and opens_form(str(command.get("command")), text):
+            self._after_ack.now(str(command.get("command")), lambda: self._reply(run, command, after, answer))
+        else:
+            self._after_ack.answer(str(command.get("command")), lambda: self._reply(run, command, after, answer))
 
     def _reply(self, run: Run, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
         try:
             reply = answer(run)
         except Exception as error:
-            run.once.release()
-            self._late_error(error, command, run.actor, client=after.client, respond=after.respond)
+            try:
+                run.once.release()
+            finally:
+                self._late_error(error, command, run.actor, client=after.client, respond=after.respond)
             return
         after.show(reply.message)
         if reply.follow_up is not None:
@@ -318,7 +333,21 @@ class SlashCommands:
         is in it (chat.postEphemeral would need the bot there)."""
         period = period_ending(self._services.clock(), tz=user_time_zone(after.client, actor.user_id))
         message = own_digest_message(self._services, team_id=actor.team_id, owner_id=actor.user_id, period=period)
-        after.respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+        after.show(message)
+
+
+def opens_form(command: str, text: str) -> bool:
+    """Whether the command, as typed, opens a form: `/deal new` alone, or `/advance <deal>` without evidence
+    (which opens the advance form when there is a stage to move to)."""
+    try:
+        if command == "/deal":
+            return isinstance(parse_deal(text), NewDealForm)
+        if command == "/advance":
+            wanted = parse_advance(text)
+            return isinstance(wanted, Advance) and not wanted.evidence
+    except CommandError:
+        return False
+    return False
 
 
 def user_time_zone(client: WebClient, user_id: str) -> str:
