@@ -14,7 +14,8 @@ Two workers, in two steps:
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 
 from commands.errors import CommandError
@@ -42,14 +43,43 @@ class AfterAck:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="after-ack")
         self._pending = 0
         self._answering = 0
+        self._by_person: dict[Hashable, deque[tuple[str, Callable[[], object]]]] = {}
         self._idle = threading.Condition()
 
-    def answer(self, what: str, work: Callable[[], object]) -> None:
+    def answer(self, what: str, work: Callable[[], object], *, person: Hashable | None = None) -> None:
         """Answer a request whose ack has gone: run its use case and tell the person (`work` tells them its
-        own refusals; anything it raises is a bug, logged)."""
+        own refusals; anything it raises is a bug, logged). One `person`'s answers run one at a time, in the
+        order they came: a `/advance` sent before the reply to its `/deal new` still finds the deal."""
         with self._idle:
             self._answering += 1
-        self._submit(self._answers, what, self._answered(work))
+            self._pending += 1
+            if person is not None:
+                waiting = self._by_person.get(person)
+                if waiting is not None:  # this person's earlier answer is queued or running: after it
+                    waiting.append((what, work))
+                    return
+                self._by_person[person] = deque()
+        try:
+            self._answers.submit(self._answer_in_turn, what, work, person)
+        except RuntimeError:  # shut down: the person gets no reply, and nothing was changed
+            with self._idle:
+                self._by_person.pop(person, None)
+                self._answering -= 1
+            self._done()
+            logger.warning("stopping: %s not answered", what)
+
+    def _answer_in_turn(self, what: str, work: Callable[[], object], person: Hashable | None) -> None:
+        """Run the answer, then the answers of the same person that came meanwhile, on this thread (handing
+        them to the pool again could meet it stopped)."""
+        while True:
+            self._do(what, work)
+            with self._idle:
+                self._answering -= 1
+                waiting = self._by_person.get(person) if person is not None else None
+                if not waiting:
+                    self._by_person.pop(person, None)
+                    return
+                what, work = waiting.popleft()
 
     def now(self, what: str, work: Callable[[], object]) -> None:
         """Answer a request whose ack has gone on the calling thread (a listener's), ahead of the queued
@@ -65,16 +95,6 @@ class AfterAck:
             full = self._answering >= ANSWER_QUEUE_LIMIT
         if full:
             raise CommandError(BUSY)
-
-    def _answered(self, work: Callable[[], object]) -> Callable[[], object]:
-        def counted() -> object:
-            try:
-                return work()
-            finally:
-                with self._idle:
-                    self._answering -= 1
-
-        return counted
 
     def run(self, what: str, work: Callable[[], object]) -> None:
         """Do `work` later, in order with the rest; its failure is logged (nobody waits for an answer)."""

@@ -1,6 +1,7 @@
 """The work after the acks: answers on threads of their own, posts on one worker in order, failures logged,
 and all of it finished by a stop."""
 
+import functools
 import logging
 import threading
 import time
@@ -71,9 +72,41 @@ def test_a_stop_finishes_the_answers_then_the_posts_they_left() -> None:
         done.append(f"answered {name}")
         after_ack.run(name, lambda: done.append(f"posted {name}"))
 
-    for name in ("first", "second", "third"):
-        after_ack.answer(name, lambda name=name: answer(name))  # type: ignore[misc]
+    names = ("first", "second", "third")
+    for name in names:
+        after_ack.answer(name, functools.partial(answer, name))
     after_ack.shutdown(wait=True)
-    assert sorted(done) == sorted(
-        f"{step} {name}" for name in ("first", "second", "third") for step in ("answered", "posted")
-    )
+    assert sorted(done) == sorted(f"{step} {name}" for name in names for step in ("answered", "posted"))
+
+
+def test_one_persons_answers_run_in_order_while_anothers_run_beside_them() -> None:
+    after_ack = AfterAck(answer_threads=2)
+    first_started, release_first = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def first() -> None:
+        first_started.set()
+        release_first.wait(5)
+        done.append("ana 1")
+
+    after_ack.answer("ana's first", first, person="ana")
+    assert first_started.wait(5)
+    after_ack.answer("ana's second", lambda: done.append("ana 2"), person="ana")
+    after_ack.answer("bo's", lambda: done.append("bo"), person="bo")
+    deadline = time.monotonic() + 5
+    while "bo" not in done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done == ["bo"], "another person's answer runs while Ana's first is still running, and Ana's second waits"
+    release_first.set()
+    assert after_ack.wait_idle(5)
+    assert done == ["bo", "ana 1", "ana 2"]
+    after_ack.shutdown()
+
+
+def test_a_stop_answers_what_one_person_left_queued() -> None:
+    after_ack = AfterAck(answer_threads=1)
+    done: list[int] = []
+    for number in range(5):
+        after_ack.answer(f"answer {number}", functools.partial(done.append, number), person="ana")
+    after_ack.shutdown(wait=True)
+    assert done == [0, 1, 2, 3, 4]

@@ -62,7 +62,7 @@ class MoveButtons:
         move = click.move_id()
         self._after_ack.refuse_when_full()
         ack()
-        self._after_ack.answer("an Approve click", lambda: self._approve(click, move, body, client))
+        self._after_ack.answer("an Approve click", lambda: self._approve(click, move, body, client), person=click.actor)
 
     def _approve(self, click: "Click", move: int, body: dict[str, Any], client: WebClient) -> None:
         try:

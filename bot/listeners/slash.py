@@ -170,7 +170,8 @@ class SlashCommands:
         if run.trigger_id is not None and opens_form(str(command.get("command")), text):
             self._after_ack.now(str(command.get("command")), lambda: self._reply(run, command, after, answer))
         else:
-            self._after_ack.answer(str(command.get("command")), lambda: self._reply(run, command, after, answer))
+            what, reply = str(command.get("command")), lambda: self._reply(run, command, after, answer)
+            self._after_ack.answer(what, reply, person=actor)
 
     def _reply(self, run: Run, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
         try:
