@@ -4,7 +4,8 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot.blocks import Message, deal_title
 from bot.mrkdwn import day, escape, mention, section
-from commands.deals.snooze import SNOOZE_MAX_DAYS, Snooze, SnoozeChanged
+from commands.deals.results import Snooze
+from commands.deals.snooze import SNOOZE_MAX_DAYS, SnoozeChanged
 from commands.formats import clip, duration, format_deal_id, plural
 from commands.reminders.results import MoveReminder, StallNudge
 from commands.reminders.settings import ReminderSettings

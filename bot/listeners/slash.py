@@ -47,7 +47,7 @@ from commands.deals.managers import ChangeManager, change_manager, list_managers
 from commands.deals.move_options import move_options
 from commands.deals.moves import Advance, missing_evidence, request_move
 from commands.deals.results import DealSummary, MovedBack
-from commands.deals.snooze import EndSnooze, SnoozeDeal, current_snooze, snooze_deal
+from commands.deals.snooze import EndSnooze, SnoozeDeal, snooze_deal
 from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
 from commands.errors import CommandError
@@ -211,9 +211,9 @@ class SlashCommands:
             case NewDealForm():
                 return self._open_new_deal_form(run)
             case ShowDeal(deal_number=number):
-                detail = blocks.deal_detail(show_deal(services, actor, number=number))
-                snooze = current_snooze(services, actor, number=number)
-                return Reply(reminder_blocks.with_snooze(detail, snooze) if snooze else detail)
+                shown = show_deal(services, actor, number=number)
+                detail = blocks.deal_detail(shown)
+                return Reply(reminder_blocks.with_snooze(detail, shown.snooze) if shown.snooze else detail)
             case ListDeals() as listing:
                 return Reply(blocks.deal_list(list_deals(services, actor, listing)))
             case MarkLost() as lost_command:

@@ -16,6 +16,7 @@ from commands.deals.results import (
     HistoryEntry,
     MarkedLost,
     MoveSummary,
+    Snooze,
     evidence_to_json,
 )
 from commands.errors import CommandError
@@ -23,7 +24,7 @@ from commands.formats import format_deal_id
 from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
 from commands.services import Actor, Services
-from storage import queries
+from storage import queries, reminder_queries
 from storage.db import read_only
 from storage.models import AnnouncementKind, Deal, DealEvent, DealStatus, EventKind, MoveRequest, MoveStatus
 
@@ -94,11 +95,14 @@ def show_deal(services: Services, actor: Actor, *, number: int) -> DealDetail:
         assert deal.id is not None
         pending = queries.pending_move(session, team_id=actor.team_id, deal_id=deal.id)
         events = queries.deal_events(session, team_id=actor.team_id, deal_id=deal.id)
+        snooze = reminder_queries.snooze_of(session, team_id=actor.team_id, deal_id=deal.id)
+        now = services.clock()
         return DealDetail(
             deal=DealSummary.of(deal, services.pipeline),
             pending=summarize_move(session, services, pending, deal) if pending else None,
             history=_history(session, services, deal, events),
-            time_in_stage=services.clock() - deal.stage_entered_at,
+            time_in_stage=now - deal.stage_entered_at,
+            snooze=Snooze.of(snooze) if snooze is not None and snooze.until > now else None,
         )
 
 

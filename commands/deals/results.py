@@ -6,7 +6,7 @@ from typing import Any
 
 from commands.deals.evidence import Evidence
 from commands.pipeline.stages import Pipeline, Stage
-from storage.models import Deal, DealEvent, DealStatus, MoveRequest
+from storage.models import Deal, DealEvent, DealSnooze, DealStatus, MoveRequest
 
 
 def stage_or_placeholder(pipeline: Pipeline, key: str) -> Stage:
@@ -179,6 +179,19 @@ class DealDetail:
     pending: MoveSummary | None
     history: tuple[HistoryEntry, ...]
     time_in_stage: timedelta
+    snooze: "Snooze | None" = None  # the deal's running snooze, if any
+
+
+@dataclass(frozen=True)
+class Snooze:
+    until: datetime
+    reason: str
+    snoozed_by: str
+    snoozed_at: datetime
+
+    @classmethod
+    def of(cls, row: DealSnooze) -> "Snooze":
+        return cls(row.until, row.reason, row.snoozed_by, row.snoozed_at)
 
 
 @dataclass(frozen=True)

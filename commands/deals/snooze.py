@@ -5,18 +5,17 @@ and each snooze and its end are in the deal's history (the reason as the event's
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from commands.deals.deal import find_deal, require_owner_or_manager
 from commands.deals.history import record
-from commands.deals.results import DealSummary
+from commands.deals.results import DealSummary, Snooze
 from commands.errors import CommandError
 from commands.formats import format_deal_id
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import reminder_queries
-from storage.db import read_only
-from storage.models import DealSnooze, DealStatus, EventKind
+from storage.models import DealStatus, EventKind
 
 SNOOZE_MIN_DAYS = 1
 SNOOZE_MAX_DAYS = 90
@@ -32,18 +31,6 @@ class SnoozeDeal:
 @dataclass(frozen=True)
 class EndSnooze:
     deal_number: int
-
-
-@dataclass(frozen=True)
-class Snooze:
-    until: datetime
-    reason: str
-    snoozed_by: str
-    snoozed_at: datetime
-
-    @classmethod
-    def of(cls, row: DealSnooze) -> "Snooze":
-        return cls(row.until, row.reason, row.snoozed_by, row.snoozed_at)
 
 
 @dataclass(frozen=True)
@@ -91,14 +78,3 @@ def snooze_deal(
         record(session, deal, actor, services.pipeline, kind=EventKind.SNOOZED, at=now, note=command.reason)
         snooze = Snooze(until, command.reason, actor.user_id, now)
         return SnoozeChanged(DealSummary.of(deal, services.pipeline), snooze)
-
-
-def current_snooze(services: Services, actor: Actor, *, number: int) -> Snooze | None:
-    """The deal's running snooze, if any."""
-    now = services.clock()
-    with services.sessions() as session:
-        read_only(session)
-        deal = find_deal(session, actor, number)
-        assert deal.id is not None
-        row = reminder_queries.snooze_of(session, team_id=actor.team_id, deal_id=deal.id)
-        return Snooze.of(row) if row is not None and row.until > now else None
