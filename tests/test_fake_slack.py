@@ -24,6 +24,7 @@ from tests.slack_requests import (
     SIGNING_SECRET,
     SlackSender,
     event,
+    new_trigger_id,
     signed_headers,
     slash_command,
 )
@@ -216,6 +217,21 @@ def test_views_open_needs_a_trigger_and_a_valid_view(fake: FakeSlack, client: We
     assert opened["view"]["id"].startswith("V") and opened["view"]["callback_id"] == "deal"
     assert fake.views[0]["view"] == modal and fake.views[0]["trigger_id"] == "trig-1"
     assert fake.violations == []
+
+
+def test_a_trigger_opens_one_view_within_three_seconds(fake: FakeSlack, client: WebClient) -> None:
+    modal = {
+        "type": "modal",
+        "callback_id": "deal",
+        "title": {"type": "plain_text", "text": "Deal"},
+        "blocks": [SECTION],
+    }
+    fresh = new_trigger_id()
+    stale = f"{int(time.time()) - 5}.1.abcdef"
+    assert client.views_open(trigger_id=fresh, view=modal)["ok"]
+    assert api_error(lambda: client.views_open(trigger_id=fresh, view=modal))["error"] == "exchanged_trigger_id"
+    assert api_error(lambda: client.views_open(trigger_id=stale, view=modal))["error"] == "expired_trigger_id"
+    assert client.views_open(trigger_id=f"{int(time.time()) - 2}.1.abcdef", view=modal)["ok"]
 
 
 def test_views_update_targets_an_open_view(fake: FakeSlack, client: WebClient) -> None:

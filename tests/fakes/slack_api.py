@@ -47,6 +47,7 @@ RESPONSE_URL_USES = 5
 # Pseudo-method names for fault injection on the non-API endpoints this fake serves.
 UPLOAD = "upload"
 RESPOND = "respond"
+TRIGGER_SECONDS = 3  # how long Slack honours a trigger_id to open a view
 
 _TEXT_FALLBACK_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", RESPOND})
 _ERROR_FOR_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
@@ -324,6 +325,7 @@ class FakeSlack:
         self._response_arrivals: list[tuple[str, float]] = []
         self._first_arrival: dict[str, float] = {}
         self._response_url_uses: dict[str, int] = {}
+        self._triggers_used: set[str] = set()
         self._violations: list[str] = []
         self._private_channels: dict[str, set[str]] = {}  # channel id -> member user ids
         self._public_channels: dict[str, set[str]] = {}  # registered public channels -> member user ids
@@ -763,11 +765,13 @@ class FakeSlack:
     def _views_open(self, args: Args) -> dict[str, Any]:
         self._require_trigger(args)
         view = self._checked_view("views.open", args, expected_type="modal")
+        self._triggers_used.add(str(args.get("trigger_id")))
         return self._store_view("views.open", view, args, view_id=self._next_id("V"))
 
     def _views_push(self, args: Args) -> dict[str, Any]:
         self._require_trigger(args)
         view = self._checked_view("views.push", args, expected_type="modal")
+        self._triggers_used.add(str(args.get("trigger_id")))
         return self._store_view("views.push", view, args, view_id=self._next_id("V"))
 
     def _views_update(self, args: Args) -> dict[str, Any]:
@@ -790,8 +794,19 @@ class FakeSlack:
         return self._store_view("views.publish", view, args, view_id=view_id)
 
     def _require_trigger(self, args: Args) -> None:
-        if _is_blank(args.get("trigger_id")) and _is_blank(args.get("interactivity_pointer")):
+        """A trigger opens one view, within 3 seconds of the click or command that gave it. The tests' triggers
+        (`tests.slack_requests.new_trigger_id`) begin with the second they were made; one that begins with no
+        recent time (a fixed id a test chose) is only checked for reuse."""
+        trigger = args.get("trigger_id")
+        if _is_blank(trigger) and _is_blank(args.get("interactivity_pointer")):
             raise _Refused("invalid_arguments", ["[ERROR] missing required field: trigger_id"])
+        if _is_blank(trigger):
+            return
+        made = _trigger_second(str(trigger))
+        if made is not None and time.time() - made > TRIGGER_SECONDS + 1:  # +1: made is a whole second
+            raise _Refused("expired_trigger_id")
+        if str(trigger) in self._triggers_used:
+            raise _Refused("exchanged_trigger_id")
 
     def _find_view(self, view_id: Any, external_id: Any) -> dict[str, Any] | None:
         for record in self._views[::-1]:
@@ -965,6 +980,15 @@ class FakeSlack:
             self._first_arrival.setdefault(url, arrived)
             self._changed.notify_all()
         return _Answer.of_text("ok")
+
+
+def _trigger_second(trigger: str) -> float | None:
+    """The second a test's trigger id was made, if it begins with one from the last day."""
+    head = trigger.split(".", 1)[0]
+    if not head.isdigit():
+        return None
+    made = float(head)
+    return made if 0 <= time.time() - made < 86_400 else None
 
 
 # ---------------------------------------------------------------- HTTP plumbing
