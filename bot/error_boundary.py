@@ -98,9 +98,9 @@ class ErrorBoundary:
         described = describe(body, team_id=actor.team_id, user_id=actor.user_id)
         told = _logged(error, described)
         if told is not None:  # the request's own line went out with its ack, and says "ok"; no typed text here
-            logger.info(
-                "answer kind=%s team=%s user=%s what=%s outcome=refused error=%s", *described, type(told).__name__
-            )
+            outcome = "refused" if isinstance(told, CommandError) else "error"
+            name = type(told).__name__
+            logger.info("answer kind=%s team=%s user=%s what=%s outcome=%s error=%s", *described, outcome, name)
         if "command" not in body:
             self._tell_clicker(body, client, told)
             return

@@ -166,11 +166,11 @@ class SlashCommands:
         trigger = command.get("trigger_id")
         text = str(command.get("text", ""))
         run = Run(actor, channel_id, once, text=text, client=client, trigger_id=trigger if trigger else None)
+        what, reply = str(command.get("command")), lambda: self._reply(run, command, after, answer)
         ack()
-        if run.trigger_id is not None and opens_form(str(command.get("command")), text):
-            self._after_ack.now(str(command.get("command")), lambda: self._reply(run, command, after, answer))
+        if run.trigger_id is not None and opens_form(what, text):
+            self._after_ack.now(what, reply)
         else:
-            what, reply = str(command.get("command")), lambda: self._reply(run, command, after, answer)
             self._after_ack.answer(what, reply, person=actor)
 
     def _reply(self, run: Run, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
