@@ -21,6 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -431,22 +432,37 @@ def _stop_server(server: StoppableWSGIServer) -> None:
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def wait_for_stop_signal(poll_seconds: float = 0.1) -> int:
-    """Block until SIGTERM or SIGINT and return it. The handler only records the signal: the stop itself runs
-    here, in the main thread, where no lock can be held half-way by an interrupted frame."""
-    received: list[int] = []
+class StopSignals:
+    """SIGTERM and SIGINT, recorded from the moment the block is entered, so one that comes while the app is
+    still starting (its port already answering /healthz) stops it cleanly instead of killing it. `wait` blocks
+    until one came and puts the previous handlers back, so a second signal stops at once. The handler only
+    records the signal: the stop itself runs in the main thread, where no lock can be held half-way by an
+    interrupted frame."""
 
-    def record(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
+    def __init__(self) -> None:
+        self._received: list[int] = []
+        self._previous: dict[int, Any] = {}
 
-    previous = {signum: signal.signal(signum, record) for signum in STOP_SIGNALS}
-    try:
-        while not received:
+    def __enter__(self) -> "StopSignals":
+        self._previous = {signum: signal.signal(signum, self._record) for signum in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+
+    def wait(self, poll_seconds: float = 0.1) -> int:
+        while not self._received:
             time.sleep(poll_seconds)
-    finally:
+        self._restore()
+        return self._received[0]
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self._received.append(signum)
+
+    def _restore(self) -> None:
+        previous, self._previous = self._previous, {}
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return received[0]
 
 
 def shut_down(
@@ -555,20 +571,32 @@ def main(argv: list[str] | None = None) -> int:
         report(SettingsError([port_problem(settings.health_port, error, name="HEALTH_PORT")]))
         return 2
     configure_logging(settings)
+    with StopSignals() as stop:
+        return serve_until_stopped(settings, server, health, stop, run_scheduler=not arguments.no_scheduler)
+
+
+def serve_until_stopped(
+    settings: Settings,
+    server: StoppableWSGIServer | None,
+    health: StoppableWSGIServer | None,
+    stop: StopSignals,
+    *,
+    run_scheduler: bool,
+) -> int:
     try:
         runtime = build(settings)
     except PipelineFileError as error:  # changed since it was checked
         report(SettingsError([f"PIPELINE_FILE {problem}" for problem in error.errors]))
         return 2
     warn_if_no_managers(runtime)
-    scheduler = runtime.start_scheduler() if settings.run_scheduler and not arguments.no_scheduler else None
+    scheduler = runtime.start_scheduler() if settings.run_scheduler and run_scheduler else None
     try:
         stop_requests = serve_http(runtime, server) if server is not None else serve_socket_mode(runtime, health)
     except BaseException:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         raise
-    signum = wait_for_stop_signal()
+    signum = stop.wait()
     logger.info("stopping on %s: finishing the requests and deliveries in hand", signal.Signals(signum).name)
     shut_down(
         stop_requests=stop_requests,

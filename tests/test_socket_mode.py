@@ -354,3 +354,32 @@ def test_python_app_py_in_http_mode_also_stops_cleanly_on_sigterm(tmp_path: Path
             process.communicate()
     assert process.returncode == 0, stderr
     assert "stopping on SIGTERM" in stderr and "Traceback" not in stderr
+
+
+def test_a_sigterm_while_the_app_is_still_starting_stops_it_cleanly(tmp_path: Path, slack: FakeSlack) -> None:
+    """Sent while the database is being migrated, before the port answers: recorded, and the app stops cleanly
+    once it is up, instead of dying of the signal (a supervisor stopping a slow start)."""
+    environ = clean_environment(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_APP_TOKEN="",
+        SLACK_API_URL=slack.base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'salesbot.db'}",
+        SALES_MANAGERS=MANAGER,
+        PORT=str(free_port()),
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=environ, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # the first line is logged as the migrations begin
+        assert "alembic" in first, first
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, first + rest
+    assert "stopping on SIGTERM" in rest
