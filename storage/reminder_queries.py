@@ -221,7 +221,8 @@ def end_snooze(session: Session, *, team_id: str, deal_id: int) -> None:
 
 
 def snoozes_by_number(session: Session, *, team_id: str, numbers: Sequence[int], at: datetime) -> dict[int, DealSnooze]:
-    """The snoozes still running at `at` of the workspace's deals numbered `numbers`, by deal number."""
+    """The snoozes running at `at` (set at or before it, ending after it) of the workspace's deals numbered
+    `numbers`, by deal number."""
     rows = session.execute(
         select(col(Deal.number), DealSnooze)
         .join(Deal, col(Deal.id) == DealSnooze.deal_id)
@@ -229,6 +230,7 @@ def snoozes_by_number(session: Session, *, team_id: str, numbers: Sequence[int],
             col(DealSnooze.team_id) == team_id,
             col(Deal.number).in_(numbers),
             col(DealSnooze.until) > at,
+            col(DealSnooze.snoozed_at) <= at,
         )
     ).all()
     return {number: snooze for number, snooze in rows}

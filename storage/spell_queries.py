@@ -280,7 +280,7 @@ def stalled_by_owner(
         return [], 0
     spell = _open_at(team_id, at, _stalled(stalled_before), *owned_by(team_id, owner_id))
     owner = col(Deal.owner_id)
-    snoozed = case((col(DealSnooze.until) > at, 1), else_=0)
+    snoozed = case((and_(col(DealSnooze.until) > at, col(DealSnooze.snoozed_at) <= at), 1), else_=0)
     ranked = (
         select(
             owner.label("owner_id"),

@@ -45,6 +45,16 @@ def owners(digest: Digest) -> list[tuple[str, int, int, str, int]]:
     ]
 
 
+def test_a_digest_of_an_earlier_day_shows_no_snooze_set_after_it(services: Services, clock: Clock) -> None:
+    """Rep snoozed was stalled from 15 Jun and snoozed on 25 Jun: the digest of 20 Jun lists it as stalled, not
+    snoozed, in the list and in its owner's count."""
+    tell(services, clock)
+    digest = digest_at(services, utc(6, 20, 0))
+    (snoozed,) = [item for item in digest.stalled.pipeline.items if item.deal_name == "Rep snoozed"]
+    assert snoozed.snooze is None
+    assert [(o.owner_id, o.deals, o.snoozed) for o in digest.stalled.by_owner.items][0] == (REP, 3, 0)
+
+
 def test_the_last_stage_never_stalls_and_won_deals_stall_in_onboarding(services: Services, clock: Clock) -> None:
     tell(services, clock)
     digest = digest_at(services, AS_OF)

@@ -7,7 +7,9 @@ Definitions (each number in the digest means exactly this):
   events: `storage.spells`). A deal's days in stage and when it is stalled: `commands.digest.stalled`, over
   every stage but the last, split into the pipeline and onboarding, and grouped by owner (`report.Stalled`).
   A stalled deal whose nudges are snoozed at `as_of` is listed with its snooze (until when, by whom, why) and
-  counted in its owner's stalled deals: a snooze is shown, never hidden.
+  counted in its owner's stalled deals: a snooze is shown, never hidden. Snoozed at `as_of`: the deal's
+  current snooze was set at or before `as_of` and ends after it. (Only a deal's latest snooze is kept apart
+  from its history, so for a past `as_of` a snooze since replaced is not shown; one set later never is.)
 - A deal *enters* a stage when it is created (first stage), when a move into or across the stage
   is approved (a skip enters every stage it crosses, and leaves the ones in between at once), or
   when it is moved back to the stage.
