@@ -229,11 +229,15 @@ def snoozes_by_number(session: Session, *, team_id: str, numbers: Sequence[int],
         .where(
             col(DealSnooze.team_id) == team_id,
             col(Deal.number).in_(numbers),
-            col(DealSnooze.until) > at,
-            col(DealSnooze.snoozed_at) <= at,
+            snooze_running_at(at),
         )
     ).all()
     return {number: snooze for number, snooze in rows}
+
+
+def snooze_running_at(at: datetime) -> ColumnElement[bool]:
+    """A deal's snooze runs at `at`: set at or before it, ending after it (the digest's definition)."""
+    return and_(col(DealSnooze.until) > at, col(DealSnooze.snoozed_at) <= at)
 
 
 def _not_since(column: Mapped[datetime | None], before: datetime) -> ColumnElement[bool]:

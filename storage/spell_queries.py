@@ -35,6 +35,7 @@ from sqlmodel import Session, col
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.models import Deal, DealSnooze, EventKind, SpellEnd, StageSpell
+from storage.reminder_queries import snooze_running_at
 
 ROWS_PER_FETCH = 2_000
 """Grouped rows fetched at a time from the longer results, so they are never all held twice."""
@@ -280,7 +281,7 @@ def stalled_by_owner(
         return [], 0
     spell = _open_at(team_id, at, _stalled(stalled_before), *owned_by(team_id, owner_id))
     owner = col(Deal.owner_id)
-    snoozed = case((and_(col(DealSnooze.until) > at, col(DealSnooze.snoozed_at) <= at), 1), else_=0)
+    snoozed = case((snooze_running_at(at), 1), else_=0)
     ranked = (
         select(
             owner.label("owner_id"),

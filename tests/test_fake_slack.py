@@ -30,6 +30,7 @@ from tests.slack_requests import (
 )
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
+MODAL = {"type": "modal", "callback_id": "deal", "title": {"type": "plain_text", "text": "Deal"}, "blocks": [SECTION]}
 
 
 @pytest.fixture
@@ -199,39 +200,26 @@ def test_blocks_without_text_fallback_are_answered_but_recorded(fake: FakeSlack,
 
 
 def test_views_open_needs_a_trigger_and_a_valid_view(fake: FakeSlack, client: WebClient) -> None:
-    modal = {
-        "type": "modal",
-        "callback_id": "deal",
-        "title": {"type": "plain_text", "text": "Deal"},
-        "blocks": [SECTION],
-    }
-
-    missing_trigger = api_error(lambda: client.api_call("views.open", json={"view": modal}))
-    long_title = {**modal, "title": {"type": "plain_text", "text": "t" * 25}}
+    missing_trigger = api_error(lambda: client.api_call("views.open", json={"view": MODAL}))
+    long_title = {**MODAL, "title": {"type": "plain_text", "text": "t" * 25}}
     bad_view = api_error(lambda: client.views_open(trigger_id="trig-1", view=long_title))
     fake.reset()
-    opened = client.views_open(trigger_id="trig-1", view=modal)
+    opened = client.views_open(trigger_id="trig-1", view=MODAL)
 
     assert missing_trigger["error"] == "invalid_arguments"
     assert bad_view["error"] == "invalid_arguments"
     assert opened["view"]["id"].startswith("V") and opened["view"]["callback_id"] == "deal"
-    assert fake.views[0]["view"] == modal and fake.views[0]["trigger_id"] == "trig-1"
+    assert fake.views[0]["view"] == MODAL and fake.views[0]["trigger_id"] == "trig-1"
     assert fake.violations == []
 
 
 def test_a_trigger_opens_one_view_within_three_seconds(fake: FakeSlack, client: WebClient) -> None:
-    modal = {
-        "type": "modal",
-        "callback_id": "deal",
-        "title": {"type": "plain_text", "text": "Deal"},
-        "blocks": [SECTION],
-    }
     fresh = new_trigger_id()
     stale = f"{int(time.time()) - 5}.1.abcdef"
-    assert client.views_open(trigger_id=fresh, view=modal)["ok"]
-    assert api_error(lambda: client.views_open(trigger_id=fresh, view=modal))["error"] == "exchanged_trigger_id"
-    assert api_error(lambda: client.views_open(trigger_id=stale, view=modal))["error"] == "expired_trigger_id"
-    assert client.views_open(trigger_id=f"{int(time.time()) - 2}.1.abcdef", view=modal)["ok"]
+    assert client.views_open(trigger_id=fresh, view=MODAL)["ok"]
+    assert api_error(lambda: client.views_open(trigger_id=fresh, view=MODAL))["error"] == "exchanged_trigger_id"
+    assert api_error(lambda: client.views_open(trigger_id=stale, view=MODAL))["error"] == "expired_trigger_id"
+    assert client.views_open(trigger_id=f"{int(time.time()) - 2}.1.abcdef", view=MODAL)["ok"]
 
 
 def test_views_update_targets_an_open_view(fake: FakeSlack, client: WebClient) -> None:

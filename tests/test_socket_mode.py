@@ -324,18 +324,7 @@ def test_a_bad_or_taken_health_port_is_named_like_port() -> None:
 
 def test_python_app_py_in_http_mode_also_stops_cleanly_on_sigterm(tmp_path: Path, slack: FakeSlack) -> None:
     port = free_port()
-    environ = clean_environment(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_APP_TOKEN="",
-        SLACK_API_URL=slack.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'salesbot.db'}",
-        SALES_MANAGERS=MANAGER,
-        PORT=str(port),
-    )
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=environ, stderr=subprocess.PIPE, text=True
-    )
+    process = http_app(tmp_path, slack, port)
     try:
 
         def healthy() -> bool | None:
@@ -359,18 +348,7 @@ def test_python_app_py_in_http_mode_also_stops_cleanly_on_sigterm(tmp_path: Path
 def test_a_sigterm_while_the_app_is_still_starting_stops_it_cleanly(tmp_path: Path, slack: FakeSlack) -> None:
     """Sent while the database is being migrated, before the port answers: recorded, and the app stops cleanly
     once it is up, instead of dying of the signal (a supervisor stopping a slow start)."""
-    environ = clean_environment(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_APP_TOKEN="",
-        SLACK_API_URL=slack.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'salesbot.db'}",
-        SALES_MANAGERS=MANAGER,
-        PORT=str(free_port()),
-    )
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=environ, stderr=subprocess.PIPE, text=True
-    )
+    process = http_app(tmp_path, slack, free_port())
     try:
         assert process.stderr is not None
         first = process.stderr.readline()  # the first line is logged as the migrations begin
@@ -383,3 +361,19 @@ def test_a_sigterm_while_the_app_is_still_starting_stops_it_cleanly(tmp_path: Pa
             process.communicate()
     assert process.returncode == 0, first + rest
     assert "stopping on SIGTERM" in rest
+
+
+def http_app(tmp_path: Path, slack: FakeSlack, port: int) -> subprocess.Popen[str]:
+    """`python app.py` serving HTTP on `port` over a fresh SQLite file, its log on a pipe."""
+    environ = clean_environment(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_APP_TOKEN="",
+        SLACK_API_URL=slack.base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'salesbot.db'}",
+        SALES_MANAGERS=MANAGER,
+        PORT=str(port),
+    )
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=environ, stderr=subprocess.PIPE, text=True
+    )
