@@ -6,32 +6,41 @@ Anything else that escapes a use case is a bug: the person is told something bro
 """
 
 import logging
+from collections.abc import Mapping
 
+from commands.i18n.translator import Text, tr
 from storage.db import is_outage
 
 
 class SalesbotError(Exception):
-    """Something the person who acted should be told, as plain text in `message`; logged at `log_level`."""
+    """Something the person who acted should be told; logged at `log_level`.
+
+    `text` is what they are told, translated when its reader is known (`commands.i18n.translator.Text`);
+    `message` is its English, for logs and for code that reads it as a string.
+    """
 
     log_level = logging.INFO
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text) -> None:
+        self.text = message if isinstance(message, Text) else Text(message)
+        self.message = str(self.text)
+        super().__init__(self.message)
 
 
 class CommandError(SalesbotError):
     """A refusal the user can act on: what was wrong, and (optionally) the right usage.
 
-    `message` and `usage` are plain text as the user should read it; renderers escape them.
+    `message` and `usage` are plain text as the user should read it, in English; `text` and `usage_text` are
+    the same to be translated for their reader. Renderers escape them.
     Nothing was changed.
     """
 
     log_level = logging.DEBUG
 
-    def __init__(self, message: str, usage: str | None = None) -> None:
+    def __init__(self, message: str | Text, usage: str | Text | None = None) -> None:
         super().__init__(message)
-        self.usage = usage
+        self.usage_text = None if usage is None else usage if isinstance(usage, Text) else Text(usage)
+        self.usage = None if self.usage_text is None else str(self.usage_text)
 
 
 class FieldErrors(CommandError):
@@ -40,9 +49,10 @@ class FieldErrors(CommandError):
     Nothing was changed; the form stays open with each message under its field.
     """
 
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(" ".join(fields.values()))
-        self.fields = fields
+    def __init__(self, fields: Mapping[str, str | Text]) -> None:
+        self.field_texts = {name: text if isinstance(text, Text) else Text(text) for name, text in fields.items()}
+        super().__init__(" ".join(str(text) for text in self.field_texts.values()))
+        self.fields = {name: str(text) for name, text in self.field_texts.items()}
 
 
 class DatabaseUnavailable(SalesbotError):
@@ -52,7 +62,7 @@ class DatabaseUnavailable(SalesbotError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The pipeline's database did not answer, so nothing was changed. Please try again in a minute."
+            tr("The pipeline's database did not answer, so nothing was changed. Please try again in a minute.")
         )
 
 

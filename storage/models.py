@@ -109,6 +109,8 @@ class Deal(SQLModel, table=True):
     name: str = Field(sa_type=Text)
     owner_id: str = Field(max_length=USER_ID_LENGTH)
     value_cents: int | None = Field(default=None, sa_type=BigInteger)
+    value_currency: str | None = Field(default=None, max_length=3)
+    """The ISO 4217 code the value was typed in; None for a value typed before the workspace had a currency."""
     company: str | None = Field(default=None, sa_type=Text)
     stage_key: str = Field(max_length=STAGE_KEY_LENGTH)
     status: str = Field(default=DealStatus.OPEN, max_length=16)
@@ -302,6 +304,21 @@ class ReminderSetting(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
     pending_after_hours: int | None
     """How long a move waits before its managers are reminded; None: reminders are off."""
+    changed_by: str = Field(max_length=USER_ID_LENGTH)
+    changed_at: datetime
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """A workspace's language and currency, set by a manager; a workspace without a row speaks English and has
+    no currency."""
+
+    __tablename__ = "workspace_setting"
+
+    team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
+    language: str = Field(default="en", max_length=8)
+    """The language of the bot's posts in channels (`commands.i18n.languages.Language`)."""
+    currency: str | None = Field(default=None, max_length=3)
+    """The ISO 4217 code deal values are kept in; None until a manager sets one."""
     changed_by: str = Field(max_length=USER_ID_LENGTH)
     changed_at: datetime
 

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from commands.deals.results import ManagerChanged, ManagerList
 from commands.errors import CommandError
+from commands.i18n.translator import Text, tr
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import queries
@@ -27,11 +28,16 @@ def is_manager(session: Session, services: Services, *, team_id: str, user_id: s
     return user_id in team_managers(session, services, team_id=team_id)
 
 
-def require_manager(session: Session, services: Services, actor: Actor, *, doing: str) -> None:
+def require_manager(session: Session, services: Services, actor: Actor, *, doing: str | Text) -> None:
+    """`doing` is what only a manager may do, as a clause in the infinitive ("schedule the digest")."""
     if not is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
         raise CommandError(
-            f"Only a sales manager can {doing}. "
-            "Managers are set in SALES_MANAGERS or added with `/pipeline managers add @someone`."
+            tr(
+                # TRANSLATORS: {doing} is a clause in the infinitive, like "schedule the digest".
+                "Only a sales manager can {doing}. "
+                "Managers are set in SALES_MANAGERS or added with `/pipeline managers add @someone`.",
+                doing=doing,
+            )
         )
 
 

@@ -40,6 +40,7 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 APP_ID = "A1"
 DEFAULT_TIMEZONE = "America/New_York"
+DEFAULT_LOCALE = "en-US"
 PERMALINK_ROOT = "https://fake.slack.com/archives"
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
@@ -224,6 +225,11 @@ class _Answer:
         return cls(status=status, body=text.encode(), content_type="text/plain; charset=utf-8")
 
 
+def _is_true(value: Any) -> bool:
+    """A boolean argument as Slack reads it from a form (`true`, `1`) or JSON (`true`)."""
+    return value is True or str(value).lower() in ("true", "1")
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or value == ""
 
@@ -295,6 +301,8 @@ class FakeSlack:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.user_timezones: dict[str, str] = {}
+        self.user_locales: dict[str, str] = {}
+        """A person's Slack locale (`es-ES`), given by users.info with include_locale; `en-US` when not set."""
         self._handlers: dict[str, Handler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -466,7 +474,7 @@ class FakeSlack:
 
     def reset(self) -> None:
         """Forget every recording, pending fault and private channel (with its members); keeps settings such as
-        ``user_timezones``. Register private channels again after a reset."""
+        ``user_timezones`` and ``user_locales``. Register private channels again after a reset."""
         with self._lock:
             self._clear()
 
@@ -863,6 +871,8 @@ class FakeSlack:
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
             "profile": {"real_name": f"User {user_id}", "display_name": user_id.lower(), "team": TEAM_ID},
         }
+        if _is_true(args.get("include_locale")):
+            user["locale"] = self.user_locales.get(user_id, DEFAULT_LOCALE)
         return {"ok": True, "user": user}
 
     def _conversations_join(self, args: Args) -> dict[str, Any]:
