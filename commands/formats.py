@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from commands.digest.report import Period
+from commands.i18n.translator import Translator
 
 
 def format_deal_id(n: int) -> str:
@@ -61,3 +62,21 @@ def period_label(period: Period, *, with_zone: bool = False) -> str:
 
 def _day(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def span(t: Translator, length: timedelta) -> str:
+    """Whole days, or whole hours under a day, in the reader's language."""
+    if length.days >= 1:
+        return t.n("{count} day", "{count} days", length.days)
+    hours = length.seconds // 3600
+    return t.n("{count} hour", "{count} hours", hours) if hours >= 1 else t("less than an hour")
+
+
+def period_days(t: Translator, period: Period, *, with_zone: bool = False) -> str:
+    """The period's first and last local days in the reader's language, like `23–29 Nov 2026` (`23–29 nov 2026`):
+    the end is exclusive, so its last day is just before it. `with_zone` adds the zone the days are read in."""
+    zone = ZoneInfo(period.tz)
+    first = period.start.astimezone(zone).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
+    days = t.days(first, last)
+    return t("{days} ({zone})", days=days, zone=period.tz) if with_zone else days

@@ -37,6 +37,8 @@ class NewDeal:
     value_cents: int | None
     company: str | None
     evidence: tuple[Evidence, ...]
+    value_currency: str | None = None
+    """The ISO 4217 code of the currency the value was typed in (`€10k`, `10k SEK`); None when none was typed."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,16 @@
+"""A stage's name as each reader reads it, for messages that name a stage before their reader is known."""
+
+from dataclasses import dataclass
+
+from commands.i18n.translator import Translator
+from commands.pipeline.stages import Stage
+
+
+@dataclass(frozen=True)
+class StageName:
+    """`Localized`: the stage's name in the reader's language (a message parameter: `stage=StageName(stage)`)."""
+
+    stage: Stage
+
+    def in_language(self, t: Translator) -> str:
+        return self.stage.name
