@@ -30,6 +30,7 @@ from commands.deals.move_options import MoveOptions, options_at
 from commands.deals.moves import Advance
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_deal_id
+from commands.i18n.translator import Translator
 from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import NOTE_LIMIT, URL_LIMIT
 
@@ -77,7 +78,7 @@ class FormDeal:
     from_key: str
 
 
-def advance_modal(options: MoveOptions, *, target: Stage, typed: Typed | None = None) -> View:
+def advance_modal(t: Translator, options: MoveOptions, *, target: Stage, typed: Typed | None = None) -> View:
     """The form for moving the deal to `target` (its select offers every target whose form fits in a view)."""
     typed = typed or Typed()
     targets = [stage for stage in options.targets if _block_count(options.entered(stage)) <= VIEW_BLOCK_LIMIT]
@@ -131,7 +132,7 @@ def advance_modal(options: MoveOptions, *, target: Stage, typed: Typed | None = 
     )
 
 
-def advance_done(options: MoveOptions, confirmation: str) -> View:
+def advance_done(t: Translator, options: MoveOptions, confirmation: str) -> View:
     """What the form shows once the move is asked for: the typed command's confirmation (mrkdwn, escaped)."""
     return View(
         type="modal",

@@ -21,6 +21,7 @@ from bot.listeners.events import ChannelInvites, HomeTab
 from bot.listeners.payload import slack_id
 from bot.listeners.slash import SlashCommands
 from bot.listeners.views import EvidenceAskModal, NewDealModal, RejectionModal
+from bot.readers import Readers
 from commands.inbox.events import first_delivery
 from commands.services import Services
 
@@ -54,15 +55,16 @@ def create_app(
         listener_executor=ListenerPool(LISTENER_THREADS, after_ack),
     )
     app.use(once_per_event(services))
-    home = HomeTab(services, client, after_ack=after_ack)
-    boundary = ErrorBoundary(services, show_home=home.show)
+    readers = Readers(services)
+    home = HomeTab(services, readers, client, after_ack=after_ack)
+    boundary = ErrorBoundary(services, readers, show_home=home.show)
     app.error(boundary.answer)
     for listeners in (
-        SlashCommands(services, after_ack=after_ack, refresh_home=home.refresh, late_error=boundary.after_ack),
+        SlashCommands(services, readers, after_ack=after_ack, refresh_home=home.refresh, late_error=boundary.after_ack),
         AdvanceForm(  # before MoveButtons' catch-all
-            services, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack
+            services, readers, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack
         ),
-        MoveButtons(services, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack),
+        MoveButtons(services, readers, refresh_home=home.refresh, after_ack=after_ack, late_error=boundary.after_ack),
         RejectionModal(services, refresh_home=home.refresh, after_ack=after_ack),
         NewDealModal(services, refresh_home=home.refresh, after_ack=after_ack),
         EvidenceAskModal(services, refresh_home=home.refresh, after_ack=after_ack),

@@ -10,6 +10,7 @@ from bot.mrkdwn import escape, mention, plain, section
 from commands.deals.results import MoveSummary
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_deal_id
+from commands.i18n.translator import Translator
 from commands.text_rules import NOTE_LIMIT, checked_text
 
 ASK_EVIDENCE_VIEW = "move_ask_evidence_prompt"
@@ -17,7 +18,7 @@ PROMPT_BLOCK = "prompt"
 PROMPT_INPUT = "prompt_input"
 
 
-def ask_evidence_modal(move: MoveSummary, *, channel_id: str) -> View:
+def ask_evidence_modal(t: Translator, move: MoveSummary, *, channel_id: str) -> View:
     """Prefilled with what the thread would be told without an edit: the stage's evidence prompt."""
     return View(
         type="modal",

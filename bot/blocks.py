@@ -54,6 +54,7 @@ from commands.digest.own import OwnSummary
 from commands.digest.schedules import ScheduleView
 from commands.errors import CommandError
 from commands.formats import clip, duration, format_deal_id, plural
+from commands.i18n.translator import N_, Text, Translator
 from commands.pipeline.board import Board
 from commands.pipeline.lint import Finding
 from commands.pipeline.stages import Approval, Pipeline, Stage
@@ -83,7 +84,7 @@ def deal_title(deal: DealSummary) -> str:
     return f"{format_deal_id(deal.number)} · {escape(deal.name)}"
 
 
-def deal_card(deal: DealSummary, *, evidence_missing: Stage | None = None) -> Message:
+def deal_card(t: Translator, deal: DealSummary, *, evidence_missing: Stage | None = None) -> Message:
     """The deal's own message in the channel; its thread carries every later event."""
     blocks: list[Block] = [header(f"{format_deal_id(deal.number)} · {deal.name}"), section("\n".join(_facts(deal)))]
     if evidence_missing is not None:
@@ -115,7 +116,7 @@ def _facts(deal: DealSummary) -> list[str]:
     ]
 
 
-def created_confirmation(deal: DealSummary) -> Message:
+def created_confirmation(t: Translator, deal: DealSummary) -> Message:
     return Message(
         text=f"Created {deal_title(deal)} at *{escape(deal.stage.name)}*. I'm posting its card in this "
         f"channel; every move will show in the card's thread."
@@ -127,7 +128,7 @@ def _invite(channel_id: str, bot_user_id: str) -> str:
     return f"Invite {me} to <#{channel_id}> with `/invite` there"
 
 
-def cannot_post(deal: DealSummary, *, bot_user_id: str) -> str:
+def cannot_post(t: Translator, deal: DealSummary, *, bot_user_id: str) -> str:
     """Why a deal has no card or thread: the bot is not in its channel (a private channel, most likely)."""
     number = format_deal_id(deal.number)
     return (
@@ -137,7 +138,7 @@ def cannot_post(deal: DealSummary, *, bot_user_id: str) -> str:
     )
 
 
-def digest_not_posted(channel_id: str, *, no_access: bool, bot_user_id: str) -> str:
+def digest_not_posted(t: Translator, channel_id: str, *, no_access: bool, bot_user_id: str) -> str:
     if no_access:
         return (
             f":warning: I can't post the digest in <#{channel_id}>. {_invite(channel_id, bot_user_id)}, then ask again."
@@ -145,7 +146,7 @@ def digest_not_posted(channel_id: str, *, no_access: bool, bot_user_id: str) -> 
     return ":warning: Slack did not take the digest just now. Ask again in a minute."
 
 
-def move_request(requested: MoveRequested) -> Message:
+def move_request(t: Translator, requested: MoveRequested) -> Message:
     """The pending move in the deal's thread, with the managers' buttons."""
     move, deal = requested.move, requested.deal
     blocks = _move_body(move, deal)
@@ -166,14 +167,14 @@ def move_request(requested: MoveRequested) -> Message:
     return Message(text=_move_text(move, deal), blocks=blocks)
 
 
-def move_outcome(move: MoveSummary, deal: DealSummary) -> Message:
+def move_outcome(t: Translator, move: MoveSummary, deal: DealSummary) -> Message:
     """The thread message of a move once it is decided: the same facts, the outcome, no buttons."""
     blocks = _move_body(move, deal)
     blocks.append(section(_outcome_line(move)))
     return Message(text=f"{_move_text(move, deal)} {_outcome_line(move)}", blocks=blocks)
 
 
-def approval_reply(given: ApprovalGiven) -> Message:
+def approval_reply(t: Translator, given: ApprovalGiven) -> Message:
     """A manager's approval of a move that needs another one: who approved, and what the move still waits for."""
     move = given.move
     text = f":ballot_box_with_check: {mention(given.approver_id)} approved the move to *{escape(move.to_stage.name)}*."
@@ -216,7 +217,7 @@ def _approvers(move: MoveSummary) -> tuple[str, ...]:
     return move.approved_by or ((move.decided_by,) if move.decided_by else ())
 
 
-def move_confirmation(requested: MoveRequested) -> Message:
+def move_confirmation(t: Translator, requested: MoveRequested) -> Message:
     move = requested.move
     if move.approved_by_policy:
         return Message(
@@ -241,7 +242,7 @@ def move_confirmation(requested: MoveRequested) -> Message:
     )
 
 
-def decision_reply(decision: Decision) -> Message:
+def decision_reply(t: Translator, decision: Decision) -> Message:
     move, deal = decision.move, decision.deal
     if move.status == MoveStatus.APPROVED and move.approved_by_policy:
         text = (
@@ -261,7 +262,7 @@ def decision_reply(decision: Decision) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def evidence_request(asked: EvidenceAsked) -> Message:
+def evidence_request(t: Translator, asked: EvidenceAsked) -> Message:
     """The manager's request in the thread, after a mention of the rep: what the manager wrote, or the stage's
     evidence prompt for an ask stored without it. A first word like "Show" reads on in lower case ("show"),
     one like "CFO" stays as written."""
@@ -272,18 +273,18 @@ def evidence_request(asked: EvidenceAsked) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def lost_reply(lost: MarkedLost) -> Message:
+def lost_reply(t: Translator, lost: MarkedLost) -> Message:
     text = f":x: {mention(lost.marked_by)} marked {deal_title(lost.deal)} lost: {escape(lost.deal.lost_reason or '')}"
     if lost.cancelled_move is not None:
         text += f"\nThe pending move to *{escape(lost.cancelled_move.to_stage.name)}* is cancelled."
     return Message(text=text, blocks=[section(text)])
 
 
-def lost_confirmation(lost: MarkedLost) -> Message:
+def lost_confirmation(t: Translator, lost: MarkedLost) -> Message:
     return Message(text=f"Marked {deal_title(lost.deal)} lost. The deal's thread says so too.")
 
 
-def moved_back_reply(moved: MovedBack) -> Message:
+def moved_back_reply(t: Translator, moved: MovedBack) -> Message:
     text = (
         f":arrow_left: {mention(moved.moved_by)} moved {deal_title(moved.deal)} back from "
         f"*{escape(moved.from_stage.name)}* to *{escape(moved.deal.stage.name)}*: {escape(moved.note)}"
@@ -291,11 +292,11 @@ def moved_back_reply(moved: MovedBack) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def moved_back_confirmation(moved: MovedBack) -> Message:
+def moved_back_confirmation(t: Translator, moved: MovedBack) -> Message:
     return Message(text=f"Moved {deal_title(moved.deal)} back to *{escape(moved.deal.stage.name)}*.")
 
 
-def already_decided(error: AlreadyDecided) -> str:
+def already_decided(t: Translator, error: AlreadyDecided) -> str:
     move = error.move
     if move.status == MoveStatus.CANCELLED and move.decided_by:
         return (
@@ -305,14 +306,14 @@ def already_decided(error: AlreadyDecided) -> str:
     return f"Nothing changed: {_outcome_line(move)}"
 
 
-def refusal(error: CommandError) -> Message:
-    text = f":no_entry_sign: {escape(error.message)}"
-    if error.usage:
-        text += f"\n*Usage:* {escape(error.usage)}"
+def refusal(t: Translator, error: CommandError) -> Message:
+    text = f":no_entry_sign: {escape(t.show(error.text))}"
+    if error.usage_text is not None:
+        text += "\n" + t("*Usage:* {usage}", usage=escape(t.show(error.usage_text)))
     return Message(text=text, blocks=[section(text)])
 
 
-def deal_detail(detail: DealDetail) -> Message:
+def deal_detail(t: Translator, detail: DealDetail) -> Message:
     deal = detail.deal
     facts = [*_facts(deal), f"*In this stage for:* {duration(detail.time_in_stage)}"]
     if detail.pending is not None:
@@ -331,7 +332,7 @@ def deal_detail(detail: DealDetail) -> Message:
     return Message(text=f"{deal_title(deal)} — Stage: {escape(deal.stage.name)}", blocks=blocks)
 
 
-def deal_list(listing: DealList) -> Message:
+def deal_list(t: Translator, listing: DealList) -> Message:
     whose = "Your open deals" if listing.scope == "mine" else "Open deals"
     where = f" at {escape(listing.stage.name)}" if listing.stage else ""
     title = f"*{whose}{where}* ({listing.total})"
@@ -350,7 +351,7 @@ def deal_list(listing: DealList) -> Message:
     return Message(text=title, blocks=blocks)
 
 
-def board(result: Board) -> Message:
+def board(t: Translator, result: Board) -> Message:
     """The pipeline, then the customers, each with its totals, so a large base of customers never hides the
     pipeline's own numbers."""
     pipeline, customers = result.pipeline, result.customers
@@ -382,7 +383,7 @@ _APPROVAL = {
 }
 
 
-def stages(pipeline: Pipeline) -> Message:
+def stages(t: Translator, pipeline: Pipeline) -> Message:
     lines = []
     for number, stage in enumerate(pipeline.stages, start=1):
         criteria = "\n".join(f"    • {escape(item)}" for item in stage.exit_criteria)
@@ -398,7 +399,7 @@ def stages(pipeline: Pipeline) -> Message:
     return Message(text="The pipeline's stages and their exit criteria", blocks=blocks)
 
 
-def managers(listing: ManagerList) -> Message:
+def managers(t: Translator, listing: ManagerList) -> Message:
     if not listing.all:
         text = "No managers yet. Add one with `/pipeline managers add @someone`."
     else:
@@ -408,21 +409,22 @@ def managers(listing: ManagerList) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def manager_changed(change: ManagerChanged) -> Message:
+def manager_changed(t: Translator, change: ManagerChanged) -> Message:
     who = mention(change.user_id)
     if change.action == "add":
         head = f"{who} is now a manager." if change.changed else f"{who} was already a manager."
     else:
         head = f"{who} is no longer a manager." if change.changed else f"{who} was not a manager."
-    listing = managers(change.managers)
+    listing = managers(t, change.managers)
     return Message(text=f"{head}\n{listing.text}", blocks=[section(head), *listing.blocks])
 
 
-def help_message(usage: str) -> Message:
-    return Message(text=escape(usage), blocks=[section(escape(usage))])
+def help_message(t: Translator, usage: str | Text) -> Message:
+    shown = escape(t.show(usage))
+    return Message(text=shown, blocks=[section(shown)])
 
 
-METHOD = (
+METHOD = N_(
     "*How this pipeline works*\n"
     "• Every stage is named for what the *buyer* has done, never for what we did.\n"
     "• A deal moves only with evidence of the buyer's action: a link to their reply, the accepted invite, "
@@ -432,11 +434,11 @@ METHOD = (
 )
 
 
-def guide(*usages: str) -> Message:
+def guide(t: Translator, *usages: str | Text) -> Message:
     """`/pipeline help`: the method in a few lines, then every command's usage."""
     return Message(
-        text="How to run the pipeline from Slack",
-        blocks=[section(METHOD), *(section(escape(usage)) for usage in usages)],
+        text=t("How to run the pipeline from Slack"),
+        blocks=[section(t(METHOD)), *(section(escape(t.show(usage))) for usage in usages)],
     )
 
 
@@ -446,7 +448,7 @@ LINT_STANDARDS = (
 )
 
 
-def lint_report(findings: Sequence[Finding], pipeline: Pipeline) -> Message:
+def lint_report(t: Translator, findings: Sequence[Finding], pipeline: Pipeline) -> Message:
     """`/pipeline lint`: each finding with its rewrite; past Slack's limits, the rest counted in "and N more"."""
     stages_count = plural(len(pipeline.stages), "stage")
     if not findings:
@@ -471,7 +473,7 @@ def _finding_line(finding: Finding) -> str:
     return f"• {where}: {escape(finding.problem)}\n    → {escape(finding.suggestion)}"
 
 
-def reject_modal(move: MoveSummary, *, channel_id: str) -> View:
+def reject_modal(t: Translator, move: MoveSummary, *, channel_id: str) -> View:
     return View(
         type="modal",
         callback_id=REJECT_VIEW,
@@ -498,7 +500,7 @@ def reject_modal(move: MoveSummary, *, channel_id: str) -> View:
     )
 
 
-def new_deal_modal(*, channel_id: str) -> View:
+def new_deal_modal(t: Translator, *, channel_id: str) -> View:
     """`/deal new` as a form: the same fields as the typed command, checked the same way on submit."""
     return View(
         type="modal",
@@ -526,7 +528,7 @@ def _field(block_id: str, label: str, example: str, *, optional: bool, max_lengt
     )
 
 
-def home_view(overview: HomeOverview, *, notice: str | None = None) -> View:
+def home_view(t: Translator, overview: HomeOverview, *, notice: str | None = None) -> View:
     """The Home tab: a notice (e.g. why a click was refused); for a manager every waiting move with its buttons
     (so a move whose deal has no thread can still be decided) and the team's stalled deals; then the person's
     stalled deals, their moves waiting for a manager, and their open deals by stage.
@@ -827,7 +829,7 @@ WEEKDAY_NAMES = {
 }
 
 
-def schedule(view: ScheduleView | None, *, changed: bool = False) -> Message:
+def schedule(t: Translator, view: ScheduleView | None, *, changed: bool = False) -> Message:
     if view is None:
         text = (
             "No digest is scheduled for this channel. Set one with "
@@ -851,6 +853,6 @@ QUIET_PERIODS = {
 }
 
 
-def schedule_stopped(stopped: bool) -> Message:
+def schedule_stopped(t: Translator, stopped: bool) -> Message:
     text = "The digest schedule for this channel is off." if stopped else "This channel had no digest schedule."
     return Message(text=text, blocks=[section(text)])

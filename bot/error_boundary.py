@@ -29,17 +29,19 @@ from bot import blocks
 from bot.blocks import Message
 from bot.listeners.payload import actor_of, at, slack_id, text_at
 from bot.mrkdwn import escape
+from bot.readers import Readers, form_language
 from bot.request_log import describe, describe_bolt
 from bot.threads import DealThreads, tell_privately
 from commands.deals.moves import AlreadyDecided
 from commands.errors import CommandError, FieldErrors, SalesbotError, explained
 from commands.formats import clip
+from commands.i18n.translator import ENGLISH, N_, Translator
 from commands.services import Actor, Services
 
 logger = logging.getLogger("salesbot.requests")
 
-UNKNOWN_COMMAND = "This app has no command {command}. Try `/pipeline help`."
-SOMETHING_BROKE = (
+UNKNOWN_COMMAND = N_("This app has no command {command}. Try `/pipeline help`.")
+SOMETHING_BROKE = N_(
     "Something went wrong on our side while answering this. Check with `/deal list` or `/deal show` whether it"
     " was done before trying again."
 )
@@ -60,8 +62,9 @@ class LateError(Protocol):
 class ErrorBoundary:
     """Bolt's error handler (`app.error`). `show_home` republishes a person's Home tab with a notice."""
 
-    def __init__(self, services: Services, *, show_home: HomeNotice) -> None:
+    def __init__(self, services: Services, readers: Readers, *, show_home: HomeNotice) -> None:
         self._services = services
+        self._readers = readers
         self._show_home = show_home
 
     def answer(
@@ -73,22 +76,32 @@ class ErrorBoundary:
         client: WebClient,
     ) -> BoltResponse | None:
         described = describe_bolt(request)
+        t = self._in_ack(body)
         if isinstance(error, BoltUnhandledRequestError):
             logger.info("no listener kind=%s team=%s user=%s what=%s", *described)
             command = body.get("command")
-            text = UNKNOWN_COMMAND.format(command=escape(command[:64])) if isinstance(command, str) else ""
+            text = t(UNKNOWN_COMMAND, command=escape(command[:64])) if isinstance(command, str) else ""
             return _reply(response, text)
         told = _logged(error, described)
         if "command" in body:
             if isinstance(told, CommandError):
-                refusal = blocks.refusal(told)
+                refusal = blocks.refusal(t, told)
                 return _reply(response, refusal.text, refusal.blocks)
-            return _reply(response, mrkdwn_of(told))
+            return _reply(response, mrkdwn_of(t, told))
         if body.get("type") == "view_submission":
-            return _modal_error(response, body, told)
+            return _modal_error(t, response, body, told)
         if body.get("type") == "block_actions":
-            self._tell_clicker(body, client, told)
+            self._tell_clicker(t, body, client, told)
         return _reply(response, "")
+
+    def _in_ack(self, body: dict[str, Any]) -> Translator:
+        """The language of a refusal in the ack, found without asking Slack or the database: a form's own (kept in
+        its private_metadata when it was opened), else the one the person last read in."""
+        language = form_language(at(body, "view"))
+        if language is not None:
+            return self._services.translators[language]
+        actor = actor_of(body) or _command_actor(body)
+        return self._readers.known(actor) if actor is not None else ENGLISH
 
     def after_ack(
         self, error: Exception, body: dict[str, Any], actor: Actor, *, client: WebClient, respond: Respond | None
@@ -101,18 +114,19 @@ class ErrorBoundary:
             outcome = "refused" if isinstance(told, CommandError) else "error"
             name = type(told).__name__
             logger.info("answer kind=%s team=%s user=%s what=%s outcome=%s error=%s", *described, outcome, name)
+        t = self._readers.person(client, actor)
         if "command" not in body:
-            self._tell_clicker(body, client, told)
+            self._tell_clicker(t, body, client, told)
             return
-        message = blocks.refusal(told) if isinstance(told, CommandError) else Message(text=mrkdwn_of(told))
+        message = blocks.refusal(t, told) if isinstance(told, CommandError) else Message(text=mrkdwn_of(t, told))
         channel_id = slack_id(body.get("channel_id"))
         tell_privately(respond, client, channel_id=channel_id, user_id=actor.user_id, message=message)
 
-    def _tell_clicker(self, body: dict[str, Any], client: WebClient, told: SalesbotError | None) -> None:
+    def _tell_clicker(self, t: Translator, body: dict[str, Any], client: WebClient, told: SalesbotError | None) -> None:
         actor = actor_of(body)
         if actor is None:
             return
-        text = mrkdwn_of(told)
+        text = mrkdwn_of(t, told)
         if text_at(body, "container", "type") == "view" or at(body, "view", "type") == "home":
             self._show_home(actor, text)
             return
@@ -134,30 +148,32 @@ def _logged(error: Exception, described: tuple[str, str, str, str]) -> SalesbotE
     return told
 
 
-def mrkdwn_of(told: SalesbotError | None) -> str:
-    """The note for a person in a message (mrkdwn, escaped)."""
+def mrkdwn_of(t: Translator, told: SalesbotError | None) -> str:
+    """The note for a person in a message (mrkdwn, escaped), in their language."""
     if told is None:
-        return SOMETHING_BROKE
+        return t(SOMETHING_BROKE)
     if isinstance(told, AlreadyDecided):
-        return blocks.already_decided(told)
+        return blocks.already_decided(t, told)
     if isinstance(told, CommandError):
-        return blocks.refusal(told).text
-    return escape(told.message)
+        return blocks.refusal(t, told).text
+    return escape(t.show(told.text))
 
 
-def plain_of(told: SalesbotError | None) -> str:
+def plain_of(t: Translator, told: SalesbotError | None) -> str:
     """The note as a modal shows it: plain text, no markup, within Slack's length for a field error."""
-    text = told.message if told is not None else SOMETHING_BROKE
+    text = t.show(told.text) if told is not None else t(SOMETHING_BROKE)
     return clip(text.translate(MARKUP), MODAL_ERROR_LIMIT)
 
 
 def _modal_error(
-    response: BoltResponse | None, body: dict[str, Any], told: SalesbotError | None
+    t: Translator, response: BoltResponse | None, body: dict[str, Any], told: SalesbotError | None
 ) -> BoltResponse | None:
     if isinstance(told, FieldErrors):
-        errors = {field: clip(message.translate(MARKUP), MODAL_ERROR_LIMIT) for field, message in told.fields.items()}
+        errors = {
+            field: clip(t.show(text).translate(MARKUP), MODAL_ERROR_LIMIT) for field, text in told.field_texts.items()
+        }
     else:
-        errors = {_first_input(at(body, "view", "blocks")) or blocks.REASON_BLOCK: plain_of(told)}
+        errors = {_first_input(at(body, "view", "blocks")) or blocks.REASON_BLOCK: plain_of(t, told)}
     answer = {"response_action": "errors", "errors": errors}
     return _reply(response, json.dumps(answer), json_body=True)
 
@@ -182,3 +198,8 @@ def _reply(
         body = json.dumps({"text": text, "blocks": [block.to_dict() for block in message_blocks]})
         return BoltResponse(status=200, body=body, headers={"content-type": "application/json;charset=utf-8"})
     return BoltResponse(status=200, body=text)
+
+
+def _command_actor(body: dict[str, Any]) -> Actor | None:
+    team_id, user_id = slack_id(body.get("team_id")), slack_id(body.get("user_id"))
+    return Actor(team_id=team_id, user_id=user_id) if team_id and user_id else None

@@ -5,16 +5,18 @@ A person's locale comes from `users.info` with `include_locale`, asked after the
 ack must not wait on Slack) and kept for `ttl` seconds, so a person's burst of commands asks Slack once.
 """
 
+import json
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from commands.i18n.languages import reader_language
+from commands.i18n.languages import DEFAULT_LANGUAGE, Language, language_named, reader_language
 from commands.i18n.translator import Translator
 from commands.services import Actor, Services
 from commands.workspace.settings import workspace_settings, workspace_translator
@@ -36,6 +38,7 @@ class Readers:
         self._clock = clock
         self._lock = threading.Lock()
         self._locales: OrderedDict[tuple[str, str], tuple[float, str | None]] = OrderedDict()
+        self._last: dict[tuple[str, str], Language] = {}
 
     def channel(self, team_id: str) -> Translator:
         """For a post everybody in a channel reads: the workspace's language."""
@@ -44,7 +47,17 @@ class Readers:
     def person(self, client: WebClient, actor: Actor) -> Translator:
         """For what one person reads alone (an ephemeral reply, a form, their Home tab, a DM)."""
         workspace = workspace_settings(self._services, actor.team_id).language
-        return self._services.translators[reader_language(self.locale(client, actor), workspace)]
+        language = reader_language(self.locale(client, actor), workspace)
+        with self._lock:
+            self._last[(actor.team_id, actor.user_id)] = language
+        return self._services.translators[language]
+
+    def known(self, actor: Actor) -> Translator:
+        """For a refusal in an ack, which may not wait on Slack or the database: the language the person last read
+        in, as long as this process remembers it; else English."""
+        with self._lock:
+            language = self._last.get((actor.team_id, actor.user_id), DEFAULT_LANGUAGE)
+        return self._services.translators[language]
 
     def locale(self, client: WebClient, actor: Actor) -> str | None:
         """The person's Slack locale (`es-ES`), or None when Slack does not say or cannot be asked."""
@@ -59,7 +72,8 @@ class Readers:
             self._locales[key] = (now + self._ttl, locale)
             self._locales.move_to_end(key)
             while len(self._locales) > MAX_PEOPLE:
-                self._locales.popitem(last=False)
+                forgotten, _ = self._locales.popitem(last=False)
+                self._last.pop(forgotten, None)
         return locale
 
 
@@ -70,3 +84,16 @@ def _asked_locale(client: WebClient, user_id: str) -> str | None:
         logger.warning("no locale for %s: %r", user_id, error)
         return None
     return locale if isinstance(locale, str) and locale else None
+
+
+def form_language(view: Any) -> Language | None:
+    """The language a form was opened in, which it keeps in its private_metadata (`"language": "es"`), so that
+    its submission is answered in it without asking anything before the ack."""
+    if not isinstance(view, dict) or not isinstance(view.get("private_metadata"), str):
+        return None
+    try:
+        metadata = json.loads(view["private_metadata"])
+    except (ValueError, RecursionError):
+        return None
+    code = metadata.get("language") if isinstance(metadata, dict) else None
+    return language_named(code) if isinstance(code, str) and len(code) <= 8 else None

@@ -7,12 +7,13 @@ from bot.mrkdwn import day, escape, mention, section
 from commands.deals.results import Snooze
 from commands.deals.snooze import SNOOZE_MAX_DAYS, SnoozeChanged
 from commands.formats import clip, duration, format_deal_id, plural
+from commands.i18n.translator import Translator
 from commands.reminders.results import MoveReminder, StallNudge
 from commands.reminders.settings import ReminderSettings
 from commands.text_rules import REASON_LIMIT
 
 
-def move_reminder(reminder: MoveReminder) -> Message:
+def move_reminder(t: Translator, reminder: MoveReminder) -> Message:
     move = reminder.move
     who = " ".join(mention(user) for user in reminder.mention)
     still = f" It still needs {plural(move.approvals_missing, 'approval')}." if move.approvals_needed > 1 else ""
@@ -24,7 +25,7 @@ def move_reminder(reminder: MoveReminder) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def stall_nudge(nudge: StallNudge) -> Message:
+def stall_nudge(t: Translator, nudge: StallNudge) -> Message:
     head = (
         f":mag: {mention(nudge.owner_id)}: {deal_title(nudge.deal)} has been in *{escape(nudge.stage.name)}* for "
         f"{plural(nudge.days_in_stage, 'day')} (its limit is {plural(nudge.stage.stall_after_days, 'day')})."
@@ -45,7 +46,7 @@ def stall_nudge(nudge: StallNudge) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def reminder_settings(settings: ReminderSettings) -> Message:
+def reminder_settings(t: Translator, settings: ReminderSettings) -> Message:
     if settings.pending_after_hours is None:
         now = "Reminders of pending moves are *off*."
     else:
@@ -61,7 +62,7 @@ def reminder_settings(settings: ReminderSettings) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def snooze_changed(changed: SnoozeChanged) -> Message:
+def snooze_changed(t: Translator, changed: SnoozeChanged) -> Message:
     deal_id = format_deal_id(changed.deal.number)
     if changed.snooze is None:
         text = f":bell: {deal_id}'s snooze is over: its owner gets stall nudges again."
@@ -73,7 +74,7 @@ def snooze_changed(changed: SnoozeChanged) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def snooze_fact(snooze: Snooze) -> str:
+def snooze_fact(t: Translator, snooze: Snooze) -> str:
     """The line `/deal show` and the digest show: until when, by whom, why."""
     return (
         f"*Snoozed* until {day(snooze.until)} by {mention(snooze.snoozed_by)}: "
@@ -85,10 +86,10 @@ def _hours(hours: int) -> str:
     return plural(hours // 24, "day") if hours % 24 == 0 else plural(hours, "hour")
 
 
-def with_snooze(detail: Message, snooze: Snooze) -> Message:
+def with_snooze(t: Translator, detail: Message, snooze: Snooze) -> Message:
     """`/deal show`'s message with the deal's running snooze added to its facts (the second block), so the
     message keeps within Slack's block limit however long its history."""
     facts = detail.blocks[1]
     assert isinstance(facts, SectionBlock) and facts.text is not None
-    shown = section(f"{facts.text.text}\n{snooze_fact(snooze)}")
+    shown = section(f"{facts.text.text}\n{snooze_fact(t, snooze)}")
     return Message(text=detail.text, blocks=[detail.blocks[0], shown, *detail.blocks[2:]])

@@ -7,6 +7,7 @@ Edits that only refresh what is already there (the card's stage, a move's button
 """
 
 import logging
+from functools import cached_property
 from typing import Any
 
 from slack_bolt import Respond
@@ -26,10 +27,12 @@ from commands.deals.results import (
     MoveRequested,
     MoveSummary,
 )
+from commands.i18n.translator import Translator
 from commands.outbox.announcements import CardOwed, Posted, Subject
 from commands.pipeline.stages import Stage
 from commands.reminders.results import MoveReminder, StallNudge
 from commands.services import Services
+from commands.workspace.settings import workspace_translator
 from storage.models import MoveStatus
 
 logger = logging.getLogger(__name__)
@@ -52,10 +55,16 @@ class PostFailed(Exception):
 
 
 class DealThreads:
+    """A workspace's deal threads, written in the workspace's language (everybody in the channel reads them)."""
+
     def __init__(self, services: Services, client: WebClient, team_id: str) -> None:
         self._services = services
         self._client = client
         self._team_id = team_id
+
+    @cached_property
+    def _t(self) -> Translator:
+        return workspace_translator(self._services, self._team_id)
 
     def announce(self, subject: Subject) -> Posted:
         match subject:
@@ -68,33 +77,33 @@ class DealThreads:
             case ApprovalGiven() as given:
                 self.show_approval(given)
             case EvidenceAsked() as asked:
-                self.reply(asked.deal, blocks.evidence_request(asked))
+                self.reply(asked.deal, blocks.evidence_request(self._t, asked))
             case MarkedLost() as lost:
                 if lost.cancelled_move is not None:
                     self.show_outcome(lost.cancelled_move, lost.deal)
-                self.reply(lost.deal, blocks.lost_reply(lost))
+                self.reply(lost.deal, blocks.lost_reply(self._t, lost))
                 self.refresh_card(lost.deal)
             case MovedBack() as moved:
-                self.reply(moved.deal, blocks.moved_back_reply(moved))
+                self.reply(moved.deal, blocks.moved_back_reply(self._t, moved))
                 self.refresh_card(moved.deal)
             case MoveReminder() as reminder if reminder.still_waiting:
-                self.reply(reminder.deal, reminder_blocks.move_reminder(reminder))
+                self.reply(reminder.deal, reminder_blocks.move_reminder(self._t, reminder))
             case StallNudge() as nudge if nudge.still_stalled:
-                self.reply(nudge.deal, reminder_blocks.stall_nudge(nudge))
+                self.reply(nudge.deal, reminder_blocks.stall_nudge(self._t, nudge))
         return Posted()
 
     def post_card(self, deal: DealSummary, *, evidence_missing: Stage | None = None) -> str | None:
         """The new card's ts; None when the deal already has its thread."""
         if deal.thread_ts is not None:
             return None
-        message = blocks.deal_card(deal, evidence_missing=evidence_missing)
+        message = blocks.deal_card(self._t, deal, evidence_missing=evidence_missing)
         response = self._post(channel=deal.channel_id, text=message.text, blocks=message.blocks)
         return str(response["ts"])
 
     def refresh_card(self, deal: DealSummary) -> None:
         if deal.thread_ts is None:
             return
-        message = blocks.deal_card(deal)
+        message = blocks.deal_card(self._t, deal)
         self._edit(channel=deal.channel_id, ts=deal.thread_ts, text=message.text, blocks=message.blocks)
 
     def reply(self, deal: DealSummary, message: Message) -> str:
@@ -112,12 +121,12 @@ class DealThreads:
         if move.message_ts is not None:
             return None
         if move.status == MoveStatus.PENDING:
-            return self.reply(requested.deal, blocks.move_request(requested))
-        return self.reply(requested.deal, blocks.move_outcome(move, requested.deal))
+            return self.reply(requested.deal, blocks.move_request(self._t, requested))
+        return self.reply(requested.deal, blocks.move_outcome(self._t, move, requested.deal))
 
     def show_outcome(self, move: MoveSummary, deal: DealSummary) -> None:
         """Replace the move's buttons with its outcome, posting the message if it never was."""
-        message = blocks.move_outcome(move, deal)
+        message = blocks.move_outcome(self._t, move, deal)
         if move.message_ts is None:
             self.reply(deal, message)
             return
@@ -125,7 +134,7 @@ class DealThreads:
 
     def show_decision(self, decision: Decision) -> None:
         self.show_outcome(decision.move, decision.deal)
-        self.reply(decision.deal, blocks.decision_reply(decision))
+        self.reply(decision.deal, blocks.decision_reply(self._t, decision))
         if decision.move.status == MoveStatus.APPROVED:
             self.refresh_card(decision.deal)
 
@@ -133,11 +142,11 @@ class DealThreads:
         """Show who has approved so far on the move's message, keeping its buttons while it waits, and say so."""
         move, deal = given.move, given.deal
         if move.status == MoveStatus.PENDING and move.message_ts is not None:
-            message = blocks.move_request(MoveRequested(deal, move, given.managers_to_ask))
+            message = blocks.move_request(self._t, MoveRequested(deal, move, given.managers_to_ask))
             self._edit(channel=deal.channel_id, ts=move.message_ts, text=message.text, blocks=message.blocks)
         elif move.status != MoveStatus.PENDING:
             self.show_outcome(move, deal)
-        self.reply(deal, blocks.approval_reply(given))
+        self.reply(deal, blocks.approval_reply(self._t, given))
 
     def tell(self, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
         """An ephemeral note to one person, e.g. a refusal after a button click (best effort)."""

@@ -29,6 +29,7 @@ from commands.deals.home import home_overview
 from commands.deals.move_options import move_options
 from commands.deals.moves import Advance, decide_move, request_move
 from commands.deals.results import MoveRequested
+from commands.i18n.translator import ENGLISH
 from commands.pipeline.loading import default_pipeline
 from commands.services import Actor, Services
 from storage.db import make_engine, make_session_factory
@@ -135,30 +136,30 @@ PictureOf = Callable[[Services], Picture]
 
 
 def _rep_home(services: Services) -> Picture:
-    view = blocks.home_view(home_overview(services, ANA))
+    view = blocks.home_view(ENGLISH, home_overview(services, ANA))
     return Picture("The Home tab, as a rep sees it", "stalled deals first, moves waiting, deals by stage", view)
 
 
 def _manager_home(services: Services) -> Picture:
-    view = blocks.home_view(home_overview(services, MANAGER))
+    view = blocks.home_view(ENGLISH, home_overview(services, MANAGER))
     return Picture("The Home tab, as a manager sees it", "moves to decide with their buttons, the team's stalls", view)
 
 
 def _new_deal_form(services: Services) -> Picture:
-    view = blocks.new_deal_modal(channel_id=CHANNEL)
+    view = blocks.new_deal_modal(ENGLISH, channel_id=CHANNEL)
     return Picture("The new deal form", "`/deal new` alone", view)
 
 
 def _reject_form(services: Services) -> Picture:
     waiting = home_overview(services, MANAGER).waiting[0]
-    view = blocks.reject_modal(waiting.move, channel_id=CHANNEL)
+    view = blocks.reject_modal(ENGLISH, waiting.move, channel_id=CHANNEL)
     return Picture("The rejection form", "Reject on a move", view)
 
 
 def _advance_form(services: Services) -> Picture:
     options = move_options(services, ANA, deal_number=1)
     target = options.targets[1]
-    view = advance_modal(options, target=target)
+    view = advance_modal(ENGLISH, options, target=target)
     return Picture(
         "The advance form", f"`/advance deal-1` without evidence, or Advance…, skipping to {target.name}", view
     )
@@ -166,7 +167,7 @@ def _advance_form(services: Services) -> Picture:
 
 def _ask_evidence_form(services: Services) -> Picture:
     waiting = home_overview(services, MANAGER).waiting[0]
-    view = ask_evidence_modal(waiting.move, channel_id=CHANNEL)
+    view = ask_evidence_modal(ENGLISH, waiting.move, channel_id=CHANNEL)
     return Picture("The Ask for evidence form", "the prompt the manager edits before it is posted", view)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.after_ack import AfterAck
 from bot.listeners.events import HomeTab
+from bot.readers import Readers
 from commands.deals.deal import NewDeal, create_deal
 from commands.deals.evidence import Evidence
 from commands.deals.home import home_overview
@@ -67,7 +68,9 @@ def test_tabs_republished_together_read_the_teams_rates_once(
     owner's and each manager's tab, republished after one change, read it once between them."""
     wait_moves(services, 3)
     after_ack = AfterAck()
-    home = HomeTab(services, WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack)
+    home = HomeTab(
+        services, Readers(services), WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack
+    )
     with statements(engine) as seen:
         home.refresh(Actor(TEAM, REP), 1)
         assert after_ack.wait_idle(15)
@@ -83,7 +86,9 @@ def test_changes_queued_before_the_worker_gets_to_them_republish_each_tab_once(
 ) -> None:
     wait_moves(services, 3)
     after_ack = AfterAck()
-    home = HomeTab(services, WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack)
+    home = HomeTab(
+        services, Readers(services), WebClient(token="xoxb-test", base_url=slack.base_url), after_ack=after_ack
+    )
     busy = threading.Event()
     after_ack.run("a slow post", busy.wait)
     try:

@@ -13,6 +13,7 @@ from commands.__main__ import main
 from commands.crm.exports import ImportedDeal, ImportRefused, StageMapError, load_stage_map, parse_stage_map, read_deals
 from commands.crm.import_deals import IMPORT_ACTOR, import_deals
 from commands.deals.deal import NewDeal, create_deal, show_deal
+from commands.i18n.translator import ENGLISH
 from commands.pipeline.loading import default_pipeline
 from commands.services import Actor, Services
 from storage import spells
@@ -440,7 +441,7 @@ def test_an_imported_deal_marked_lost_first_gets_its_card_and_the_loss_in_its_th
 
 def test_history_names_the_import_not_a_user(services: Services, clock: Clock) -> None:
     run_import(services, example_deals(default_channel="C0999OTHER"))
-    message = deal_detail(show_deal(services, Actor(TEAM, REP), number=1))
+    message = deal_detail(ENGLISH, show_deal(services, Actor(TEAM, REP), number=1))
     text = all_text({"text": message.text, "blocks": [block.to_dict() for block in message.blocks]})
     assert "the import created it at Meeting booked" in text and "the import approved the move" in text
     assert "Imported from CSV deals.csv" in text

@@ -23,17 +23,21 @@ from bot.announcer import Announcer
 from bot.ask_evidence_form import ask_evidence_modal
 from bot.error_boundary import LateError
 from bot.listeners.payload import actor_of, at, move_id, slack_id, text_at
+from bot.readers import Readers
 from commands.deals.moves import check_may_decide, decide_move
 from commands.errors import CommandError
+from commands.i18n.translator import N_, Text, tr
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
 ANY_ACTION = re.compile(".*")
-NO_LONGER_AVAILABLE = "That button is no longer available. Use the buttons on the latest message in the deal's thread."
-NO_FORM = "Slack did not open the rejection form in time. Click Reject again."
-NO_ASK_FORM = "Slack did not open the form to ask for evidence in time. Click Ask for evidence again."
-NO_ACTOR = "Slack did not say who clicked, so nothing was done. Click again."
+NO_LONGER_AVAILABLE = N_(
+    "That button is no longer available. Use the buttons on the latest message in the deal's thread."
+)
+NO_FORM = N_("Slack did not open the rejection form in time. Click Reject again.")
+NO_ASK_FORM = N_("Slack did not open the form to ask for evidence in time. Click Ask for evidence again.")
+NO_ACTOR = N_("Slack did not say who clicked, so nothing was done. Click again.")
 
 HomeRefresh = Callable[[Actor, int], None]
 
@@ -43,9 +47,16 @@ class MoveButtons:
     its buttons away."""
 
     def __init__(
-        self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck, late_error: LateError
+        self,
+        services: Services,
+        readers: Readers,
+        *,
+        refresh_home: HomeRefresh,
+        after_ack: AfterAck,
+        late_error: LateError,
     ) -> None:
         self._services = services
+        self._readers = readers
         self._refresh_home = refresh_home
         self._after_ack = after_ack
         self._late_error = late_error
@@ -78,9 +89,9 @@ class MoveButtons:
 
         def form() -> View:
             move = check_may_decide(self._services, click.actor, move_id=move_id)
-            return blocks.reject_modal(move, channel_id=click.channel_id)
+            return blocks.reject_modal(self._readers.person(client, click.actor), move, channel_id=click.channel_id)
 
-        self._forms.open(ack, body, click, client, form, what="the rejection form", failed=NO_FORM)
+        self._forms.open(ack, body, click, client, form, what="the rejection form", failed=tr(NO_FORM))
 
     def ask_for_evidence(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Opens the form where the manager edits what the rep is asked; the ask is recorded when it is submitted
@@ -90,15 +101,16 @@ class MoveButtons:
 
         def form() -> View:
             move = check_may_decide(self._services, click.actor, move_id=move_id)
-            return ask_evidence_modal(move, channel_id=click.channel_id)
+            t = self._readers.person(client, click.actor)
+            return ask_evidence_modal(t, move, channel_id=click.channel_id)
 
-        self._forms.open(ack, body, click, client, form, what="the ask for evidence form", failed=NO_ASK_FORM)
+        self._forms.open(ack, body, click, client, form, what="the ask for evidence form", failed=tr(NO_ASK_FORM))
 
     def unknown(self, body: dict[str, Any]) -> None:
         """A button this app no longer has (an old message, a renamed action): say so instead of an error."""
         click = Click.of(body)
         logger.info("click on an unknown button team=%s user=%s", click.actor.team_id, click.actor.user_id)
-        raise CommandError(NO_LONGER_AVAILABLE)
+        raise CommandError(tr(NO_LONGER_AVAILABLE))
 
     def _after(self, click: "Click", client: WebClient, deal_number: int) -> None:
         team_id = click.actor.team_id
@@ -124,7 +136,7 @@ class FormOpener:
         form: Callable[[], View],
         *,
         what: str,
-        failed: str,
+        failed: Text,
     ) -> None:
         def open_form() -> None:
             try:
@@ -153,7 +165,7 @@ class Click:
     def of(cls, body: dict[str, Any]) -> "Click":
         actor = actor_of(body)
         if actor is None:
-            raise CommandError(NO_ACTOR)
+            raise CommandError(tr(NO_ACTOR))
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         return cls(

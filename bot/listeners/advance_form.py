@@ -31,18 +31,20 @@ from bot.announcer import Announcer
 from bot.error_boundary import LateError
 from bot.listeners.actions import Click, FormOpener
 from bot.listeners.payload import actor_of, at, text_at
+from bot.readers import Readers, form_language
 from commands.deals.move_options import move_options, require_target
 from commands.deals.moves import request_move
 from commands.deals.results import MovedBack
 from commands.errors import CommandError
+from commands.i18n.translator import ENGLISH, N_, Translator, tr
 from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
-FORM_FAILED = "Slack did not open the advance form in time. Click Advance… again."
-NO_ACTOR = "Slack did not say who sent this form. Close it and run /advance again."
-NOT_A_DEAL = "That button does not name a deal. Open the Home tab again and use the buttons there."
+FORM_FAILED = N_("Slack did not open the advance form in time. Click Advance… again.")
+NO_ACTOR = N_("Slack did not say who sent this form. Close it and run /advance again.")
+NOT_A_DEAL = N_("That button does not name a deal. Open the Home tab again and use the buttons there.")
 MAX_DEAL_NUMBER = 2**31 - 1
 
 HomeRefresh = Callable[[Actor, int], None]
@@ -53,9 +55,16 @@ class AdvanceForm:
     matches)."""
 
     def __init__(
-        self, services: Services, *, refresh_home: HomeRefresh, after_ack: AfterAck, late_error: LateError
+        self,
+        services: Services,
+        readers: Readers,
+        *,
+        refresh_home: HomeRefresh,
+        after_ack: AfterAck,
+        late_error: LateError,
     ) -> None:
         self._services = services
+        self._readers = readers
         self._refresh_home = refresh_home
         self._after_ack = after_ack
         self._forms = FormOpener(after_ack, late_error)
@@ -72,9 +81,9 @@ class AdvanceForm:
         def form() -> View:
             options = move_options(self._services, click.actor, deal_number=deal_number)
             require_target(options)
-            return advance_modal(options, target=options.targets[0])
+            return advance_modal(self._readers.person(client, click.actor), options, target=options.targets[0])
 
-        self._forms.open(ack, body, click, client, form, what="the advance form", failed=FORM_FAILED)
+        self._forms.open(ack, body, click, client, form, what="the advance form", failed=tr(FORM_FAILED))
 
     def target_chosen(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Rebuild the form for the stage chosen, keeping what was typed; the view's hash makes Slack refuse an
@@ -87,7 +96,7 @@ class AdvanceForm:
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         target = chosen_target(options, at(first, "selected_option", "value")) or options.targets[0]
-        rebuilt = advance_modal(options, target=target, typed=Typed.of(view))
+        rebuilt = advance_modal(self._form_translator(view), options, target=target, typed=Typed.of(view))
         ack()
         try:
             client.views_update(view_id=view_id, hash=text_at(view, "hash") or None, view=rebuilt)
@@ -97,7 +106,7 @@ class AdvanceForm:
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor = actor_of(body)
         if actor is None:
-            raise CommandError(NO_ACTOR)
+            raise CommandError(tr(NO_ACTOR))
         view = body.get("view")
         options = form_options(view, self._services.pipeline)
         wanted = advance_from_view(view, options)
@@ -108,11 +117,17 @@ class AdvanceForm:
             ack()
             return
         assert not isinstance(result, MovedBack)  # the form moves forward only
-        ack(response_action="update", view=advance_done(options, blocks.move_confirmation(result).text))
+        t = self._form_translator(view)
+        ack(response_action="update", view=advance_done(t, options, blocks.move_confirmation(t, result).text))
         announcer = Announcer(self._services, client)
         number = result.deal.number
         self._after_ack.run(f"the posts for deal-{number}", lambda: announcer.deliver_for_deal(actor.team_id, number))
         self._after_ack.run(f"the Home tabs for deal-{number}", lambda: self._refresh_home(actor, number))
+
+    def _form_translator(self, view: Any) -> Translator:
+        """The form's own language, as it was opened in (answered in the ack, so nothing is asked)."""
+        language = form_language(view)
+        return self._services.translators[language] if language is not None else ENGLISH
 
 
 def _deal_number(value: Any) -> int:
@@ -120,4 +135,4 @@ def _deal_number(value: Any) -> int:
         number = int(value)
         if 1 <= number <= MAX_DEAL_NUMBER:
             return number
-    raise CommandError(NOT_A_DEAL)
+    raise CommandError(tr(NOT_A_DEAL))

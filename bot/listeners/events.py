@@ -13,6 +13,7 @@ from bot import blocks
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer
 from bot.listeners.payload import slack_id
+from bot.readers import Readers
 from commands.deals.home import concerned, home_overview
 from commands.digest.own import TeamRates
 from commands.services import Actor, Services
@@ -26,8 +27,9 @@ class HomeTab:
     per person is queued on the after-ack worker however many changes come in before it runs (a manager's tab is
     read from every waiting move of the workspace, and each change concerns every manager)."""
 
-    def __init__(self, services: Services, client: WebClient, *, after_ack: AfterAck) -> None:
+    def __init__(self, services: Services, readers: Readers, client: WebClient, *, after_ack: AfterAck) -> None:
         self._services = services
+        self._readers = readers
         self._client = client
         self._after_ack = after_ack
         self._lock = threading.Lock()
@@ -78,7 +80,8 @@ class HomeTab:
                 logger.warning("home tab not built for %s: %r", actor.user_id, error)
             return
         try:
-            self._client.views_publish(user_id=actor.user_id, view=blocks.home_view(overview, notice=notice))
+            t = self._readers.person(self._client, actor)
+            self._client.views_publish(user_id=actor.user_id, view=blocks.home_view(t, overview, notice=notice))
         except (SlackApiError, OSError) as error:
             logger.warning("home tab not published for %s: %r", actor.user_id, error)
 

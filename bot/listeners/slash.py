@@ -19,6 +19,7 @@ from bot.digest_post import own_digest_message, post_digest
 from bot.error_boundary import LateError
 from bot.listeners.payload import response_url_of, slash_ids
 from bot.mrkdwn import escape
+from bot.readers import Readers
 from bot.slash_grammar import (
     ADVANCE_USAGE,
     DEAL_USAGE,
@@ -52,6 +53,7 @@ from commands.digest.compute import period_ending
 from commands.digest.schedules import SetSchedule, schedule_off, set_schedule, show_schedule
 from commands.errors import CommandError
 from commands.formats import format_deal_id
+from commands.i18n.translator import N_, Translator, tr
 from commands.inbox.requests import Once
 from commands.pipeline.board import pipeline_board
 from commands.pipeline.lint import lint_pipeline
@@ -60,10 +62,16 @@ from commands.services import Actor, Services
 
 logger = logging.getLogger(__name__)
 
-NEW_DEAL_FORM_OPENED = "Fill in the form to add the deal, or type it: `/deal new <name> value:<amount> company:<name>`."
-NEW_DEAL_FORM_FAILED = "Slack did not open the new deal form in time. Run /deal new again, or type the deal:"
-ADVANCE_FORM_OPENED = "Fill in the form to move {deal_id}, or type it: `/advance {deal_id} evidence:<link>`."
-ADVANCE_FORM_FAILED = "Slack did not open the advance form in time. Run /advance {deal_id} again, or type the evidence:"
+NEW_DEAL_FORM_OPENED = N_(
+    "Fill in the form to add the deal, or type it: `/deal new <name> value:<amount> company:<name>`."
+)
+NEW_DEAL_FORM_FAILED = N_("Slack did not open the new deal form in time. Run /deal new again, or type the deal:")
+ADVANCE_FORM_OPENED = N_("Fill in the form to move {deal_id}, or type it: `/advance {deal_id} evidence:<link>`.")
+ADVANCE_FORM_FAILED = N_(
+    "Slack did not open the advance form in time. Run /advance {deal_id} again, or type the evidence:"
+)
+POSTING_DIGEST = N_("Posting the pipeline digest for the last 7 days in this channel…")
+WORKING_OWN_DIGEST = N_("Working out the digest of your own deals for the last 7 days…")
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,7 @@ class Run:
 
 
 HomeRefresh = Callable[[Actor, int], None]
+Answer = Callable[[Run, Translator], Reply]
 
 
 class SlashCommands:
@@ -117,9 +126,16 @@ class SlashCommands:
     tells the person an error their command met after its ack (`ErrorBoundary.after_ack`)."""
 
     def __init__(
-        self, services: Services, *, after_ack: AfterAck, refresh_home: HomeRefresh, late_error: LateError
+        self,
+        services: Services,
+        readers: Readers,
+        *,
+        after_ack: AfterAck,
+        refresh_home: HomeRefresh,
+        late_error: LateError,
     ) -> None:
         self._services = services
+        self._readers = readers
         self._after_ack = after_ack
         self._refresh_home = refresh_home
         self._late_error = late_error
@@ -151,7 +167,7 @@ class SlashCommands:
         client: WebClient,
         respond: Respond,
         context: BoltContext,
-        answer: Callable[[Run], Reply],
+        answer: Answer,
     ) -> None:
         """Ack at once, then answer on the answer threads; a command that opens a form is answered on this
         thread right after its ack instead, as Slack's trigger id to open it with lasts 3 seconds however long
@@ -173,9 +189,10 @@ class SlashCommands:
         else:
             self._after_ack.answer(what, reply, person=actor)
 
-    def _reply(self, run: Run, command: dict[str, str], after: After, answer: Callable[[Run], Reply]) -> None:
+    def _reply(self, run: Run, command: dict[str, str], after: After, answer: Answer) -> None:
+        """The answer, in the language of the person who ran the command (`Readers.person`)."""
         try:
-            reply = answer(run)
+            reply = answer(run, self._readers.person(run.client, run.actor))
         except Exception as error:
             try:
                 run.once.release()
@@ -186,7 +203,7 @@ class SlashCommands:
         if reply.follow_up is not None:
             reply.follow_up(after)
 
-    def _announce(self, actor: Actor, deal: DealSummary) -> FollowUp:
+    def _announce(self, t: Translator, actor: Actor, deal: DealSummary) -> FollowUp:
         """After the ack, on the after-ack worker: deliver what the deal's thread is owed by this change; if the
         bot cannot post in the deal's channel, tell the person at once how to invite it (the posts wait for the
         invite); then refresh the Home tabs the change concerns."""
@@ -194,7 +211,7 @@ class SlashCommands:
         def posts(after: After) -> None:
             delivery = Announcer(self._services, after.client).deliver_for_deal(actor.team_id, deal.number)
             if delivery is Delivery.NO_ACCESS:
-                after.tell(blocks.cannot_post(deal, bot_user_id=after.bot_user_id))
+                after.tell(blocks.cannot_post(t, deal, bot_user_id=after.bot_user_id))
 
         def follow_up(after: After) -> None:
             self._after_ack.run(f"the posts for deal-{deal.number}", lambda: posts(after))
@@ -202,56 +219,56 @@ class SlashCommands:
 
         return follow_up
 
-    def _deal(self, run: Run) -> Reply:
+    def _deal(self, run: Run, t: Translator) -> Reply:
         services, actor = self._services, run.actor
         match parse_deal(run.text):
             case NewDeal() as new:
                 deal = create_deal(services, actor, channel_id=run.channel_id, command=new, claim=run.once.key())
-                return Reply(blocks.created_confirmation(deal), self._announce(actor, deal))
+                return Reply(blocks.created_confirmation(t, deal), self._announce(t, actor, deal))
             case NewDealForm():
-                return self._open_new_deal_form(run)
+                return self._open_new_deal_form(run, t)
             case ShowDeal(deal_number=number):
                 shown = show_deal(services, actor, number=number)
-                detail = blocks.deal_detail(shown)
-                return Reply(reminder_blocks.with_snooze(detail, shown.snooze) if shown.snooze else detail)
+                detail = blocks.deal_detail(t, shown)
+                return Reply(reminder_blocks.with_snooze(t, detail, shown.snooze) if shown.snooze else detail)
             case ListDeals() as listing:
-                return Reply(blocks.deal_list(list_deals(services, actor, listing)))
+                return Reply(blocks.deal_list(t, list_deals(services, actor, listing)))
             case MarkLost() as lost_command:
                 lost = mark_lost(services, actor, lost_command, claim=run.once.key())
-                return Reply(blocks.lost_confirmation(lost), self._announce(actor, lost.deal))
+                return Reply(blocks.lost_confirmation(t, lost), self._announce(t, actor, lost.deal))
             case SnoozeDeal() | EndSnooze() as snooze_command:
                 changed = snooze_deal(services, actor, snooze_command, claim=run.once.key())
-                return Reply(reminder_blocks.snooze_changed(changed))
+                return Reply(reminder_blocks.snooze_changed(t, changed))
             case DealHelp():
-                return Reply(blocks.help_message(DEAL_USAGE))
+                return Reply(blocks.help_message(t, DEAL_USAGE))
         raise AssertionError("parse_deal returned an unknown command")
 
-    def _open_new_deal_form(self, run: Run) -> Reply:
+    def _open_new_deal_form(self, run: Run, t: Translator) -> Reply:
         """`/deal new` alone opens the form; where Slack gave no trigger to open it with (the CLI, an old client),
         the typed command's refusal says what to type."""
         if run.trigger_id is None:
-            raise CommandError("Give the deal a name, like /deal new Acme renewal.", NEW_DEAL_USAGE)
+            raise CommandError(tr("Give the deal a name, like /deal new Acme renewal."), NEW_DEAL_USAGE)
         try:
-            run.client.views_open(trigger_id=run.trigger_id, view=blocks.new_deal_modal(channel_id=run.channel_id))
+            run.client.views_open(trigger_id=run.trigger_id, view=blocks.new_deal_modal(t, channel_id=run.channel_id))
         except (SlackApiError, OSError) as error:
             logger.warning("new deal form did not open: %r", error)
-            raise CommandError(NEW_DEAL_FORM_FAILED, NEW_DEAL_USAGE) from error
-        return Reply(Message(text=escape(NEW_DEAL_FORM_OPENED)))
+            raise CommandError(tr(NEW_DEAL_FORM_FAILED), NEW_DEAL_USAGE) from error
+        return Reply(Message(text=escape(t(NEW_DEAL_FORM_OPENED))))
 
-    def _advance(self, run: Run) -> Reply:
+    def _advance(self, run: Run, t: Translator) -> Reply:
         wanted = parse_advance(run.text)
         if isinstance(wanted, AdvanceHelp):
-            return Reply(blocks.help_message(ADVANCE_USAGE))
+            return Reply(blocks.help_message(t, ADVANCE_USAGE))
         if not wanted.evidence:
-            opened = self._open_advance_form(run, wanted)
+            opened = self._open_advance_form(run, t, wanted)
             if opened is not None:
                 return opened
         result = request_move(self._services, run.actor, wanted, claim=run.once.key())
         if isinstance(result, MovedBack):
-            return Reply(blocks.moved_back_confirmation(result), self._announce(run.actor, result.deal))
-        return Reply(blocks.move_confirmation(result), self._announce(run.actor, result.deal))
+            return Reply(blocks.moved_back_confirmation(t, result), self._announce(t, run.actor, result.deal))
+        return Reply(blocks.move_confirmation(t, result), self._announce(t, run.actor, result.deal))
 
-    def _open_advance_form(self, run: Run, wanted: Advance) -> Reply | None:
+    def _open_advance_form(self, run: Run, t: Translator, wanted: Advance) -> Reply | None:
         """`/advance deal-42` without evidence opens the advance form, with `to:` chosen and `note:` filled in.
         None when the form has nothing to offer for what was typed (a move back, a stage that is not ahead, or
         no stage left): the typed command answers that. A deal that cannot move is refused as typed, and so is
@@ -265,60 +282,60 @@ class SlashCommands:
             refusal = missing_evidence(options.deal_number, options.current, options.entered(target), given=0)
             assert refusal is not None
             raise refusal
-        view = advance_modal(options, target=target, typed=Typed(note=wanted.note or ""))
+        view = advance_modal(t, options, target=target, typed=Typed(note=wanted.note or ""))
         deal_id = format_deal_id(options.deal_number)
         try:
             run.client.views_open(trigger_id=run.trigger_id, view=view)
         except (SlackApiError, OSError) as error:
             logger.warning("advance form did not open: %r", error)
-            raise CommandError(ADVANCE_FORM_FAILED.format(deal_id=deal_id), ADVANCE_USAGE) from error
-        return Reply(Message(text=escape(ADVANCE_FORM_OPENED.format(deal_id=deal_id))))
+            raise CommandError(tr(ADVANCE_FORM_FAILED, deal_id=deal_id), ADVANCE_USAGE) from error
+        return Reply(Message(text=escape(t(ADVANCE_FORM_OPENED, deal_id=deal_id))))
 
-    def _pipeline(self, run: Run) -> Reply:
+    def _pipeline(self, run: Run, t: Translator) -> Reply:
         services, actor, channel_id, client = self._services, run.actor, run.channel_id, run.client
         match parse_pipeline(run.text):
             case PostDigest():
                 run.once.claim()
                 return Reply(
-                    Message(text="Posting the pipeline digest for the last 7 days in this channel…"),
-                    lambda after: self._post_digest(after, actor, channel_id),
+                    Message(text=t(POSTING_DIGEST)),
+                    lambda after: self._post_digest(t, after, actor, channel_id),
                 )
             case PostOwnDigest():
                 return Reply(
-                    Message(text="Working out the digest of your own deals for the last 7 days…"),
-                    lambda after: self._post_own_digest(after, actor),
+                    Message(text=t(WORKING_OWN_DIGEST)),
+                    lambda after: self._post_own_digest(t, after, actor),
                 )
             case ShowSchedule():
-                return Reply(blocks.schedule(show_schedule(services, actor, channel_id=channel_id)))
+                return Reply(blocks.schedule(t, show_schedule(services, actor, channel_id=channel_id)))
             case SetSchedule() as wanted:
                 run.once.claim()  # before users.info, so a replay asks Slack nothing
                 default_tz = user_time_zone(client, actor.user_id) if wanted.tz is None else "UTC"
                 view = set_schedule(services, actor, channel_id=channel_id, command=wanted, default_tz=default_tz)
-                return Reply(blocks.schedule(view, changed=True))
+                return Reply(blocks.schedule(t, view, changed=True))
             case ScheduleOff():
                 stopped = schedule_off(services, actor, channel_id=channel_id, claim=run.once.key())
-                return Reply(blocks.schedule_stopped(stopped))
+                return Reply(blocks.schedule_stopped(t, stopped))
             case ShowReminders():
-                return Reply(reminder_blocks.reminder_settings(reminder_settings(services, actor)))
+                return Reply(reminder_blocks.reminder_settings(t, reminder_settings(services, actor)))
             case SetPendingReminders() as wanted_reminders:
                 changed_settings = set_pending_reminders(services, actor, wanted_reminders, claim=run.once.key())
-                return Reply(reminder_blocks.reminder_settings(changed_settings))
+                return Reply(reminder_blocks.reminder_settings(t, changed_settings))
             case PipelineBoard():
-                return Reply(blocks.board(pipeline_board(services, actor)))
+                return Reply(blocks.board(t, pipeline_board(services, actor)))
             case PipelineStages():
-                return Reply(blocks.stages(services.pipeline))
+                return Reply(blocks.stages(t, services.pipeline))
             case PipelineHelp():
-                return Reply(blocks.guide(DEAL_USAGE, ADVANCE_USAGE, PIPELINE_USAGE))
+                return Reply(blocks.guide(t, DEAL_USAGE, ADVANCE_USAGE, PIPELINE_USAGE))
             case PipelineLint():
-                return Reply(blocks.lint_report(lint_pipeline(services.pipeline), services.pipeline))
+                return Reply(blocks.lint_report(t, lint_pipeline(services.pipeline), services.pipeline))
             case ListManagers():
-                return Reply(blocks.managers(list_managers(services, actor)))
+                return Reply(blocks.managers(t, list_managers(services, actor)))
             case ChangeManager() as change:
                 changed = change_manager(services, actor, change, claim=run.once.key())
-                return Reply(blocks.manager_changed(changed))
+                return Reply(blocks.manager_changed(t, changed))
         raise AssertionError("parse_pipeline returned an unknown command")
 
-    def _post_digest(self, after: After, actor: Actor, channel_id: str) -> None:
+    def _post_digest(self, t: Translator, after: After, actor: Actor, channel_id: str) -> None:
         client = after.client
         period = period_ending(self._services.clock(), tz=user_time_zone(client, actor.user_id))
         try:
@@ -326,10 +343,10 @@ class SlashCommands:
         except (SlackApiError, OSError) as error:
             logger.error("digest post failed: channel=%s error=%r", channel_id, error)
             no_access = isinstance(error, SlackApiError) and error.response.get("error") in NO_ACCESS_ERRORS
-            note = blocks.digest_not_posted(channel_id, no_access=no_access, bot_user_id=after.bot_user_id)
+            note = blocks.digest_not_posted(t, channel_id, no_access=no_access, bot_user_id=after.bot_user_id)
             after.tell(note)
 
-    def _post_own_digest(self, after: After, actor: Actor) -> None:
+    def _post_own_digest(self, t: Translator, after: After, actor: Actor) -> None:
         """On the response_url, so it reaches the asker alone, in any channel or DM, whether or not the bot
         is in it (chat.postEphemeral would need the bot there)."""
         period = period_ending(self._services.clock(), tz=user_time_zone(after.client, actor.user_id))
