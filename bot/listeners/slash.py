@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks, reminder_blocks
+from bot import blocks, reminder_blocks, workspace_blocks
 from bot.advance_form import Typed, advance_modal
 from bot.after_ack import AfterAck
 from bot.announcer import Announcer, Delivery
@@ -59,6 +59,15 @@ from commands.pipeline.board import pipeline_board
 from commands.pipeline.lint import lint_pipeline
 from commands.reminders.settings import SetPendingReminders, ShowReminders, reminder_settings, set_pending_reminders
 from commands.services import Actor, Services
+from commands.workspace.settings import (
+    SetCurrency,
+    SetLanguage,
+    ShowCurrency,
+    ShowLanguage,
+    set_currency,
+    set_language,
+    workspace_settings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -333,6 +342,16 @@ class SlashCommands:
             case ChangeManager() as change:
                 changed = change_manager(services, actor, change, claim=run.once.key())
                 return Reply(blocks.manager_changed(t, changed))
+            case ShowLanguage():
+                return Reply(workspace_blocks.language_message(t, workspace_settings(services, actor.team_id)))
+            case SetLanguage() as wanted_language:
+                settings = set_language(services, actor, wanted_language, claim=run.once.key())
+                return Reply(workspace_blocks.language_message(t, settings, changed=True))
+            case ShowCurrency():
+                return Reply(workspace_blocks.currency_message(t, workspace_settings(services, actor.team_id)))
+            case SetCurrency() as wanted_currency:
+                currency = set_currency(services, actor, wanted_currency, claim=run.once.key())
+                return Reply(workspace_blocks.currency_set(t, currency))
         raise AssertionError("parse_pipeline returned an unknown command")
 
     def _post_digest(self, t: Translator, after: After, actor: Actor, channel_id: str) -> None:

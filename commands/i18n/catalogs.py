@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, write_po
 from babel.support import Translations
 
 from commands.i18n.languages import Language
@@ -79,9 +79,9 @@ def read_catalog(language: Language, locales: Path = LOCALES) -> Catalog:
     try:
         with path.open("rb") as file:
             return read_po(file, locale=language.value, domain=DOMAIN, abort_invalid=True)
-    except (OSError, ValueError) as error:  # babel's PoFileError is a ValueError... in spirit; it is an Exception
+    except OSError as error:
         raise CatalogError(f"cannot read the {language.value} catalog {path}: {error}") from error
-    except Exception as error:
+    except PoFileError as error:
         raise CatalogError(f"the {language.value} catalog {path} is not valid: {error}") from error
 
 
@@ -122,7 +122,7 @@ def updated(template: Catalog, language: Language, locales: Path = LOCALES) -> C
     return catalog
 
 
-def po_text(catalog: Catalog, *, template: bool = False) -> bytes:
+def po_text(catalog: Catalog) -> bytes:
     buffer = BytesIO()
     write_po(buffer, catalog, width=WIDTH, omit_header=False, ignore_obsolete=True, include_lineno=False)
     return buffer.getvalue()
@@ -138,7 +138,7 @@ def refresh(locales: Path = LOCALES, *, check: bool = False) -> list[Path]:
     """Write the template and every language's catalog from the code; the files that changed (with `check`,
     the files that would change, and nothing is written)."""
     template = extracted()
-    wanted = {locales / f"{DOMAIN}.pot": po_text(template, template=True)}
+    wanted = {locales / f"{DOMAIN}.pot": po_text(template)}
     for language in TRANSLATED:
         wanted[catalog_path(language, locales)] = po_text(updated(template, language, locales))
     changed = [

@@ -8,7 +8,7 @@ from babel.numbers import get_currency_name, is_currency
 from commands.deals.managers import require_manager
 from commands.errors import CommandError
 from commands.i18n.languages import DEFAULT_LANGUAGE, Language, language_named
-from commands.i18n.translator import Translator, tr
+from commands.i18n.translator import Translator, tr, tr_n
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import workspace_queries
@@ -110,10 +110,12 @@ def set_currency(services: Services, actor: Actor, command: SetCurrency, *, clai
         if others:
             other, count = max(others.items(), key=lambda item: item[1])
             raise CommandError(
-                tr(
+                tr_n(
+                    "{count} deal holds a value in {other}, so the currency stays as it is: a pipeline's totals add"
+                    " one currency. Nothing was changed.",
                     "{count} deals hold values in {other}, so the currency stays as it is: a pipeline's totals add"
                     " one currency. Nothing was changed.",
-                    count=count,
+                    count,
                     other=other,
                 )
             )
