@@ -26,7 +26,8 @@ def _messages(catalog: Catalog) -> list[Message]:
 
 
 def _forms(message: Message) -> list[str]:
-    return list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+    string = message.string
+    return [str(form or "") for form in string] if isinstance(string, tuple | list) else [string or ""]
 
 
 def _translations(message: Message) -> list[str]:
