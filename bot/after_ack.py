@@ -19,13 +19,14 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 
 from commands.errors import CommandError
+from commands.i18n.translator import N_, tr
 
 logger = logging.getLogger(__name__)
 
 AFTER_ACK_THREADS = 1
 ANSWER_THREADS = 2
 ANSWER_QUEUE_LIMIT = 500  # about 5 s of answers on SQLite's two threads
-BUSY = "The bot is answering many requests at once, so nothing was done. Try again in a minute."
+BUSY = N_("The bot is answering many requests at once, so nothing was done. Try again in a minute.")
 ANSWER_THREADS_POSTGRESQL = 8
 
 
@@ -94,7 +95,7 @@ class AfterAck:
         with self._idle:
             full = self._answering >= ANSWER_QUEUE_LIMIT
         if full:
-            raise CommandError(BUSY)
+            raise CommandError(tr(BUSY))
 
     def run(self, what: str, work: Callable[[], object]) -> None:
         """Do `work` later, in order with the rest; its failure is logged (nobody waits for an answer)."""

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from commands.errors import CommandError
+from commands.i18n.translator import N_, tr
 from commands.services import Actor
 
 SLACK_ID = re.compile(r"[A-Za-z0-9_]{1,32}")
@@ -48,7 +49,7 @@ def actor_of(body: dict[str, Any]) -> Actor | None:
     return Actor(team_id=team_id, user_id=user_id)
 
 
-BAD_IDS = (
+BAD_IDS = N_(
     "Slack sent this without a usable user, workspace or channel id, so nothing was done. Try again; if it"
     " keeps happening, ask your Slack admin to reinstall the app."
 )
@@ -61,11 +62,11 @@ def slash_ids(command: Mapping[str, Any]) -> tuple[Actor, str]:
     team_id = slack_id(command.get("team_id"))
     channel_id = slack_id(command.get("channel_id"))
     if not (user_id and team_id and channel_id):
-        raise CommandError(BAD_IDS)
+        raise CommandError(tr(BAD_IDS))
     return Actor(team_id=team_id, user_id=user_id), channel_id
 
 
-NO_RESPONSE_URL = (
+NO_RESPONSE_URL = N_(
     "Slack sent this command without a usable response URL, where its answer goes, so nothing was done. Run the"
     " command again."
 )
@@ -77,19 +78,19 @@ def response_url_of(command: Mapping[str, Any]) -> str:
     command is never done without a word to the person who ran it."""
     url = command.get("response_url")
     if not isinstance(url, str) or not RESPONSE_URL.fullmatch(url):
-        raise CommandError(NO_RESPONSE_URL)
+        raise CommandError(tr(NO_RESPONSE_URL))
     return url
 
 
-NO_MOVE = "That does not name a move. Use the buttons on a move in a deal's thread."
+NO_MOVE = N_("That does not name a move. Use the buttons on a move in a deal's thread.")
 
 
 def move_id(value: Any) -> int:
     """A move id from a button value or form metadata: a positive ASCII integer that fits the column."""
     if isinstance(value, bool):
-        raise CommandError(NO_MOVE)
+        raise CommandError(tr(NO_MOVE))
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if not isinstance(value, int) or not 1 <= value <= MAX_MOVE_ID:
-        raise CommandError(NO_MOVE)
+        raise CommandError(tr(NO_MOVE))
     return value
