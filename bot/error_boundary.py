@@ -94,6 +94,15 @@ class ErrorBoundary:
             self._tell_clicker(t, body, client, told)
         return _reply(response, "")
 
+    def _reader(self, client: WebClient, actor: Actor) -> Translator:
+        """The person's language; where finding it fails too (the database that failed the use case is down), the
+        one they last read in, so the error is still told."""
+        try:
+            return self._readers.person(client, actor)
+        except Exception as error:
+            logger.warning("no language for %s: %r", actor.user_id, error)
+            return self._readers.known(actor)
+
     def _in_ack(self, body: dict[str, Any]) -> Translator:
         """The language of a refusal in the ack, found without asking Slack or the database: a form's own (kept in
         its private_metadata when it was opened), else the one the person last read in."""
@@ -114,7 +123,7 @@ class ErrorBoundary:
             outcome = "refused" if isinstance(told, CommandError) else "error"
             name = type(told).__name__
             logger.info("answer kind=%s team=%s user=%s what=%s outcome=%s error=%s", *described, outcome, name)
-        t = self._readers.person(client, actor)
+        t = self._reader(client, actor)
         if "command" not in body:
             self._tell_clicker(t, body, client, told)
             return

@@ -73,6 +73,7 @@ class HomeTab:
         `rates`: the team's, shared by the tabs republished together."""
         try:
             overview = home_overview(self._services, actor, rates=rates)
+            t = self._readers.person(self._client, actor)
         except Exception as error:  # after an ack nobody waits for an answer: the next opening shows the tab
             if not is_outage(error):
                 logger.exception("home tab not built for %s", actor.user_id)
@@ -80,7 +81,6 @@ class HomeTab:
                 logger.warning("home tab not built for %s: %r", actor.user_id, error)
             return
         try:
-            t = self._readers.person(self._client, actor)
             self._client.views_publish(user_id=actor.user_id, view=blocks.home_view(t, overview, notice=notice))
         except (SlackApiError, OSError) as error:
             logger.warning("home tab not published for %s: %r", actor.user_id, error)
