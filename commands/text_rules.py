@@ -17,6 +17,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from commands.errors import CommandError
+from commands.i18n.translator import Text, tr, tr_n
 
 # --- Limits (documented in the README's "Input limits" table) ---------------------------------------------
 
@@ -42,6 +43,7 @@ def unstorable_character(text: str) -> str | None:
 
 
 def describe_character(ch: str) -> str:
+    """The character in English, for an operator (a file's problems); a Slack user gets `unstorable_refusal`."""
     code = f"U+{ord(ch):04X}"
     if ch == "\x00":
         return f"a NUL character ({code})"
@@ -50,13 +52,37 @@ def describe_character(ch: str) -> str:
     return f"a control character ({code})"
 
 
-def refuse_unstorable(text: str, what: str, usage: str | None = None) -> None:
-    """Refuse `text` if it holds a character that cannot be stored; `what` names it ("The reason")."""
+def unstorable_refusal(ch: str, what: str | Text) -> Text:
+    """The refusal of a text holding `ch`, which cannot be stored; `what` names the text (`tr("The reason")`)."""
+    code = f"U+{ord(ch):04X}"
+    if ch == "\x00":
+        # TRANSLATORS: {what} names the text typed, like "The reason" or "The deal's name"; {code} is like U+0000.
+        return tr(
+            "{what} has a NUL character ({code}), which can't be stored. Type it again without it.",
+            what=what,
+            code=code,
+        )
+    if unicodedata.category(ch) == "Cs":
+        # TRANSLATORS: {what} names the text typed, like "The reason"; {code} is like U+D800.
+        return tr(
+            "{what} has a broken character (an unpaired surrogate, {code}), which can't be stored. "
+            "Type it again without it.",
+            what=what,
+            code=code,
+        )
+    # TRANSLATORS: {what} names the text typed, like "The reason"; {code} is like U+0007.
+    return tr(
+        "{what} has a control character ({code}), which can't be stored. Type it again without it.",
+        what=what,
+        code=code,
+    )
+
+
+def refuse_unstorable(text: str, what: str | Text, usage: str | Text | None = None) -> None:
+    """Refuse `text` if it holds a character that cannot be stored; `what` names it (`tr("The reason")`)."""
     ch = unstorable_character(text)
     if ch is not None:
-        raise CommandError(
-            f"{what} has {describe_character(ch)}, which can't be stored. Type it again without it.", usage
-        )
+        raise CommandError(unstorable_refusal(ch, what), usage)
 
 
 # --- Cleaning ------------------------------------------------------------------------------------------
@@ -99,15 +125,33 @@ def is_visible(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in _VISIBLE_CATEGORIES and ch not in _BLANK_LOOKING for ch in text)
 
 
-def too_long(what: str, length: int, limit: int, hint: str) -> str:
-    return f"{what} is {length:,} characters long; the most is {limit:,}. {hint}"
+def too_long(what: str | Text, length: int, limit: int, hint: str | Text) -> Text:
+    """The refusal of a text `length` characters long where `limit` fit: `what` names it (`tr("The reason")`),
+    `hint` is a sentence saying how to do it right (`tr("Use a shorter name.")`)."""
+    # TRANSLATORS: {what} names the text typed, like "The reason"; {hint} is a sentence saying what to do.
+    return tr_n(
+        "{what} is {count} character long; the most is {limit}. {hint}",
+        "{what} is {count} characters long; the most is {limit}. {hint}",
+        length,
+        what=what,
+        limit=limit,
+        hint=hint,
+    )
 
 
 def checked_text(
-    text: str, *, what: str, limit: int, empty: str, hint: str, usage: str | None = None, multiline: bool = False
+    text: str,
+    *,
+    what: str | Text,
+    limit: int,
+    empty: str | Text,
+    hint: str | Text,
+    usage: str | Text | None = None,
+    multiline: bool = False,
 ) -> str:
     """User text as it will be stored, or a refusal: unstorable characters, nothing visible (`empty` is the
-    message), or longer than `limit` after cleaning (`hint` says how to do it right)."""
+    message), or longer than `limit` after cleaning (`hint` says how to do it right). Pass the messages as `tr(…)`
+    so the refusal is read in its reader's language."""
     refuse_unstorable(text, what, usage)
     cleaned = clean_lines(text) if multiline else clean_text(text)
     if not is_visible(cleaned):

@@ -32,8 +32,8 @@ def require_manager(session: Session, services: Services, actor: Actor, *, doing
     """`doing` is what only a manager may do, as a clause in the infinitive ("schedule the digest")."""
     if not is_manager(session, services, team_id=actor.team_id, user_id=actor.user_id):
         raise CommandError(
+            # TRANSLATORS: {doing} is a clause in the infinitive, like "schedule the digest".
             tr(
-                # TRANSLATORS: {doing} is a clause in the infinitive, like "schedule the digest".
                 "Only a sales manager can {doing}. "
                 "Managers are set in SALES_MANAGERS or added with `/pipeline managers add @someone`.",
                 doing=doing,
@@ -57,10 +57,15 @@ def change_manager(
         queries.lock_managers(session, team_id=actor.team_id)
         current = _manager_list(session, services, actor.team_id)
         if current.all:
-            require_manager(session, services, actor, doing="change who the managers are")
+            # TRANSLATORS: completes "Only a sales manager can …".
+            require_manager(session, services, actor, doing=tr("change who the managers are"))
         if command.action == "remove" and command.user_id in services.env_managers:
             raise CommandError(
-                "That person is a manager through the SALES_MANAGERS setting. Remove them there and restart the app."
+                # TRANSLATORS: SALES_MANAGERS is the name of a setting of the app, keep it as it is.
+                tr(
+                    "That person is a manager through the SALES_MANAGERS setting. "
+                    "Remove them there and restart the app."
+                )
             )
         now_manager = command.user_id in current.all
         wanted = command.action == "add"

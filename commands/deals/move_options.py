@@ -8,8 +8,9 @@ link per stage entered). Moving backwards stays typed (`/advance … to:<key> no
 from dataclasses import dataclass
 
 from commands.deals.deal import find_deal, require_owner_or_manager
-from commands.deals.moves import current_stage, last_stage, require_no_pending, require_open
+from commands.deals.moves import MOVE_IT, current_stage, last_stage, require_no_pending, require_open
 from commands.errors import CommandError
+from commands.i18n.translator import tr
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
 from commands.text_rules import EVIDENCE_COUNT_LIMIT
@@ -45,7 +46,7 @@ def move_options(services: Services, actor: Actor, *, deal_number: int) -> MoveO
     """What a form may offer for the deal, refused as `request_move` would refuse any move of it."""
     with services.sessions() as session:
         deal = find_deal(session, actor, deal_number)
-        require_owner_or_manager(session, services, actor, deal, doing="move it")
+        require_owner_or_manager(session, services, actor, deal, doing=MOVE_IT)
         require_open(deal)
         current = current_stage(services.pipeline, deal)
         require_no_pending(session, deal)
@@ -64,5 +65,5 @@ def options_at(pipeline: Pipeline, *, deal_number: int, deal_name: str, from_key
     current = pipeline.find(from_key)
     targets = forward_targets(pipeline, current.key) if current is not None else ()
     if current is None or not targets:
-        raise CommandError("This form is out of date. Close it and open it again.")
+        raise CommandError(tr("This form is out of date. Close it and open it again."))
     return MoveOptions(deal_number, deal_name, current, targets)

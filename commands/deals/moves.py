@@ -13,6 +13,7 @@ deadlocking, and the one that waited sees what the other left.
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.lists import format_list
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -32,8 +33,10 @@ from commands.deals.results import (
 )
 from commands.errors import CommandError
 from commands.formats import format_deal_id
+from commands.i18n.translator import Translator, tr, tr_n
 from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
+from commands.pipeline.names import StageName
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
 from storage import queries
@@ -52,17 +55,57 @@ class Advance:
     from_key: str | None = None
 
 
+# TRANSLATORS: completes "Only the owner of deal-42 or a sales manager can …"; "it" is the deal.
+MOVE_IT = tr("move it")
+
+
 class AlreadyDecided(CommandError):
-    """A second decision on a move; carries the first one so the reply can say who made it."""
+    """A second decision on a move; carries the first one so the reply can say who made it (the Slack side
+    renders it from `move`; `text` is the short form)."""
 
     def __init__(self, move: MoveSummary) -> None:
         if move.status == MoveStatus.CANCELLED:
             # Only marking the deal lost cancels a move.
-            message = f"{format_deal_id(move.deal_number)} was marked lost, so this move was cancelled."
+            message = tr("{deal} was marked lost, so this move was cancelled.", deal=format_deal_id(move.deal_number))
+        elif move.status == MoveStatus.APPROVED:
+            message = tr("This move was already approved.")
+        elif move.status == MoveStatus.REJECTED:
+            message = tr("This move was already rejected.")
         else:
-            message = f"This move was already {move.status}."
+            message = tr("This move was already decided.")
         super().__init__(message)
         self.move = move
+
+
+@dataclass(frozen=True)
+class StageNames:
+    """`Localized`: stages' names as a list in the reader's language (`Qualified, Demo and Proposal`)."""
+
+    stages: tuple[Stage, ...]
+
+    def in_language(self, t: Translator) -> str:
+        return format_list([StageName(stage).in_language(t) for stage in self.stages], locale=t.locale)
+
+
+@dataclass(frozen=True)
+class EvidenceWanted:
+    """`Localized`: what evidence each stage asks for, `Stage: its prompt; Next stage: its prompt`."""
+
+    stages: tuple[Stage, ...]
+
+    def in_language(self, t: Translator) -> str:
+        return "; ".join(f"{StageName(stage).in_language(t)}: {stage.evidence_prompt}" for stage in self.stages)
+
+
+@dataclass(frozen=True)
+class EvidenceSlots:
+    """`Localized`: a skip's `evidence:` options in the usage line, one per stage it enters."""
+
+    stages: tuple[Stage, ...]
+
+    def in_language(self, t: Translator) -> str:
+        # TRANSLATORS: one option of a usage line; keep `evidence:`, translate only "link". {key} is a stage's key.
+        return " ".join(t("evidence:<{key} link>", key=stage.key) for stage in self.stages)
 
 
 def request_move(
@@ -73,8 +116,11 @@ def request_move(
     except IntegrityError:
         # Another request for the same deal was stored between our check and our insert.
         raise CommandError(
-            f"{format_deal_id(command.deal_number)} already has a move waiting for a manager. "
-            "It must be approved or rejected before another one is asked for."
+            tr(
+                "{deal} already has a move waiting for a manager. "
+                "It must be approved or rejected before another one is asked for.",
+                deal=format_deal_id(command.deal_number),
+            )
         ) from None
 
 
@@ -85,13 +131,17 @@ def _request_move(services: Services, actor: Actor, command: Advance, claim: Cla
         claim_in(session, claim, now=now)
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
-        require_owner_or_manager(session, services, actor, deal, doing="move it")
+        require_owner_or_manager(session, services, actor, deal, doing=MOVE_IT)
         require_open(deal)
         current = current_stage(pipeline, deal)
         if command.from_key is not None and command.from_key != current.key:
             raise CommandError(
-                f"{format_deal_id(deal.number)} moved to {current.name} since this form was opened, so nothing "
-                "was asked. Close the form and open it again."
+                tr(
+                    "{deal} moved to {stage} since this form was opened, so nothing was asked. "
+                    "Close the form and open it again.",
+                    deal=format_deal_id(deal.number),
+                    stage=StageName(current),
+                )
             )
         target = _target_stage(services, deal, current, command)
         require_no_pending(session, deal)
@@ -165,7 +215,7 @@ def decide_move(
     """Approve or reject a pending move. A rejection decides it; an approval decides it when it is the last one
     the move needs, else it is recorded and the move stays pending. A decided move raises AlreadyDecided."""
     if not approve and not (reason and reason.strip()):
-        raise CommandError("A rejection needs a reason, so the rep knows what evidence is missing.")
+        raise CommandError(tr("A rejection needs a reason, so the rep knows what evidence is missing."))
     now = services.clock()
     with services.sessions.begin() as session:
         move, deal = _lock_move(session, actor, move_id)
@@ -239,10 +289,15 @@ def _approval_completes(
     if actor.user_id in before or not queries.add_approval(
         session, team_id=actor.team_id, move_id=move.id, approver_id=actor.user_id, at=now
     ):
-        missing = move.approvals_needed - len(before)
         raise CommandError(
-            f"You already approved this move to {stage_or_placeholder(services.pipeline, move.to_stage).name}. "
-            f"It needs {_approvals(missing)} from another manager (not you, and not whoever asked for it)."
+            tr_n(
+                "You already approved this move to {stage}. It needs one more approval from another manager "
+                "(not you, and not whoever asked for it).",
+                "You already approved this move to {stage}. It needs {count} more approvals from another manager "
+                "(not you, and not whoever asked for it).",
+                move.approvals_needed - len(before),
+                stage=StageName(stage_or_placeholder(services.pipeline, move.to_stage)),
+            )
         )
     return len(before) + 1 >= move.approvals_needed
 
@@ -263,10 +318,6 @@ def _approval_recorded(
     )
     session.flush()
     return Decision(deal=DealSummary.of(deal, services.pipeline), move=summarize_move(session, services, move, deal))
-
-
-def _approvals(count: int) -> str:
-    return "one more approval" if count == 1 else f"{count} more approvals"
 
 
 def check_may_decide(services: Services, actor: Actor, *, move_id: int) -> MoveSummary:
@@ -318,15 +369,21 @@ def _target_stage(services: Services, deal: Deal, current: Stage, command: Advan
     target = pipeline.find(command.to_key)
     if target is None:
         raise CommandError(
-            f"There is no stage '{command.to_key}'. The stages are: {', '.join(pipeline.keys)}.",
-            usage="`/pipeline stages` lists them with their exit criteria.",
+            tr("There is no stage '{key}'. The stages are: {keys}.", key=command.to_key, keys=", ".join(pipeline.keys)),
+            usage=tr("`/pipeline stages` lists them with their exit criteria."),
         )
     if target.key == current.key:
-        raise CommandError(f"{deal_id} is already at {current.name}.")
+        raise CommandError(tr("{deal} is already at {stage}.", deal=deal_id, stage=StageName(current)))
     if pipeline.index(target.key) < pipeline.index(current.key) and not command.note:
         raise CommandError(
-            f"Moving {deal_id} back from {current.name} to {target.name} needs a note that says why.",
-            usage=f"`/advance {deal_id} to:{target.key} note:<why it goes back>`",
+            tr(
+                "Moving {deal} back from {stage} to {target} needs a note that says why.",
+                deal=deal_id,
+                stage=StageName(current),
+                target=StageName(target),
+            ),
+            # TRANSLATORS: a usage line; keep `/advance`, `to:` and `note:`, translate only the text in <…>.
+            usage=tr("`/advance {deal} to:{key} note:<why it goes back>`", deal=deal_id, key=target.key),
         )
     return target
 
@@ -344,28 +401,51 @@ def missing_evidence(
     deal_id = format_deal_id(deal_number)
     target = entered[-1]
     if not given:
-        criteria = "; ".join(target.exit_criteria)
         return CommandError(
-            f"Moving {deal_id} to {target.name} needs evidence of what the buyer did: {criteria}. "
-            f"{target.evidence_prompt} Attach it as a link.",
-            usage=f"`/advance {deal_id} evidence:<link to the buyer's email, invite or document>`",
+            # TRANSLATORS: {criteria} and {prompt} are the stage's own words, from the pipeline file.
+            tr(
+                "Moving {deal} to {stage} needs evidence of what the buyer did: {criteria}. {prompt} "
+                "Attach it as a link.",
+                deal=deal_id,
+                stage=StageName(target),
+                criteria="; ".join(target.exit_criteria),
+                prompt=target.evidence_prompt,
+            ),
+            # TRANSLATORS: a usage line; keep `/advance` and `evidence:`, translate only the text in <…>.
+            usage=tr("`/advance {deal} evidence:<link to the buyer's email, invite or document>`", deal=deal_id),
         )
     if given < len(entered):
-        skipped = ", ".join(stage.name for stage in entered[:-1])
-        wanted = "; ".join(f"{stage.name}: {stage.evidence_prompt}" for stage in entered)
         return CommandError(
-            f"Moving {deal_id} from {current.name} to {target.name} skips {skipped}. "
-            f"A skip needs one evidence link for each stage it enters, in order ({len(entered)} links, "
-            f"{given} given). {wanted}",
-            usage=f"`/advance {deal_id} to:{target.key} "
-            + " ".join(f"evidence:<{stage.key} link>" for stage in entered)
-            + "`",
+            # TRANSLATORS: {skipped} lists the stages skipped; {wanted} is each stage's own evidence prompt.
+            tr_n(
+                "Moving {deal} from {stage} to {target} skips {skipped}. A skip needs one evidence link for each "
+                "stage it enters, in order ({count} link, {given} given). {wanted}",
+                "Moving {deal} from {stage} to {target} skips {skipped}. A skip needs one evidence link for each "
+                "stage it enters, in order ({count} links, {given} given). {wanted}",
+                len(entered),
+                deal=deal_id,
+                stage=StageName(current),
+                target=StageName(target),
+                skipped=StageNames(entered[:-1]),
+                given=given,
+                wanted=EvidenceWanted(entered),
+            ),
+            # TRANSLATORS: a usage line with nothing to translate in it ({evidence} is translated on its own).
+            usage=tr(
+                "`/advance {deal} to:{key} {evidence}`", deal=deal_id, key=target.key, evidence=EvidenceSlots(entered)
+            ),
         )
     return None
 
 
 def last_stage(deal_number: int, current: Stage) -> CommandError:
-    return CommandError(f"{format_deal_id(deal_number)} is at the last stage, {current.name}. There is no next stage.")
+    return CommandError(
+        tr(
+            "{deal} is at the last stage, {stage}. There is no next stage.",
+            deal=format_deal_id(deal_number),
+            stage=StageName(current),
+        )
+    )
 
 
 def current_stage(pipeline: Pipeline, deal: Deal) -> Stage:
@@ -373,15 +453,25 @@ def current_stage(pipeline: Pipeline, deal: Deal) -> Stage:
     current = pipeline.find(deal.stage_key)
     if current is None:
         raise CommandError(
-            f"{format_deal_id(deal.number)} is at '{deal.stage_key}', a stage that is no longer in the "
-            "pipeline. A manager can move it with `to:<key>` and a note."
+            tr(
+                "{deal} is at '{key}', a stage that is no longer in the pipeline. "
+                "A manager can move it with `to:<key>` and a note.",
+                deal=format_deal_id(deal.number),
+                key=deal.stage_key,
+            )
         )
     return current
 
 
 def require_open(deal: Deal) -> None:
     if deal.status == DealStatus.LOST:
-        raise CommandError(f"{format_deal_id(deal.number)} was lost ({deal.lost_reason}). A lost deal does not move.")
+        raise CommandError(
+            tr(
+                "{deal} was lost ({reason}). A lost deal does not move.",
+                deal=format_deal_id(deal.number),
+                reason=deal.lost_reason,
+            )
+        )
 
 
 def require_no_pending(session: Session, deal: Deal) -> None:
@@ -389,8 +479,13 @@ def require_no_pending(session: Session, deal: Deal) -> None:
     pending = queries.pending_move(session, team_id=deal.team_id, deal_id=deal.id)
     if pending is not None:
         raise CommandError(
-            f"{format_deal_id(deal.number)} already has a move to {pending.to_stage} waiting for a manager. "
-            "It must be approved or rejected before another one is asked for."
+            # TRANSLATORS: {key} is the key of the stage the waiting move goes to (`proposal-sent`).
+            tr(
+                "{deal} already has a move to {key} waiting for a manager. "
+                "It must be approved or rejected before another one is asked for.",
+                deal=format_deal_id(deal.number),
+                key=pending.to_stage,
+            )
         )
 
 
@@ -428,7 +523,7 @@ def _load_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveReques
     move = queries.get_move(session, team_id=actor.team_id, move_id=move_id)
     deal = queries.get_deal_by_id(session, team_id=actor.team_id, deal_id=move.deal_id) if move else None
     if move is None or deal is None:
-        raise CommandError("That move does not exist in this workspace.")
+        raise CommandError(tr("That move does not exist in this workspace."))
     return move, deal
 
 
@@ -438,16 +533,17 @@ def _lock_move(session: Session, actor: Actor, move_id: int) -> tuple[MoveReques
     deal = queries.get_deal_of_move(session, team_id=actor.team_id, move_id=move_id, for_update=True)
     move = queries.get_move(session, team_id=actor.team_id, move_id=move_id) if deal else None
     if move is None or deal is None:
-        raise CommandError("That move does not exist in this workspace.")
+        raise CommandError(tr("That move does not exist in this workspace."))
     return move, deal
 
 
 def _require_may_decide(session: Session, services: Services, actor: Actor, move: MoveRequest, deal: Deal) -> None:
-    require_manager(session, services, actor, doing="approve, reject or question a move")
+    # TRANSLATORS: completes "Only a sales manager can …".
+    require_manager(session, services, actor, doing=tr("approve, reject or question a move"))
     if move.status != MoveStatus.PENDING:
         raise AlreadyDecided(summarize_move(session, services, move, deal))
     if move.requested_by == actor.user_id:
-        raise CommandError("You asked for this move, so another manager has to decide it.")
+        raise CommandError(tr("You asked for this move, so another manager has to decide it."))
 
 
 def managers_to_ask(session: Session, services: Services, actor: Actor) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commands.deals.evidence import Evidence
+from commands.i18n.translator import Translator
 from commands.pipeline.stages import Pipeline, Stage
 from storage.models import Deal, DealEvent, DealSnooze, DealStatus, MoveRequest
 
@@ -31,11 +32,25 @@ def evidence_to_json(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class Money:
+    """`Localized`: an amount as the reader's locale writes it (a message parameter: `value=Money(cents, "EUR")`)."""
+
+    cents: int
+    currency: str | None
+
+    def in_language(self, t: Translator) -> str:
+        return t.money(self.cents, self.currency)
+
+
+@dataclass(frozen=True)
 class DealSummary:
     number: int
     name: str
     owner_id: str
     value_cents: int | None
+    value_currency: str | None
+    """The ISO 4217 code of the value (`t.money(value_cents, value_currency)`); None for a value typed before the
+    workspace had a currency, and for no value."""
     company: str | None
     stage: Stage
     status: str
@@ -56,6 +71,7 @@ class DealSummary:
             name=deal.name,
             owner_id=deal.owner_id,
             value_cents=deal.value_cents,
+            value_currency=deal.value_currency,
             company=deal.company,
             stage=stage_or_placeholder(pipeline, deal.stage_key),
             status=deal.status,

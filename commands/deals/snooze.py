@@ -12,6 +12,7 @@ from commands.deals.history import record
 from commands.deals.results import DealSummary, Snooze
 from commands.errors import CommandError
 from commands.formats import format_deal_id
+from commands.i18n.translator import tr
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import reminder_queries
@@ -47,24 +48,44 @@ def snooze_deal(
 ) -> SnoozeChanged:
     """Snooze the deal's nudges (replacing a running snooze) or end its snooze; the owner or a manager only."""
     if isinstance(command, SnoozeDeal) and not SNOOZE_MIN_DAYS <= command.days <= SNOOZE_MAX_DAYS:
-        raise CommandError(f"A snooze lasts from {SNOOZE_MIN_DAYS} to {SNOOZE_MAX_DAYS} days, like 7d.")
+        raise CommandError(
+            # TRANSLATORS: 7d is how a snooze's length is typed (d for days), keep it as it is.
+            tr(
+                "A snooze lasts from {min} to {max} days, like 7d.",
+                min=SNOOZE_MIN_DAYS,
+                max=SNOOZE_MAX_DAYS,
+            )
+        )
     now = services.clock()
     with services.sessions.begin() as session:
         claim_in(session, claim, now=now)
         deal = find_deal(session, actor, command.deal_number, for_update=True)
         assert deal.id is not None
         deal_id = format_deal_id(deal.number)
-        require_owner_or_manager(session, services, actor, deal, doing="snooze its reminders")
+        require_owner_or_manager(
+            session,
+            services,
+            actor,
+            deal,
+            # TRANSLATORS: completes "Only the owner of deal-42 or a sales manager can …"; "its" is the deal's.
+            doing=tr("snooze its reminders"),
+        )
         current = reminder_queries.snooze_of(session, team_id=actor.team_id, deal_id=deal.id)
         running = current if current is not None and current.until > now else None
         if isinstance(command, EndSnooze):
             if running is None:
-                raise CommandError(f"{deal_id} is not snoozed, so there is nothing to end.")
+                raise CommandError(tr("{deal} is not snoozed, so there is nothing to end.", deal=deal_id))
             reminder_queries.end_snooze(session, team_id=actor.team_id, deal_id=deal.id)
             record(session, deal, actor, services.pipeline, kind=EventKind.SNOOZE_ENDED, at=now)
             return SnoozeChanged(DealSummary.of(deal, services.pipeline), None, ended=Snooze.of(running))
         if deal.status == DealStatus.LOST:
-            raise CommandError(f"{deal_id} was lost ({deal.lost_reason}), so it gets no reminders to snooze.")
+            raise CommandError(
+                tr(
+                    "{deal} was lost ({reason}), so it gets no reminders to snooze.",
+                    deal=deal_id,
+                    reason=deal.lost_reason,
+                )
+            )
         until = now + timedelta(days=command.days)
         reminder_queries.set_snooze(
             session,

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from commands.deals.managers import require_manager
 from commands.digest.report import Period
 from commands.errors import CommandError
+from commands.i18n.translator import tr
 from commands.inbox.requests import Claim, claim_in
 from commands.outbox.retry import DIGESTS, ERROR_TEXT_LIMIT
 from commands.services import Actor, Services
@@ -80,7 +81,8 @@ def set_schedule(
     """
     tz = command.tz or default_tz
     with services.sessions.begin() as session:
-        require_manager(session, services, actor, doing="schedule the digest")
+        # TRANSLATORS: completes "Only a sales manager can …".
+        require_manager(session, services, actor, doing=tr("schedule the digest"))
         _zone(tz)
         schedule = digest_queries.save_schedule(
             session,
@@ -113,7 +115,8 @@ def schedule_off(services: Services, actor: Actor, *, channel_id: str, claim: Cl
     """
     with services.sessions.begin() as session:
         claim_in(session, claim, now=services.clock())
-        require_manager(session, services, actor, doing="turn off the scheduled digest")
+        # TRANSLATORS: completes "Only a sales manager can …".
+        require_manager(session, services, actor, doing=tr("turn off the scheduled digest"))
         return digest_queries.deactivate_schedule(
             session,
             team_id=actor.team_id,
@@ -302,7 +305,11 @@ def _zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise CommandError(
-            f"'{tz}' is not a time zone I know. Add tz: with an IANA zone, like tz:Europe/Berlin."
+            # TRANSLATORS: keep `tz:` and the zone's name (Europe/Berlin) as they are.
+            tr(
+                "'{tz}' is not a time zone I know. Add tz: with an IANA zone, like tz:Europe/Berlin.",
+                tz=tz,
+            )
         ) from error
 
 

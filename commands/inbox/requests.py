@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from commands.errors import CommandError, SalesbotError
+from commands.i18n.translator import N_, tr
 from commands.services import Services
 from storage import request_queries
 from storage.db import is_outage
@@ -58,8 +59,8 @@ def forget(services: Services, *, team_id: str, key: str) -> None:
         request_queries.release_request(session, team_id=team_id, key=key)
 
 
-ALREADY_RECEIVED = "This command was already received; nothing was done twice."
-NO_TRIGGER = (
+ALREADY_RECEIVED = N_("This command was already received; nothing was done twice.")
+NO_TRIGGER = N_(
     "Slack sent this command without a usable trigger id, so nothing was done (a change is done once per"
     " trigger id). Run the command again."
 )
@@ -70,7 +71,7 @@ class Replayed(SalesbotError):
     """The command's trigger_id was claimed before: Slack's request, sent again."""
 
     def __init__(self) -> None:
-        super().__init__(ALREADY_RECEIVED)
+        super().__init__(tr(ALREADY_RECEIVED))
 
 
 class Once:
@@ -88,7 +89,7 @@ class Once:
         """The claim for the use case to take in its own transaction (nothing to release)."""
         key = self._trigger_id
         if not isinstance(key, str) or not TRIGGER_ID.fullmatch(key):
-            raise CommandError(NO_TRIGGER)
+            raise CommandError(tr(NO_TRIGGER))
         return Claim(self._team_id, key)
 
     def claim(self) -> None:

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from commands.deals.managers import require_manager
 from commands.errors import CommandError
+from commands.i18n.translator import tr
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
 from storage import reminder_queries
@@ -55,13 +56,19 @@ def set_pending_reminders(
     hours = command.hours
     if hours is not None and not MIN_PENDING_AFTER_HOURS <= hours <= MAX_PENDING_AFTER_HOURS:
         raise CommandError(
-            f"A move can wait between {MIN_PENDING_AFTER_HOURS} hour and {MAX_PENDING_AFTER_HOURS // 24} days "
-            "before its managers are reminded, like `/pipeline reminders pending 24h`."
+            # TRANSLATORS: {min} is 1 (hour) and {max} is 14 (days); keep the command in backticks as it is.
+            tr(
+                "A move can wait between {min} hour and {max} days before its managers are reminded, "
+                "like `/pipeline reminders pending 24h`.",
+                min=MIN_PENDING_AFTER_HOURS,
+                max=MAX_PENDING_AFTER_HOURS // 24,
+            )
         )
     now = services.clock()
     with services.sessions.begin() as session:
         claim_in(session, claim, now=now)
-        require_manager(session, services, actor, doing="change when pending moves are reminded")
+        # TRANSLATORS: completes "Only a sales manager can …".
+        require_manager(session, services, actor, doing=tr("change when pending moves are reminded"))
         reminder_queries.set_pending_after(
             session, team_id=actor.team_id, hours=hours, changed_by=actor.user_id, changed_at=now
         )
