@@ -142,6 +142,7 @@ def test_python_app_py_serves_http_end_to_end(tmp_path: Path, slack: FakeSlack) 
         response = shown_reply(sender.command("/deal", "new Entry point test", response_url=url), slack, url)
         assert response.status == 200 and "Created deal-1" in response.json()["text"]
         slack.wait_for(lambda: [m for m in slack.messages if "Entry point test" in m["text"]])
+        slack.wait_for("views.publish", count=2)  # the owner's and the manager's Home tabs: all the work is done
         assert (tmp_path / "salesbot.db").exists()
     finally:
         process.terminate()
