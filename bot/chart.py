@@ -11,11 +11,15 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
 from commands.digest.report import Digest, StageConversion, StageGroup, StageTotal
-from commands.digest.text import with_change
-from commands.formats import clip, format_amount, period_label, plural
+from commands.digest.text import Money, amounts, deals_count, period_words, tenths, with_change
+from commands.formats import clip
+from commands.i18n.translator import N_, Translator
+from commands.pipeline.names import StageName
 
 DPI = 100
 WIDTH_IN = 10.0
@@ -35,8 +39,14 @@ BAR_LABEL_SIZE = 9.5
 ARROW_ROWS = 0.5
 PANEL_GAP_IN = 0.1
 TITLE_IN = 0.3
-PIPELINE_LABEL = "Pipeline"
-CUSTOMERS_LABEL = "Customers"
+MIN_FONT_SIZE = 7.0
+FOOTER_IN = 0.3  # the won/lost line and the legend, side by side
+FOOTER_HIGH_IN = 0.5  # the won/lost line, when it does not fit beside the legend
+FOOTER_LOW_IN = 0.18  # the legend under it
+# TRANSLATORS: the title of the chart's upper panel, the open deals before the win.
+PIPELINE_LABEL = N_("Pipeline")
+# TRANSLATORS: the title of the chart's lower panel, the won stage and the stages after it.
+CUSTOMERS_LABEL = N_("Customers")
 
 OPEN_COLOR = "#4a78b5"
 WON_COLOR = "#2e9e5b"
@@ -48,10 +58,12 @@ MUTED_COLOR = "#6b6b6b"
 PNG_METADATA: dict[str, str | None] = {"Software": None}
 
 
-def render_chart(digest: Digest) -> bytes:
+def render_chart(t: Translator, digest: Digest) -> bytes:
     """Two panels, each with its own scale: the pipeline (stages before the win) above the customers (the won
-    stage and after), so a large base of live customers never flattens the pipeline's bars."""
-    groups = [(PIPELINE_LABEL, digest.pipeline), (CUSTOMERS_LABEL, digest.customers)]
+    stage and after), so a large base of live customers never flattens the pipeline's bars. Every word and
+    number in the reader's language."""
+    money = amounts(t, digest.currency)
+    groups = [(t(PIPELINE_LABEL), digest.pipeline), (t(CUSTOMERS_LABEL), digest.customers)]
     groups = [(label, group) for label, group in groups if group.stages]
     rows = tuple(total for _, group in groups for total in group.stages)
     empty = all(total.deals == 0 for total in rows)
@@ -82,26 +94,27 @@ def render_chart(digest: Digest) -> bytes:
     figure.text(
         0.02,
         1 - 0.3 / height,
-        f"Pipeline, {period_label(digest.period)}",
+        chart_title(t, digest),
         fontsize=16,
         fontweight="bold",
         color=TEXT_COLOR,
         va="center",
         parse_math=False,
     )
-    figure.text(
+    explained = figure.text(
         0.02,
         1 - 0.65 / height,
-        subtitle(digest),
+        subtitle(t, digest),
         fontsize=10,
         color=MUTED_COLOR,
         va="center",
         parse_math=False,
     )
-    figure.text(
+    _fit_width(explained, canvas.get_renderer())
+    outcome = figure.text(
         0.02,
-        0.3 / height,
-        outcome_line(digest),
+        FOOTER_IN / height,
+        outcome_line(t, digest),
         fontsize=10,
         color=TEXT_COLOR,
         va="center",
@@ -109,24 +122,27 @@ def render_chart(digest: Digest) -> bytes:
     )
 
     if empty:
-        _draw_empty(figure, figure.add_subplot())
+        _draw_empty(t, figure, figure.add_subplot())
     else:
         conversion = {entry.stage.key: entry for entry in digest.conversion}
         grid = figure.add_gridspec(len(groups), 1, height_ratios=panel_rows)
         for index, (label, group) in enumerate(groups):
             axes = figure.add_subplot(grid[index])
-            _draw_funnel(axes, group.stages, conversion, canvas.get_renderer(), arrow_after_last=arrows[index])
-            axes.set_title(
-                panel_title(label, group), loc="left", fontsize=11, fontweight="bold", color=TEXT_COLOR, pad=6
+            _draw_funnel(
+                t, axes, group.stages, conversion, canvas.get_renderer(), money, arrow_after_last=arrows[index]
             )
-        figure.legend(
-            handles=_legend(rows, conversion),
+            axes.set_title(
+                panel_title(t, label, group, money), loc="left", fontsize=11, fontweight="bold", color=TEXT_COLOR, pad=6
+            )
+        legend = figure.legend(
+            handles=_legend(t, rows, conversion),
             loc="center right",
-            bbox_to_anchor=(1 - RIGHT_IN / WIDTH_IN, 0.3 / height),
+            bbox_to_anchor=(1 - RIGHT_IN / WIDTH_IN, FOOTER_IN / height),
             ncols=3,
             frameon=False,
             fontsize=9,
         )
+        _footer_apart(figure, outcome, legend, canvas.get_renderer(), height)
 
     buffer = io.BytesIO()
     canvas.print_png(buffer, metadata=PNG_METADATA)
@@ -134,10 +150,12 @@ def render_chart(digest: Digest) -> bytes:
 
 
 def _draw_funnel(
+    t: Translator,
     axes: Axes,
     rows: tuple[StageTotal, ...],
     conversion: dict[str, StageConversion],
     renderer: RendererAgg,
+    money: Money,
     *,
     arrow_after_last: bool = False,
 ) -> None:
@@ -146,7 +164,7 @@ def _draw_funnel(
     positions = range(len(rows))
     worst = {key for key, entry in conversion.items() if entry.worst}
     widest = max(max(total.deals for total in rows), 1)
-    scale = _scale(rows, renderer)
+    scale = _scale(t, rows, renderer, money)
 
     bars = axes.barh(
         positions,
@@ -164,7 +182,7 @@ def _draw_funnel(
         axes.text(
             bar.get_width() + pad,
             bar.get_y() + bar.get_height() / 2,
-            bar_label(total),
+            bar_label(t, total, money),
             fontsize=BAR_LABEL_SIZE,
             color=TEXT_COLOR,
             va="center",
@@ -177,7 +195,7 @@ def _draw_funnel(
         axes.text(
             pad,
             position + 0.5,
-            conversion_label(entry),
+            conversion_label(t, entry),
             fontsize=8.5,
             va="center",
             ha="left",
@@ -190,7 +208,9 @@ def _draw_funnel(
     # Room left of the axes, less the tick pad and a small margin from the image's edge.
     room = LEFT_IN * DPI - LABEL_PAD_PT * DPI / 72 - 12
     marked = [total.stage.key in worst or total.stage.won for total in rows]
-    names = [_fit(total.stage.name, bold, room, renderer) for total, bold in zip(rows, marked, strict=True)]
+    names = [
+        _fit(t.show(StageName(total.stage)), bold, room, renderer) for total, bold in zip(rows, marked, strict=True)
+    ]
     labels = axes.set_yticklabels(names, fontsize=LABEL_SIZE, parse_math=False)
     for label, total, bold in zip(labels, rows, marked, strict=True):
         if bold:
@@ -203,25 +223,43 @@ def _draw_funnel(
     axes.spines["left"].set_color("#bbbbbb")
 
 
-def _scale(rows: tuple[StageTotal, ...], renderer: RendererAgg) -> float:
+def _fit_width(text: Text, renderer: RendererAgg) -> None:
+    """A smaller font for a line the language writes too long for the image's width (Swedish, Romanian)."""
+    room = WIDTH_IN * DPI * (1 - 2 * 0.02)
+    size = float(text.get_fontsize())
+    while size > MIN_FONT_SIZE and text.get_window_extent(renderer).width > room:
+        size -= 0.5
+        text.set_fontsize(size)
+
+
+def _footer_apart(figure: Figure, outcome: Text, legend: Legend, renderer: RendererAgg, height: float) -> None:
+    """The won/lost line and the legend share the footer's row; where the language writes them too long for one
+    row (Romanian, Swedish), the line goes above the legend."""
+    if outcome.get_window_extent(renderer).x1 + 12 < legend.get_window_extent(renderer).x0:
+        return
+    outcome.set_y(FOOTER_HIGH_IN / height)
+    legend.set_bbox_to_anchor((1 - RIGHT_IN / WIDTH_IN, FOOTER_LOW_IN / height), transform=figure.transFigure)
+
+
+def _scale(t: Translator, rows: tuple[StageTotal, ...], renderer: RendererAgg, money: Money) -> float:
     """The x-axis' end: each bar's label, right of it, ends inside the image (at least `X_HEADROOM` times the
     widest bar)."""
     axes_px = (WIDTH_IN - LEFT_IN - RIGHT_IN) * DPI
     font = FontProperties(size=BAR_LABEL_SIZE)
     scale = max(max(total.deals for total in rows), 1) * X_HEADROOM
     for total in rows:
-        label_px = renderer.get_text_width_height_descent(bar_label(total), font, ismath=False)[0] + 12
+        label_px = renderer.get_text_width_height_descent(bar_label(t, total, money), font, ismath=False)[0] + 12
         room = max(axes_px - label_px, axes_px * MIN_BAR_SHARE)
         scale = max(scale, total.deals * axes_px / room)
     return scale
 
 
-def _legend(rows: tuple[StageTotal, ...], conversion: dict[str, StageConversion]) -> list[Patch]:
-    handles = [Patch(facecolor=OPEN_COLOR, label="Open deals")]
+def _legend(t: Translator, rows: tuple[StageTotal, ...], conversion: dict[str, StageConversion]) -> list[Patch]:
+    handles = [Patch(facecolor=OPEN_COLOR, label=t("Open deals"))]
     if any(total.stage.won for total in rows):
-        handles.append(Patch(facecolor=WON_COLOR, label="Won stage"))
+        handles.append(Patch(facecolor=WON_COLOR, label=t("Won stage")))
     if any(entry.worst for entry in conversion.values()):
-        handles.append(Patch(facecolor="white", edgecolor=WORST_COLOR, linewidth=2, label="Lowest conversion"))
+        handles.append(Patch(facecolor="white", edgecolor=WORST_COLOR, linewidth=2, label=t("Lowest conversion")))
     return handles
 
 
@@ -234,13 +272,13 @@ def _fit(name: str, bold: bool, room_px: float, renderer: RendererAgg) -> str:
     return shorten(name, limit)
 
 
-def _draw_empty(figure: Figure, axes: Axes) -> None:
+def _draw_empty(t: Translator, figure: Figure, axes: Axes) -> None:
     axes.set_axis_off()
     # Centred on the image, not the axes, which sit right of the room kept for stage names.
     figure.text(
         0.5,
         0.55,
-        "No open deals",
+        t("No open deals"),
         fontsize=22,
         color=MUTED_COLOR,
         ha="center",
@@ -250,7 +288,7 @@ def _draw_empty(figure: Figure, axes: Axes) -> None:
     figure.text(
         0.5,
         0.45,
-        "Add one with /deal new to see the funnel here.",
+        t("Add one with /deal new to see the funnel here."),
         fontsize=11,
         color=MUTED_COLOR,
         ha="center",
@@ -259,41 +297,58 @@ def _draw_empty(figure: Figure, axes: Axes) -> None:
     )
 
 
-def panel_title(label: str, group: StageGroup) -> str:
+def chart_title(t: Translator, digest: Digest) -> str:
+    # TRANSLATORS: the chart's title: "Pipeline, 23–29 Nov 2026".
+    return t("Pipeline, {period}", period=period_words(t, digest.period))
+
+
+def panel_title(t: Translator, label: str, group: StageGroup, money: Money) -> str:
     """`Pipeline: 114 deals · 5,154,085 (scale of its own)`: the panel's totals."""
-    return f"{label}: " + " · ".join(with_change(group.deals, group.value_cents, group.change, money=format_amount))
+    return f"{label}: " + " · ".join(with_change(t, group.deals, group.value_cents, group.change, money=money))
 
 
-def bar_label(total: StageTotal) -> str:
+def bar_label(t: Translator, total: StageTotal, money: Money) -> str:
     """The stage's deals and value, each with its change since a week earlier when it has one."""
-    return " · ".join(with_change(total.deals, total.value_cents, total.change, money=format_amount))
+    return " · ".join(with_change(t, total.deals, total.value_cents, total.change, money=money))
 
 
-def conversion_label(entry: StageConversion | None) -> str:
+def conversion_label(t: Translator, entry: StageConversion | None) -> str:
     rate = None if entry is None else entry.current.next_rate
-    text = "→ —" if rate is None else f"→ {rate:.0%}"
-    return f"{text}  lowest" if entry is not None and entry.worst else text
+    text = f"→ {t.percent(rate)}"
+    if entry is not None and entry.worst:
+        # TRANSLATORS: on the chart, beside the stage that converts worst: "→ 42%  lowest".
+        return t("{rate}  lowest", rate=text)
+    return text
 
 
-def outcome_line(digest: Digest) -> str:
+def outcome_line(t: Translator, digest: Digest) -> str:
     won, lost = digest.won_in_period, digest.lost_in_period
-    return (
-        f"Won this period: {plural(won.deals, 'deal')} · {format_amount(won.value_cents)}"
-        f"      Lost: {plural(lost.deals, 'deal')} · {format_amount(lost.value_cents)}"
+    money = amounts(t, digest.currency)
+    return t(
+        "Won this period: {won} · {won_value}      Lost: {lost} · {lost_value}",
+        won=deals_count(t, won.deals),
+        won_value=money(won.value_cents),
+        lost=deals_count(t, lost.deals),
+        lost_value=money(lost.value_cents),
     )
 
 
-def subtitle(digest: Digest) -> str:
+def subtitle(t: Translator, digest: Digest) -> str:
     """What the bars and arrows mean, and the forecast in one phrase."""
     forecast = digest.forecast
-    expected = (
-        f" · forecast: about {forecast.expected_wins:.1f} wins (80% likely {forecast.wins_low}–{forecast.wins_high})"
-        if forecast.open_deals
-        else ""
-    )
-    return (
-        f"Open deals by stage, each panel on its own scale · → share that moves on{expected} · "
-        f"dates in {digest.period.tz}"
+    if not forecast.open_deals:
+        return t(
+            "Open deals by stage, each panel on its own scale · → share that moves on · dates in {zone}",
+            zone=digest.period.tz,
+        )
+    return t(
+        "Open deals by stage, each panel on its own scale · → share that moves on · forecast: about {wins} wins "
+        "({likely} likely {low}–{high}) · dates in {zone}",
+        wins=tenths(t, forecast.expected_wins),
+        likely=t.percent(0.8),
+        low=forecast.wins_low,
+        high=forecast.wins_high,
+        zone=digest.period.tz,
     )
 
 

@@ -1,5 +1,5 @@
-"""The digest as a Slack message. Every list is cut with "and N more" so the message stays within
-Block Kit's limits (50 blocks, 3,000 characters a section) whatever the pipeline's size."""
+"""The digest as a Slack message, in its reader's language. Every list is cut with "and N more" so the message
+stays within Block Kit's limits (50 blocks, 3,000 characters a section) whatever the pipeline's size."""
 
 from collections.abc import Mapping
 
@@ -9,7 +9,6 @@ from bot.blocks import Message
 from bot.mrkdwn import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_TEXT_LIMIT,
-    amount,
     context,
     date,
     escape,
@@ -25,69 +24,103 @@ from commands.digest.report import Digest, Listing, MoveLine, OwnerStalls, Snooz
 from commands.digest.text import (
     CUSTOMERS_TITLE,
     PIPELINE_TITLE,
+    Money,
+    amounts,
+    and_list,
+    day_month,
+    deals_count,
     forecast_change_words,
+    lost_reason,
     median_words,
     notable_why,
+    period_words,
     stage_line,
+    tenths,
     transition_label,
     with_change,
 )
-from commands.formats import clip, duration, format_deal_id, period_label, plural, rate
+from commands.formats import clip, format_deal_id, span
+from commands.i18n.translator import Translator
+from commands.pipeline.names import StageName
 
 NAME_LIMIT = 80
 PermalinkKey = tuple[str, str]  # (channel, message ts)
 
 
-def digest_message(digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | None = None) -> Message:
+def digest_message(t: Translator, digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | None = None) -> Message:
     permalinks = permalinks or {}
+    money = amounts(t, digest.currency, unknown="—")
+    period = escape(period_words(t, digest.period, with_zone=True))
+    days = t.n("{count} day", "{count} days", digest.window_days)
+    if digest.owner_id is None:
+        title = t("Pipeline digest")
+        about = t("{period} · conversion over {days}", period=period, days=days)
+    else:
+        title = t("Your pipeline digest")
+        about = t(
+            "Only <@{owner}>'s deals; conversion rates and the forecast's chances are the team's · {period} · "
+            "conversion over {days}",
+            owner=digest.owner_id,
+            period=period,
+            days=days,
+        )
     parts: list[list[Block]] = [
-        [
-            header("Pipeline digest" if digest.owner_id is None else "Your pipeline digest"),
-            context(
-                _whose(digest) + f"{escape(period_label(digest.period, with_zone=True))} · "
-                f"conversion over {plural(digest.window_days, 'day')}"
-            ),
-        ],
-        _by_stage(digest),
-        _movement(digest),
-        _pending(digest, permalinks),
-        _stalled(digest),
-        _conversion(digest),
-        _forecast(digest),
+        [header(title), context(about)],
+        _by_stage(t, digest, money),
+        _movement(t, digest, money),
+        _pending(t, digest, permalinks),
+        _stalled(t, digest, money),
+        _conversion(t, digest),
+        _forecast(t, digest, money),
     ]
     blocks = [block for part in parts for block in part]
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
-        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], context("The digest was cut to fit one Slack message.")]
-    return Message(text=_summary(digest), blocks=blocks)
+        blocks = [*blocks[: MESSAGE_BLOCK_LIMIT - 1], context(t("The digest was cut to fit one Slack message."))]
+    return Message(text=_summary(t, digest, money), blocks=blocks)
 
 
-def _whose(digest: Digest) -> str:
-    """Says whose deals a narrowed digest counts, and that its rates are still the team's."""
-    if digest.owner_id is None:
-        return ""
-    return f"Only <@{digest.owner_id}>'s deals; conversion rates and the forecast's chances are the team's · "
-
-
-def _summary(digest: Digest) -> str:
+def _summary(t: Translator, digest: Digest, money: Money) -> str:
     pipeline, customers = digest.pipeline, digest.customers
-    title = "Pipeline digest" if digest.owner_id is None else f"Pipeline digest of <@{digest.owner_id}>'s deals"
-    return (
-        f"{title}, {period_label(digest.period, with_zone=True)}: "
-        f"{plural(pipeline.deals, 'open deal')} worth {amount(pipeline.value_cents)} in the pipeline, "
-        f"{plural(customers.deals, 'customer')} worth {amount(customers.value_cents)}; "
-        f"{plural(digest.approved.total, 'move')} approved, {digest.won_in_period.deals} won, "
-        f"{digest.lost_in_period.deals} lost, {digest.stalled.total} stalled."
+    params = {
+        "period": period_words(t, digest.period, with_zone=True),
+        "deals": t.n("{count} open deal", "{count} open deals", pipeline.deals),
+        "value": money(pipeline.value_cents),
+        "customers": t.n("{count} customer", "{count} customers", customers.deals),
+        "customers_value": money(customers.value_cents),
+        "moves": t.n("{count} move", "{count} moves", digest.approved.total),
+        "won": digest.won_in_period.deals,
+        "lost": digest.lost_in_period.deals,
+        "stalled": digest.stalled.total,
+    }
+    if digest.owner_id is None:
+        # TRANSLATORS: the digest's notification text; {moves} is like "3 moves".
+        return t(
+            "Pipeline digest, {period}: {deals} worth {value} in the pipeline, {customers} worth {customers_value}; "
+            "{moves} approved, {won} won, {lost} lost, {stalled} stalled.",
+            **params,
+        )
+    return t(
+        "Pipeline digest of <@{owner}>'s deals, {period}: {deals} worth {value} in the pipeline, {customers} worth "
+        "{customers_value}; {moves} approved, {won} won, {lost} lost, {stalled} stalled.",
+        owner=digest.owner_id,
+        **params,
     )
 
 
-def quiet_line(digest: Digest) -> str:
+def quiet_line(t: Translator, digest: Digest) -> str:
     """The one line a quiet period's scheduled digest posts instead of the whole digest."""
     pipeline, customers = digest.pipeline, digest.customers
-    return (
-        f"Pipeline digest, {period_label(digest.period, with_zone=True)}: a quiet period. No deal moved, "
-        f"was created or was lost. Pipeline: {plural(pipeline.deals, 'open deal')} · {amount(pipeline.value_cents)}; "
-        f"customers: {plural(customers.deals, 'deal')} · {amount(customers.value_cents)}; "
-        f"{digest.stalled.total} stalled. `/pipeline digest` posts the whole digest."
+    money = amounts(t, digest.currency, unknown="—")
+    return t(
+        "Pipeline digest, {period}: a quiet period. No deal moved, was created or was lost. Pipeline: {deals} · "
+        "{value}; customers: {customers} · {customers_value}; {stalled} stalled. `/pipeline digest` posts the "
+        "whole digest.",
+        period=period_words(t, digest.period, with_zone=True),
+        deals=t.n("{count} open deal", "{count} open deals", pipeline.deals),
+        value=money(pipeline.value_cents),
+        customers=deals_count(t, customers.deals),
+        customers_value=money(customers.value_cents),
+        stalled=digest.stalled.total,
     )
 
 
@@ -95,43 +128,61 @@ def _deal(number: int, name: str) -> str:
     return f"*{format_deal_id(number)}* {escape(clip(name, NAME_LIMIT))}"
 
 
-def _listing(title: str, lines: list[str], more: int, *, empty: str, more_noun: str | None = None) -> list[Block]:
-    """One section: the title, as many lines as fit, then "and N more" for the rest."""
+def _listing(t: Translator, title: str, lines: list[str], more: int, *, empty: str, noun: str = "") -> list[Block]:
+    """One section: the title, as many lines as fit, then "and N more" for the rest (`noun`: "owner", "reason")."""
     if not lines:
         return [section(f"{title}\n_{empty}_")]
     kept: list[str] = []
-    budget = SECTION_TEXT_LIMIT - len(title) - 40
+    budget = SECTION_TEXT_LIMIT - len(title) - 60
     for line in lines:
         line = clip(line, 600)
         if sum(len(item) + 1 for item in kept) + len(line) > budget:
             break
         kept.append(line)
     hidden = more + len(lines) - len(kept)
-    rest = f"{plural(hidden, 'more ' + more_noun)}" if more_noun else f"{hidden} more"
-    text = "\n".join([title, *kept] + ([f"_and {rest}_"] if hidden else []))
-    return [section(text)]
+    return [section("\n".join([title, *kept] + ([f"_{_more(t, hidden, noun)}_"] if hidden else [])))]
 
 
-def _group(title: str, group: StageGroup) -> list[str]:
-    count, value = with_change(group.deals, group.value_cents, group.change, money=amount)
+def _more(t: Translator, hidden: int, noun: str) -> str:
+    if noun == "owner":
+        return t.n("and {count} more owner", "and {count} more owners", hidden)
+    if noun == "reason":
+        return t.n("and {count} more reason", "and {count} more reasons", hidden)
+    return t("and {count} more", count=hidden)
+
+
+def _group(t: Translator, title: str, group: StageGroup, money: Money) -> list[str]:
+    count, value = with_change(t, group.deals, group.value_cents, group.change, money=money)
     lines = [f"*{title}*: {count} · {value}"]
     for total in group.stages:
-        name, numbers = stage_line(total, money=amount, separator=" · ")
-        lines.append(f"{escape(name)}{' (won)' if total.stage.won else ''}: {numbers}")
+        name, numbers = stage_line(t, total, money=money, separator=" · ")
+        if total.stage.won:
+            # TRANSLATORS: the won stage's line in the digest: "Closed won (won): 3 deals · 30,000".
+            lines.append(t("{stage} (won): {numbers}", stage=escape(name), numbers=numbers))
+        else:
+            lines.append(f"{escape(name)}: {numbers}")
     return lines
 
 
-def _by_stage(digest: Digest) -> list[Block]:
-    since = date(digest.week_earlier)
+def _packed(t: Translator, lines: list[str], *, max_blocks: int) -> list[Block]:
+    # The count is filled in by `packed_sections`, which writes it as `{n}`.
+    return packed_sections(lines, max_blocks=max_blocks, more=t("and {count} more", count="{n}"))
+
+
+def _by_stage(t: Translator, digest: Digest, money: Money) -> list[Block]:
     won, lost = digest.won_in_period, digest.lost_in_period
-    outcome = (
-        f":trophy: Won this period: {won.deals} · {amount(won.value_cents)}    "
-        f":x: Lost this period: {lost.deals} · {amount(lost.value_cents)}"
+    outcome = t(
+        ":trophy: Won this period: {won} · {won_value}    :x: Lost this period: {lost} · {lost_value}",
+        won=won.deals,
+        won_value=money(won.value_cents),
+        lost=lost.deals,
+        lost_value=money(lost.value_cents),
     )
+    since = t("*Where deals are* (in brackets: the change since {since})", since=date(digest.week_earlier))
     return [
-        *packed_sections([f"*Where deals are* (in brackets: the change since {since})"], max_blocks=1),
-        *packed_sections(_group(PIPELINE_TITLE, digest.pipeline), max_blocks=3),
-        *packed_sections(_group(CUSTOMERS_TITLE, digest.customers), max_blocks=3),
+        *_packed(t, [since], max_blocks=1),
+        *_packed(t, _group(t, t(PIPELINE_TITLE), digest.pipeline, money), max_blocks=3),
+        *_packed(t, _group(t, t(CUSTOMERS_TITLE), digest.customers, money), max_blocks=3),
         section(outcome),
     ]
 
@@ -140,177 +191,258 @@ def _evidence(evidence: tuple[Evidence, ...]) -> str:
     return ", ".join(link(item) for item in evidence[:3]) + (f" (+{len(evidence) - 3})" if len(evidence) > 3 else "")
 
 
-def _approved_by(move: MoveLine) -> str:
+def _approved_by(t: Translator, move: MoveLine) -> str:
     if not move.approved_by:
-        return "approved by the pipeline (no approval needed)"
-    return "approved by " + " and ".join(mention(user) for user in move.approved_by)
+        return t("approved by the pipeline (no approval needed)")
+    return t("approved by {people}", people=and_list(t, [mention(user) for user in move.approved_by]))
 
 
-def _moved(digest: Digest) -> list[Block]:
-    """Moves per transition, then the few worth a look, with who asked, who approved and the evidence."""
-    counts = [escape(transition_label(t, arrow="→")) for t in digest.transitions]
-    total = sum(t.moves for t in digest.transitions)
-    blocks = _listing(f"*Moved* ({total}), per transition", counts, 0, empty="No deal moved.")
-    if digest.notable_moves:
-        notable = [
-            f"{_deal(n.move.deal_number, n.move.deal_name)} · {amount(n.move.value_cents)} · "
-            f"{escape(n.move.from_stage.name)} → {escape(n.move.to_stage.name)} · _{notable_why(n)}_ · "
-            f"{mention(n.move.requested_by)}"
-            + (
-                f": {escape(clip(n.move.reason or '', 200))}"
-                if "back" in n.why
-                else f", {_approved_by(n.move)}" + (f" · {_evidence(n.move.evidence)}" if n.move.evidence else "")
+def _notable(t: Translator, digest: Digest, money: Money) -> list[str]:
+    lines = []
+    for n in digest.notable_moves:
+        move = n.move
+        head = (
+            f"{_deal(move.deal_number, move.deal_name)} · {money(move.value_cents)} · "
+            f"{escape(t.show(StageName(move.from_stage)))} → {escape(t.show(StageName(move.to_stage)))} · "
+            f"_{notable_why(t, n)}_ · {mention(move.requested_by)}"
+        )
+        if "back" in n.why:
+            lines.append(f"{head}: {escape(clip(move.reason or '', 200))}")
+        else:
+            lines.append(
+                f"{head}, {_approved_by(t, move)}" + (f" · {_evidence(move.evidence)}" if move.evidence else "")
             )
-            for n in digest.notable_moves
-        ]
-        blocks += _listing("*Worth a look*", notable, 0, empty="")
+    return lines
+
+
+def _moved(t: Translator, digest: Digest, money: Money) -> list[Block]:
+    """Moves per transition, then the few worth a look, with who asked, who approved and the evidence."""
+    counts = [escape(transition_label(t, transition, arrow="→")) for transition in digest.transitions]
+    total = sum(transition.moves for transition in digest.transitions)
+    title = t("*Moved* ({count}), per transition", count=total)
+    blocks = _listing(t, title, counts, 0, empty=t("No deal moved."))
+    if digest.notable_moves:
+        blocks += _listing(t, t("*Worth a look*"), _notable(t, digest, money), 0, empty="")
     return blocks
 
 
-def _movement(digest: Digest) -> list[Block]:
+def _movement(t: Translator, digest: Digest, money: Money) -> list[Block]:
     rejected = [
-        f"{_deal(m.deal_number, m.deal_name)}: → {escape(m.to_stage.name)} · {mention(m.requested_by)}, "
-        f"rejected by {mention(m.decided_by or '')}: {escape(clip(m.reason or '', 200))}"
+        t(
+            "{deal}: → {stage} · {person}, rejected by {manager}: {reason}",
+            deal=_deal(m.deal_number, m.deal_name),
+            stage=escape(t.show(StageName(m.to_stage))),
+            person=mention(m.requested_by),
+            manager=mention(m.decided_by or ""),
+            reason=escape(clip(m.reason or "", 200)),
+        )
         for m in digest.rejected.items
     ]
     new = [
-        f"{_deal(d.deal_number, d.deal_name)} · {amount(d.value_cents)} · {mention(d.owner_id)}"
+        f"{_deal(d.deal_number, d.deal_name)} · {money(d.value_cents)} · {mention(d.owner_id)}"
         for d in digest.new_deals.items
     ]
     reasons = [
-        f"{escape(clip(r.reason, 200))}: {r.deals:,} · {amount(r.value_cents)}" for r in digest.lost_reasons.items
+        f"{escape(clip(lost_reason(t, r.reason), 200))}: {t.number(r.deals)} · {money(r.value_cents)}"
+        for r in digest.lost_reasons.items
     ]
-    lost_title = f"*Lost* ({digest.lost_deals.total}), by reason"
+    none = t("None.")
     return [
-        *_moved(digest),
-        *_listing(f"*Rejected* ({digest.rejected.total})", rejected, digest.rejected.more, empty="None."),
-        *_listing(f"*New deals* ({digest.new_deals.total})", new, digest.new_deals.more, empty="None."),
-        *_listing(lost_title, reasons, digest.lost_reasons.more, empty="None.", more_noun="reason"),
+        *_moved(t, digest, money),
+        *_listing(
+            t, t("*Rejected* ({count})", count=digest.rejected.total), rejected, digest.rejected.more, empty=none
+        ),
+        *_listing(t, t("*New deals* ({count})", count=digest.new_deals.total), new, digest.new_deals.more, empty=none),
+        *_listing(
+            t,
+            t("*Lost* ({count}), by reason", count=digest.lost_deals.total),
+            reasons,
+            digest.lost_reasons.more,
+            empty=none,
+            noun="reason",
+        ),
     ]
 
 
-def _pending(digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Block]:
+def _pending(t: Translator, digest: Digest, permalinks: Mapping[PermalinkKey, str]) -> list[Block]:
     lines = []
     for p in digest.pending.items:
-        label = f"{format_deal_id(p.deal_number)} → {escape(p.to_stage.name)}"
+        label = f"{format_deal_id(p.deal_number)} → {escape(t.show(StageName(p.to_stage)))}"
         url = permalinks.get((p.channel_id, p.message_ts or p.thread_ts or ""))
-        target = f"<{url}|{label}>" if url else f"*{label}*"
         lines.append(
-            f"{target} {escape(clip(p.deal_name, NAME_LIMIT))} · asked by {mention(p.requested_by)} "
-            f"{duration(digest.as_of - p.requested_at)} ago"
+            t(
+                "{move} {name} · asked by {person} {time} ago",
+                move=f"<{url}|{label}>" if url else f"*{label}*",
+                name=escape(clip(p.deal_name, NAME_LIMIT)),
+                person=mention(p.requested_by),
+                time=span(t, digest.as_of - p.requested_at),
+            )
         )
-    title = f"*Waiting for a manager for over a day* ({digest.pending.total})"
-    return _listing(title, lines, digest.pending.more, empty="Nothing waiting.")
+    title = t("*Waiting for a manager for over a day* ({count})", count=digest.pending.total)
+    return _listing(t, title, lines, digest.pending.more, empty=t("Nothing waiting."))
 
 
-def _stalled(digest: Digest) -> list[Block]:
+def _stalled(t: Translator, digest: Digest, money: Money) -> list[Block]:
     """The stalled deals per owner, then the pipeline's and onboarding's, each oldest first."""
     stalled = digest.stalled
-    title = (
-        f"*Stalled* ({stalled.total}): {stalled.pipeline.total} in the pipeline, "
-        f"{stalled.onboarding.total} in onboarding. The last stage never stalls."
+    title = t(
+        "*Stalled* ({count}): {pipeline} in the pipeline, {onboarding} in onboarding. The last stage never stalls.",
+        count=stalled.total,
+        pipeline=stalled.pipeline.total,
+        onboarding=stalled.onboarding.total,
     )
     return [
         section(title),
-        *_stalled_owners(stalled.by_owner),
+        *_stalled_owners(t, stalled.by_owner, money),
         *_listing(
-            f"*Pipeline* ({stalled.pipeline.total}), oldest first",
-            [_stalled_line(s) for s in stalled.pipeline.items],
+            t,
+            t("*Pipeline* ({count}), oldest first", count=stalled.pipeline.total),
+            [_stalled_line(t, s, money) for s in stalled.pipeline.items],
             stalled.pipeline.more,
-            empty="No deal before the win is over its stage's time limit.",
+            empty=t("No deal before the win is over its stage's time limit."),
         ),
         *_listing(
-            f"*Onboarding* ({stalled.onboarding.total}), oldest first",
-            [_stalled_line(s) for s in stalled.onboarding.items],
+            t,
+            t("*Onboarding* ({count}), oldest first", count=stalled.onboarding.total),
+            [_stalled_line(t, s, money) for s in stalled.onboarding.items],
             stalled.onboarding.more,
-            empty="No won deal is over its stage's time limit.",
+            empty=t("No won deal is over its stage's time limit."),
         ),
     ]
 
 
-def _stalled_owners(owners: Listing[OwnerStalls]) -> list[Block]:
+def _stalled_owners(t: Translator, owners: Listing[OwnerStalls], money: Money) -> list[Block]:
     if not owners.total:
         return []
     lines = []
     for owner in owners.items:
-        snoozed = f" ({owner.snoozed} snoozed)" if owner.snoozed else ""
-        lines.append(
-            f"{mention(owner.owner_id)}: {plural(owner.deals, 'stalled deal')}{snoozed}; oldest "
-            + _stalled_line(owner.oldest, with_owner=False)
-        )
-    return _listing("*By owner*, most stalled first", lines, owners.more, empty="", more_noun="owner")
+        deals = t.n("{count} stalled deal", "{count} stalled deals", owner.deals)
+        oldest = _stalled_line(t, owner.oldest, money, with_owner=False)
+        if owner.snoozed:
+            line = t(
+                "{owner}: {deals} ({snoozed} snoozed); oldest {oldest}",
+                owner=mention(owner.owner_id),
+                deals=deals,
+                snoozed=owner.snoozed,
+                oldest=oldest,
+            )
+        else:
+            line = t("{owner}: {deals}; oldest {oldest}", owner=mention(owner.owner_id), deals=deals, oldest=oldest)
+        lines.append(line)
+    return _listing(t, t("*By owner*, most stalled first"), lines, owners.more, empty="", noun="owner")
 
 
-def _stalled_line(s: StalledLine, *, with_owner: bool = True) -> str:
+def _stalled_line(t: Translator, s: StalledLine, money: Money, *, with_owner: bool = True) -> str:
+    line = t(
+        "{deal} · {stage} for {days} (limit {limit})",
+        deal=_deal(s.deal_number, s.deal_name),
+        stage=escape(t.show(StageName(s.stage))),
+        days=t.n("{count} day", "{count} days", s.days_in_stage),
+        limit=s.stall_after_days,
+    )
     owner = f" · {mention(s.owner_id)}" if with_owner else ""
-    return (
-        f"{_deal(s.deal_number, s.deal_name)} · {escape(s.stage.name)} for {plural(s.days_in_stage, 'day')} "
-        f"(limit {s.stall_after_days}){owner} · {amount(s.value_cents)}"
-        + (f" · {snoozed_note(s.snooze)}" if s.snooze else "")
+    return f"{line}{owner} · {money(s.value_cents)}" + (f" · {snoozed_note(t, s.snooze)}" if s.snooze else "")
+
+
+def snoozed_note(t: Translator, snooze: SnoozeNote) -> str:
+    """ "snoozed until 12 Dec by @ana: <reason>", the reason escaped and shortened."""
+    return t(
+        "_snoozed until {until} by {person}_: {reason}",
+        until=day_month(t, snooze.until),
+        person=mention(snooze.snoozed_by),
+        reason=escape(clip(snooze.reason, 300)),
     )
 
 
-def snoozed_note(snooze: SnoozeNote) -> str:
-    """ "snoozed until 12 Dec by @ana: <reason>", the reason escaped and shortened."""
-    return f"_snoozed until {snooze.until:%d %b} by {mention(snooze.snoozed_by)}_: {escape(clip(snooze.reason, 300))}"
-
-
-def _conversion(digest: Digest) -> list[Block]:
+def _conversion(t: Translator, digest: Digest) -> list[Block]:
     lines = []
     thin = []
     for row in digest.conversion:
         now, before = row.current, row.previous
-        name = f"{':warning: ' if row.worst else ''}*{escape(row.stage.name)}*"
+        name = f"{':warning: ' if row.worst else ''}*{escape(t.show(StageName(row.stage)))}*"
         if not now.entered and not before.entered:
-            lines.append(f"{name}: none entered")
+            lines.append(t("{stage}: none entered", stage=name))
             continue
-        won = (
-            f" · {rate(now.won_rate)} end up won (before: {rate(before.won_rate)})"
-            if now.won_rate is not None or before.won_rate is not None
-            else ""
+        params = {
+            "stage": name,
+            "entered": now.entered,
+            "moved_on": now.moved_on,
+            "dropped_out": now.dropped_out,
+            "still_open": now.still_open,
+            "rate": t.percent(now.next_rate),
+            "before": t.percent(before.next_rate),
+        }
+        line = t(
+            "{stage}: of {entered} that entered, {moved_on} moved on, {dropped_out} dropped out, {still_open} still "
+            "there · *{rate}* move on (before: {before})",
+            **params,
         )
-        line = (
-            f"{name}: of {now.entered} that entered, {now.moved_on} moved on, {now.dropped_out} dropped out, "
-            f"{now.still_open} still there · *{rate(now.next_rate)}* move on (before: {rate(before.next_rate)})"
-            f"{won} · {median_words(now, unknown='—')}"
-        )
+        if now.won_rate is not None or before.won_rate is not None:
+            line += " · " + t(
+                "{rate} end up won (before: {before})", rate=t.percent(now.won_rate), before=t.percent(before.won_rate)
+            )
+        line += " · " + median_words(t, now, unknown="—")
         if row.worst:
-            line += " · _converts worst_"
+            line += " · _" + t("converts worst") + "_"
         lines.append(line)
         if now.entered and now.thin:
-            thin.append(f"{escape(row.stage.name)} ({now.rate_basis})")
-    title = (
-        f"*Stage conversion*: deals that entered each stage in the last {plural(digest.window_days, 'day')}; "
-        "deals still in a stage are not counted as lost"
+            thin.append(f"{escape(t.show(StageName(row.stage)))} ({t.number(now.rate_basis)})")
+    title = t(
+        "*Stage conversion*: deals that entered each stage in the last {days}; deals still in a stage are not "
+        "counted as lost",
+        days=t.n("{count} day", "{count} days", digest.window_days),
     )
     if thin:
         lines.append(
-            f":grey_question: Fewer than {THIN_SPELLS} ended stays behind: {', '.join(thin)}. "
-            "Those rates lean on the pipeline-wide rate; read them as rough guesses."
+            t.n(
+                ":grey_question: Fewer than {count} ended stay behind: {stages}. Those rates lean on the "
+                "pipeline-wide rate; read them as rough guesses.",
+                ":grey_question: Fewer than {count} ended stays behind: {stages}. Those rates lean on the "
+                "pipeline-wide rate; read them as rough guesses.",
+                THIN_SPELLS,
+                stages=", ".join(thin),
+            )
         )
-    return packed_sections([title, *lines], max_blocks=8)
+    return _packed(t, [title, *lines], max_blocks=8)
 
 
-def _forecast(digest: Digest) -> list[Block]:
+def _forecast(t: Translator, digest: Digest, money: Money) -> list[Block]:
     forecast = digest.forecast
     if not forecast.open_deals:
-        return [section("*Forecast*\n_No open deals before the win to forecast._")]
-    text = (
-        f"*Forecast*: about *{forecast.expected_wins:.1f}* wins (80% likely {forecast.wins_low}–{forecast.wins_high}) "
-        f"worth *{amount(round(forecast.expected_value_cents, -2))}* from {plural(forecast.open_deals, 'open deal')}; "
-        f"about {forecast.soon_wins:.1f} of them ({amount(round(forecast.soon_value_cents, -2))}) "
-        f"within {plural(forecast.soon_days, 'day')}."
+        return [section(t("*Forecast*\n_No open deals before the win to forecast._"))]
+    text = t(
+        "*Forecast*: about *{wins}* wins ({likely} likely {low}–{high}) worth *{value}* from {deals}; about {soon} "
+        "of them ({soon_value}) within {days}.",
+        wins=tenths(t, forecast.expected_wins),
+        likely=t.percent(0.8),
+        low=forecast.wins_low,
+        high=forecast.wins_high,
+        value=money(round(forecast.expected_value_cents, -2)),
+        deals=t.n("{count} open deal", "{count} open deals", forecast.open_deals),
+        soon=tenths(t, forecast.soon_wins),
+        soon_value=money(round(forecast.soon_value_cents, -2)),
+        days=t.n("{count} day", "{count} days", forecast.soon_days),
     )
-    stages = [
-        f"{escape(stage.stage.name)}: {stage.open_deals} open · {rate(stage.won_rate)} chance each "
-        f"({' × '.join(rate(factor.rate) for factor in stage.factors)}) · {stage.expected_wins:.1f} wins"
-        + (" · _few ended stays_" if stage.thin else "")
-        for stage in forecast.stages
-        if stage.open_deals
-    ]
+    stages = []
+    for stage in forecast.stages:
+        if not stage.open_deals:
+            continue
+        line = t(
+            "{stage}: {deals} open · {chance} chance each ({factors}) · {wins} wins",
+            stage=escape(t.show(StageName(stage.stage))),
+            deals=stage.open_deals,
+            chance=t.percent(stage.won_rate),
+            factors=" × ".join(t.percent(factor.rate) for factor in stage.factors),
+            wins=tenths(t, stage.expected_wins),
+        )
+        stages.append(line + (" · _" + t("few ended stays") + "_" if stage.thin else ""))
     if forecast.change is not None:
-        text += f"\n_Since a week earlier:_ {escape(forecast_change_words(forecast.change, money=amount))}"
+        change = escape(forecast_change_words(t, forecast.change, money=money))
+        text += "\n" + t("_Since a week earlier:_ {change}", change=change)
     text += "\n" + "\n".join(stages)
     if not forecast.enough_history:
-        text += "\n:warning: Some chances rest on fewer than 20 ended stays. Read the forecast as a rough guess."
+        text += "\n" + t(
+            ":warning: Some chances rest on fewer than {count} ended stays. Read the forecast as a rough guess.",
+            count=THIN_SPELLS,
+        )
     return [section(clip(text, SECTION_TEXT_LIMIT))]

@@ -3,7 +3,8 @@ and a lint of a pipeline file.
 
 It reads DATABASE_URL and PIPELINE_FILE from the environment or `.env`, like the app:
 
-    salesbot digest [--team T] [--owner U] [--as-of YYYY-MM-DD] [--tz ZONE] [--days N] [--window N] [--json]
+    salesbot digest [--team T] [--owner U] [--as-of YYYY-MM-DD] [--tz ZONE] [--days N] [--window N]
+                    [--language en|es|sv|ro] [--json]
     salesbot import FILE.csv --team T [--format ours|hubspot|pipedrive] [--stage-map FILE] [--channel C] [--dry-run]
     salesbot check [--team T] [--fix]
     salesbot lint FILE
@@ -21,6 +22,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from textwrap import dedent
@@ -43,10 +45,12 @@ from commands.digest.compute import (
 from commands.digest.text import digest_text
 from commands.errors import CommandError
 from commands.formats import format_deal_id, plural
+from commands.i18n.languages import Language
 from commands.pipeline.lint import lint_pipeline
 from commands.pipeline.loading import FieldLines, PipelineFileError, default_pipeline, load_pipeline
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
+from commands.workspace.settings import workspace_settings
 from storage import report_queries, spells
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_to_head
@@ -170,6 +174,8 @@ def _add_digest(commands: "argparse._SubParsersAction[_Parser]", prog: str) -> _
                   the 7 days up to that midnight in Berlin, for that workspace
               PROG digest --days 30 --window 365
                   the last 30 days, with conversion rates read over a year
+              PROG digest --language sv
+                  the digest in Swedish
             """,
             prog,
         ),
@@ -202,6 +208,12 @@ def _add_digest(commands: "argparse._SubParsersAction[_Parser]", prog: str) -> _
         default=DEFAULT_WINDOW_DAYS,
         metavar="N",
         help=f"conversion window in days, 1 to {MAX_WINDOW_DAYS} (default {DEFAULT_WINDOW_DAYS})",
+    )
+    digest.add_argument(
+        "--language",
+        choices=[language.value for language in Language],
+        help="the language of the text (default: the workspace's, as set with /pipeline language); "
+        "JSON is the same in every language",
     )
     digest.add_argument("--json", action="store_true", help="print JSON instead of text")
     return digest
@@ -363,16 +375,21 @@ def _digest(arguments: argparse.Namespace, prog: str) -> int:
             raise LookupError(f"workspace {team} has no data in this database ({holds}); check --team")
         as_of = local_midnight(arguments.as_of, arguments.tz) if arguments.as_of else datetime.now(UTC)
         period = period_ending(as_of, days=arguments.days, tz=arguments.tz)
-        digest = compute_digest(
-            services, team_id=team, period=period, window_days=arguments.window, owner_id=arguments.owner
+        settings = workspace_settings(services, team)
+        digest = replace(
+            compute_digest(
+                services, team_id=team, period=period, window_days=arguments.window, owner_id=arguments.owner
+            ),
+            currency=settings.currency,
         )
+        t = services.translators[Language(arguments.language) if arguments.language else settings.language]
     except ValueError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2
     except (PipelineFileError, SQLAlchemyError, LookupError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(digest.to_json(), indent=2) if arguments.json else digest_text(digest))
+    print(json.dumps(digest.to_json(), indent=2) if arguments.json else digest_text(t, digest))
     return 0
 
 

@@ -21,6 +21,7 @@ from commands.deals.results import Decision, MoveRequested
 from commands.digest.compute import compute_digest, period_ending
 from commands.digest.text import digest_text
 from commands.errors import CommandError
+from commands.i18n.translator import ENGLISH
 from commands.pipeline.loading import default_pipeline
 from commands.pipeline.stages import Approval, Pipeline
 from commands.services import Actor, Services
@@ -200,10 +201,10 @@ def test_the_digest_names_every_approver_and_the_pipeline(policed: Services, clo
         ("needs-confirmed", (MANAGER, OTHER_MANAGER), OTHER_MANAGER),
         ("product-evaluated", (), None),
     ]
-    text = digest_text(digest)
+    text = digest_text(ENGLISH, digest)
     assert f"approved by {MANAGER} and {OTHER_MANAGER};" in text
     assert "approved by the pipeline (no approval needed)" in text
-    posted = json.dumps([block.to_dict() for block in digest_message(digest).blocks])
+    posted = json.dumps([block.to_dict() for block in digest_message(ENGLISH, digest).blocks])
     assert f"approved by <@{MANAGER}> and <@{OTHER_MANAGER}>" in posted
     assert "approved by the pipeline (no approval needed)" in posted and "<!channel>" not in posted
     assert digest.to_json()["approved"]["items"][0]["approved_by"] == [MANAGER, OTHER_MANAGER]

@@ -22,6 +22,7 @@ from commands.digest.report import (
     Total,
 )
 from commands.formats import period_label
+from commands.i18n.translator import ENGLISH
 from commands.pipeline.stages import Stage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -118,7 +119,7 @@ def decode(png: bytes) -> np.ndarray:
 
 
 def test_typical_pipeline_is_a_slack_sized_png() -> None:
-    image = decode(render_chart(typical()))
+    image = decode(render_chart(ENGLISH, typical()))
 
     height, width = image.shape[:2]
     assert width == 1000
@@ -128,14 +129,14 @@ def test_typical_pipeline_is_a_slack_sized_png() -> None:
 def test_empty_pipeline_renders_a_note_instead_of_bars() -> None:
     empty = digest([("Problem acknowledged", 0, 0), ("Proposal requested", 0, 0), ("Closed won", 0, 0)])
 
-    image = decode(render_chart(empty))
+    image = decode(render_chart(ENGLISH, empty))
 
     assert image.shape[:2] == (600, 1000)
-    assert render_chart(empty) != render_chart(typical())
+    assert render_chart(ENGLISH, empty) != render_chart(ENGLISH, typical())
 
 
 def test_single_stage_pipeline() -> None:
-    image = decode(render_chart(digest([("Closed won", 4, 100)])))
+    image = decode(render_chart(ENGLISH, digest([("Closed won", 4, 100)])))
 
     assert image.shape[:2] == (600, 1000)
 
@@ -145,7 +146,7 @@ def test_thirty_stages_with_long_names_grow_the_image() -> None:
     rows = [(name[:200], count, cents) for name, count, cents in rows]
     assert all(len(name) == 200 for name, _, _ in rows)
 
-    image = decode(render_chart(digest(rows, rates=[(10, index % 10) for index in range(30)], worst=7)))
+    image = decode(render_chart(ENGLISH, digest(rows, rates=[(10, index % 10) for index in range(30)], worst=7)))
 
     height, width = image.shape[:2]
     assert width == 1000
@@ -155,14 +156,14 @@ def test_thirty_stages_with_long_names_grow_the_image() -> None:
 
 
 def test_same_input_gives_the_same_bytes() -> None:
-    assert render_chart(typical()) == render_chart(typical())
+    assert render_chart(ENGLISH, typical()) == render_chart(ENGLISH, typical())
 
 
 def test_concurrent_renders_do_not_interfere() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        charts = list(pool.map(lambda _: render_chart(typical()), range(8)))
+        charts = list(pool.map(lambda _: render_chart(ENGLISH, typical()), range(8)))
 
-    assert set(charts) == {render_chart(typical())}
+    assert set(charts) == {render_chart(ENGLISH, typical())}
 
 
 @pytest.mark.parametrize(
@@ -183,10 +184,10 @@ def test_conversion_label() -> None:
     worst = typical().conversion[1]
     unknown = typical().conversion[-1]
 
-    assert conversion_label(typical().conversion[0]) == "→ 60%"
-    assert conversion_label(worst) == "→ 42%  lowest"
-    assert conversion_label(unknown) == "→ —"
-    assert conversion_label(None) == "→ —"
+    assert conversion_label(ENGLISH, typical().conversion[0]) == "→ 60%"
+    assert conversion_label(ENGLISH, worst) == "→ 42%  lowest"
+    assert conversion_label(ENGLISH, unknown) == "→ —"
+    assert conversion_label(ENGLISH, None) == "→ —"
 
 
 def test_shorten_keeps_short_names_and_ellipsises_long_ones() -> None:
@@ -199,11 +200,11 @@ def test_shorten_keeps_short_names_and_ellipsises_long_ones() -> None:
 
 def test_subtitle_says_what_the_arrows_mean_and_gives_the_forecast() -> None:
     quiet = typical()
-    assert subtitle(quiet) == (
+    assert subtitle(ENGLISH, quiet) == (
         "Open deals by stage, each panel on its own scale · → share that moves on · dates in Europe/Paris"
     )
     forecast = Forecast(4.56, 100, 3, 6, 30, 1.0, 10, 8, 14, ())
-    assert subtitle(replace(quiet, forecast=forecast)) == (
+    assert subtitle(ENGLISH, replace(quiet, forecast=forecast)) == (
         "Open deals by stage, each panel on its own scale · → share that moves on · forecast: about 4.6 wins "
         "(80% likely 3–6) · dates in Europe/Paris"
     )
@@ -225,7 +226,9 @@ def longest_run(image: np.ndarray, color: str) -> int:
 def test_pipeline_and_customers_have_their_own_scales() -> None:
     """A thousand customers in the won stage do not flatten a ten-deal pipeline: each panel's widest bar spans
     most of the axes (700 px wide)."""
-    image = decode(render_chart(digest([("Meeting booked", 10, 100), ("Proposal", 4, 40), ("Won", 1000, 10_000)])))
+    image = decode(
+        render_chart(ENGLISH, digest([("Meeting booked", 10, 100), ("Proposal", 4, 40), ("Won", 1000, 10_000)]))
+    )
 
     assert longest_run(image, OPEN_COLOR) > 300
     assert longest_run(image, WON_COLOR) > 300

@@ -10,6 +10,7 @@ from bot.digest_blocks import digest_message
 from commands.digest.changes import week_earlier
 from commands.digest.report import Digest
 from commands.digest.text import digest_text
+from commands.i18n.translator import ENGLISH
 from commands.services import Services
 from tests.conftest import Clock
 from tests.test_digest_numbers import NEW_YORK, History, digest_at, utc
@@ -151,7 +152,7 @@ def test_lost_deals_are_grouped_by_reason_ignoring_case_and_spaces(weekly: Diges
 
 
 def test_text_slack_and_json_show_the_same_week(weekly: Digest) -> None:
-    text = digest_text(weekly)
+    text = digest_text(ENGLISH, weekly)
     assert "Pipeline (open deals before the win): 7 deals (-1), 302,000 (+49,000)" in text
     assert "    Meeting booked: 4 deals (-2), 220,000 (+57,000)" in text
     assert "Customers (the won stage and after): 1 deal (+1), 40,000 (+40,000)" in text
@@ -160,7 +161,7 @@ def test_text_slack_and_json_show_the_same_week(weekly: Digest) -> None:
     assert "no budget: 2 (25,000)" in text
     assert "Since 2026-06-24 00:00 (UTC): " in text and "new deals +" in text
 
-    posted = json.dumps([block.to_dict() for block in digest_message(weekly).blocks], ensure_ascii=False)
+    posted = json.dumps([block.to_dict() for block in digest_message(ENGLISH, weekly).blocks], ensure_ascii=False)
     assert "*Pipeline (open deals before the win)*: 7 deals (-1) · 302,000 (+49,000)" in posted
     assert "Proposal received: 0 deals (-1) · 0 (-40,000)" in posted
     assert "Needs confirmed → Meeting booked (back): 1" in posted

@@ -356,6 +356,9 @@ class Digest:
     forecast: Forecast
     owner_id: str | None = None
     """The rep whose deals the digest is narrowed to (`compute_digest`'s `owner_id`); None: the whole team."""
+    currency: str | None = None
+    """The workspace's currency (ISO 4217) its amounts are written in; None: the number alone. Not part of the
+    JSON, whose amounts are plain numbers of cents."""
 
     @property
     def quiet(self) -> bool:
@@ -365,6 +368,7 @@ class Digest:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: stages as their keys, times as ISO 8601 strings."""
         data = _jsonable(asdict(self))
+        del data["currency"]
         for name in ("pipeline", "customers"):
             group: StageGroup = getattr(self, name)
             data[name].update(_jsonable(asdict(_GroupTotals(group.deals, group.value_cents, group.change))))
