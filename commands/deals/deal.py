@@ -120,7 +120,7 @@ def _history(session: Session, services: Services, deal: Deal, events: Sequence[
 def list_deals(services: Services, actor: Actor, command: ListDeals) -> DealList:
     stage = None
     if command.stage_key is not None:
-        stage = services.pipeline.find(command.stage_key)
+        stage = services.pipeline.resolve(command.stage_key)
         if stage is None:
             raise CommandError(
                 f"There is no stage '{command.stage_key}'. The stages are: {', '.join(services.pipeline.keys)}.",

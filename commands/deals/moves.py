@@ -315,7 +315,7 @@ def _target_stage(services: Services, deal: Deal, current: Stage, command: Advan
         if following is None:
             raise last_stage(deal.number, current)
         return following
-    target = pipeline.find(command.to_key)
+    target = pipeline.resolve(command.to_key)
     if target is None:
         raise CommandError(
             f"There is no stage '{command.to_key}'. The stages are: {', '.join(pipeline.keys)}.",
