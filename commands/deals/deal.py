@@ -197,7 +197,7 @@ def _history(session: Session, services: Services, deal: Deal, events: Sequence[
 def list_deals(services: Services, actor: Actor, command: ListDeals) -> DealList:
     stage = None
     if command.stage_key is not None:
-        stage = services.pipeline.find(command.stage_key)
+        stage = services.pipeline.resolve(command.stage_key)
         if stage is None:
             raise CommandError(
                 tr(

@@ -29,7 +29,7 @@ class MoveOptions:
         """The target named `key`, the next stage when `key` is None, None when `key` is not a forward target."""
         if key is None:
             return self.targets[0] if self.targets else None
-        return next((stage for stage in self.targets if stage.key == key), None)
+        return next((stage for stage in self.targets if stage.is_called(key)), None)
 
     def entered(self, target: Stage) -> tuple[Stage, ...]:
         """The stages a move to `target` enters, in order: each needs its own evidence."""

@@ -366,7 +366,7 @@ def _target_stage(services: Services, deal: Deal, current: Stage, command: Advan
         if following is None:
             raise last_stage(deal.number, current)
         return following
-    target = pipeline.find(command.to_key)
+    target = pipeline.resolve(command.to_key)
     if target is None:
         raise CommandError(
             tr("There is no stage '{key}'. The stages are: {keys}.", key=command.to_key, keys=", ".join(pipeline.keys)),

@@ -32,8 +32,19 @@ buyer-centric
     first word is one of `SELLER_SUBJECTS` ("We emailed the recap"), or when it does not start with one of
     `BUYER_SUBJECTS` and holds a seller action as a stage name would ("Send the proposal").
 
+complete
+    A pipeline written in several languages has each stage's name, exit criteria and evidence prompt in every
+    language any stage has a text in (`Pipeline.languages`), and as many exit criteria in each as in the
+    source language. A text left out shows in the source language instead, which is rarely what a team meant.
+
+The first four rules read English: they check the English texts only (those of a stage whose English texts are
+complete), and a pipeline with no English is checked for completeness only. Their findings name a field as
+above, followed by " in en" when English is not the pipeline's source language; so does a completeness finding,
+with the language it is about ("name in es").
+
 An exit criterion found to be an opinion is not also checked for the seller's actions. Findings come stage by
-stage in pipeline order; within a stage: the name, the whole exit criteria, each criterion, the evidence prompt.
+stage in pipeline order; within a stage: the name, the whole exit criteria, each criterion, the evidence prompt,
+then what is missing in each language, in the order of `Pipeline.languages`.
 
 The loader's warnings (`commands.pipeline.loading`) use the same buyer-centric rules through
 `seller_action_suggestion` and `criterion_is_seller_action`.
@@ -43,13 +54,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from commands.formats import clip
-from commands.pipeline.stages import Pipeline, Stage
+from commands.pipeline.stages import LANGUAGE_NAMES, Pipeline, Stage, StageText
 
-Standard = Literal["required", "factual", "inspectable", "buyer-centric"]
+Standard = Literal["required", "factual", "inspectable", "buyer-centric", "complete"]
 
 
 @dataclass(frozen=True)
@@ -375,7 +386,8 @@ class Finding:
     """One way a stage falls short of a standard: where, what is wrong (one line), and a rewrite.
 
     `field` is "name", "exit_criteria" (the stage's criteria as a whole), "exit criterion N" (from 1) or
-    "evidence_prompt". Its texts are plain: a renderer escapes them.
+    "evidence_prompt", followed by " in xx" when the text is in language xx and that is not the pipeline's
+    source language. Its texts are plain: a renderer escapes them.
     """
 
     stage_key: str
@@ -394,9 +406,68 @@ class Finding:
 
 
 def lint_pipeline(pipeline: Pipeline) -> tuple[Finding, ...]:
-    """Every finding, stage by stage in pipeline order; within a stage: name, exit criteria, evidence prompt."""
-    repeats = _repeats(pipeline.stages)
-    return tuple(finding for stage in pipeline.stages for finding in _stage_findings(stage, repeats))
+    """Every finding, stage by stage in pipeline order; within a stage: name, exit criteria, evidence prompt,
+    then the texts missing in each language."""
+    english = {stage.key: in_english for stage in pipeline.stages if (in_english := _in_english(stage))}
+    repeats = _repeats(tuple(english.values()))
+    found: list[Finding] = []
+    for stage in pipeline.stages:
+        if stage.key in english:
+            for finding in _stage_findings(english[stage.key], repeats):
+                found.append(finding if pipeline.language == "en" else replace(finding, field=f"{finding.field} in en"))
+        found += (finding for language in pipeline.languages[1:] for finding in _missing_texts(stage, language))
+    return tuple(found)
+
+
+def _in_english(stage: Stage) -> Stage | None:
+    """The stage as its English texts say, for the rules that read English; None without all of them."""
+    if stage.language == "en":
+        return stage
+    text = stage.texts.get("en")
+    if text is None or text.missing():
+        return None
+    return Stage(stage.key, text.name, text.exit_criteria, text.evidence_prompt, language="en")
+
+
+# --- complete ------------------------------------------------------------------------------------
+
+
+def _missing_texts(stage: Stage, language: str) -> Iterator[Finding]:
+    """What the stage leaves out in `language` (not its source language): each field, and criteria that do not
+    match the source's one for one."""
+    source, text = stage.texts[stage.language], stage.texts.get(language, StageText())
+    in_language, in_source = _language_name(language), _language_name(stage.language)
+    examples = {
+        "name": f"'{language}: …' under 'name', next to '{stage.language}: {_quoted(source.name)}'",
+        "exit_criteria": (
+            f"'{language}:' under 'exit_criteria', with the {len(source.exit_criteria)} criteria of "
+            f"{in_source} in the same order"
+        ),
+        "evidence_prompt": (
+            f"'{language}: …' under 'evidence_prompt', next to '{stage.language}: {_quoted(source.evidence_prompt)}'"
+        ),
+    }
+    for field_name in text.missing():
+        yield Finding(
+            stage.key,
+            f"{field_name} in {language}",
+            "complete",
+            f"no {field_name.replace('_', ' ')} in {in_language}, though the pipeline has texts in it: "
+            f"a user reading {in_language} sees the {in_source} one.",
+            f"Add {examples[field_name]}.",
+        )
+    if text.exit_criteria and len(text.exit_criteria) != len(source.exit_criteria):
+        yield Finding(
+            stage.key,
+            f"exit_criteria in {language}",
+            "complete",
+            f"{len(text.exit_criteria)} exit criteria in {in_language} but {len(source.exit_criteria)} in {in_source}.",
+            f"Translate each {in_source} criterion once, in the same order.",
+        )
+
+
+def _language_name(language: str) -> str:
+    return f"{LANGUAGE_NAMES.get(language, language)} ({language})"
 
 
 def _stage_findings(stage: Stage, repeats: dict[tuple[str, int], tuple[Stage, int]]) -> Iterator[Finding]:
