@@ -1,6 +1,7 @@
 """Safe pieces of Slack mrkdwn (escaped user text, links, mentions, dates) and the Block Kit blocks that hold
 them, cut to Slack's size limits."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -16,6 +17,7 @@ from slack_sdk.models.blocks import (
 from commands.crm.import_deals import IMPORT_ACTOR
 from commands.deals.evidence import Evidence
 from commands.formats import clip, format_amount
+from commands.i18n.translator import ENGLISH, Translator
 from commands.text_rules import clean_text, host_of, label_misleads, punycode, remove_invisible, without_credentials
 
 SECTION_TEXT_LIMIT = 3000
@@ -34,9 +36,10 @@ def escape(text: str) -> str:
     return remove_invisible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mention(user_id: str) -> str:
-    """A Slack mention of the person; history brought in from a CRM names the import instead."""
-    return "the import" if user_id == IMPORT_ACTOR else f"<@{user_id}>"
+def mention(user_id: str, t: Translator = ENGLISH) -> str:
+    """A Slack mention of the person; history brought in from a CRM names the import instead (in `t`'s language)."""
+    # TRANSLATORS: who did something in a deal's history when it was brought in from a CRM import.
+    return t("the import") if user_id == IMPORT_ACTOR else f"<@{user_id}>"
 
 
 def link(evidence: Evidence) -> str:
@@ -58,9 +61,11 @@ def date(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{fallback}>"
 
 
-def day(moment: datetime) -> str:
-    """The day of `moment` as Slack shows it in each reader's own time zone, with a UTC fallback."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%d %b %Y} UTC>"
+def day(moment: datetime, t: Translator | None = None) -> str:
+    """The day of `moment` as Slack shows it in each reader's own time zone (and locale), with a UTC fallback
+    written in `t`'s language (without `t`, in English)."""
+    fallback = f"{moment:%d %b %Y}" if t is None else t.day(moment.date())
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{fallback} UTC>"
 
 
 def amount(cents: int | None) -> str:
@@ -98,10 +103,17 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} more") -> list[Block]:
+def packed_sections(
+    lines: list[str],
+    *,
+    max_blocks: int,
+    more: str | Callable[[int], str] | None = None,
+    t: Translator = ENGLISH,
+) -> list[Block]:
     """Pack lines into as few sections as fit Slack's text limit, within `max_blocks` blocks.
 
-    Lines that do not fit are dropped from the end and counted in a closing "and N more".
+    Lines that do not fit are dropped from the end and counted in a closing line: `more(count)`, or a `more`
+    string's `{n}` filled in, or "and N more" in `t`'s language.
     """
     blocks: list[Block] = []
     current: list[str] = []
@@ -110,7 +122,7 @@ def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} m
         if current and len("\n".join([*current, line])) > SECTION_TEXT_LIMIT:
             if len(blocks) + 2 >= max_blocks:
                 blocks.append(section("\n".join(current)))
-                blocks.append(context(more.format(n=len(lines) - index)))
+                blocks.append(context(_more(t, more, len(lines) - index)))
                 return blocks
             blocks.append(section("\n".join(current)))
             current = []
@@ -118,3 +130,11 @@ def packed_sections(lines: list[str], *, max_blocks: int, more: str = "and {n} m
     if current:
         blocks.append(section("\n".join(current)))
     return blocks
+
+
+def _more(t: Translator, more: str | Callable[[int], str] | None, count: int) -> str:
+    if callable(more):
+        return more(count)
+    if more is not None:
+        return more.format(n=count)
+    return t.n("and {count} more", "and {count} more", count)
