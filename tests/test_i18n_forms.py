@@ -22,7 +22,7 @@ from bot.advance_form import (
     advance_modal,
     form_options,
 )
-from bot.ask_evidence_form import ask_evidence_modal
+from bot.ask_evidence_form import PROMPT_BLOCK, ask_evidence_modal, prompt_from_form
 from bot.blocks import Message
 from bot.listeners import views
 from bot.mrkdwn import MESSAGE_BLOCK_LIMIT, section
@@ -193,6 +193,15 @@ def test_the_ask_for_evidence_form_in_spanish_swedish_and_romanian(team: Service
     assert "Pide pruebas a" in shown(Language.ES) and "¿Qué te tiene que enseñar el comercial?" in shown(Language.ES)
     assert "Be <@" in shown(Language.SV) and "Vad ska säljaren visa dig?" in shown(Language.SV)
     assert "Cere dovezi de la" in shown(Language.RO) and '"text": "Cere"' in shown(Language.RO)
+
+
+def test_an_empty_ask_for_evidence_is_refused_in_the_forms_language() -> None:
+    with pytest.raises(FieldErrors) as refused:
+        prompt_from_form("  \u200b ")
+    refusal = refused.value.field_texts[PROMPT_BLOCK]
+    assert t_of(Language.ES).show(refusal).startswith("Di qué prueba de la acción del comprador")
+    assert t_of(Language.SV).show(refusal).startswith("Skriv vilket bevis på köparens åtgärd")
+    assert str(refusal).startswith("Say what evidence of the buyer's action")
 
 
 @pytest.mark.parametrize(
