@@ -30,7 +30,8 @@ from commands.deals.move_options import MoveOptions, options_at
 from commands.deals.moves import Advance
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_deal_id
-from commands.i18n.translator import Translator
+from commands.i18n.translator import N_, Text, Translator, tr
+from commands.pipeline.names import StageName
 from commands.pipeline.stages import Pipeline, Stage
 from commands.text_rules import NOTE_LIMIT, URL_LIMIT
 
@@ -46,8 +47,11 @@ OPTIONS_PER_CHECKLIST = 10  # Block Kit's most options in one checkboxes element
 OPTION_TEXT_LIMIT = 75
 SELECT_OPTIONS_LIMIT = 100
 FIELD_LABEL_LIMIT = 2000
-LOST_TRACK = "This form lost track of its deal. Close it and run /advance again."
-STILL_CHANGING = "The form was still changing to this stage. Check the fields below, then submit again."
+LOST_TRACK = N_("This form lost track of its deal. Close it and run /advance again.")
+STILL_CHANGING = N_("The form was still changing to this stage. Check the fields below, then submit again.")
+NO_TARGET = N_("Choose the stage to move the deal to.")
+# TRANSLATORS: under a checklist of the advance form; {criteria} lists the unticked ones, like "2. Buyer confirmed…"
+UNTICKED = N_("Tick each once the buyer has done it. Not ticked: {criteria}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,20 @@ class Typed:
 
 
 @dataclass(frozen=True)
+class StageText:
+    """What a stage asks for, in one language: its evidence prompt and its exit criteria."""
+
+    evidence_prompt: str
+    exit_criteria: tuple[str, ...]
+
+
+def stage_text(t: Translator, stage: Stage) -> StageText:
+    """The stage's evidence prompt and exit criteria in `t`'s language (for now, as the pipeline file writes
+    them: the one place to read them in the reader's language)."""
+    return StageText(stage.evidence_prompt, stage.exit_criteria)
+
+
+@dataclass(frozen=True)
 class FormDeal:
     """The deal a form was opened for, as its private_metadata keeps it."""
 
@@ -88,46 +106,56 @@ def advance_modal(t: Translator, options: MoveOptions, *, target: Stage, typed: 
     deal_id = format_deal_id(options.deal_number)
     blocks: list[Block] = [
         section(
-            f"*{deal_id} · {escape(options.deal_name)}* is at *{escape(options.current.name)}*. For each stage it "
-            "enters, tick what the buyer has done and link the evidence; the move is posted in the deal's thread."
+            t(
+                "*{deal} · {name}* is at *{stage}*. For each stage it enters, tick what the buyer has done and link"
+                " the evidence; the move is posted in the deal's thread.",
+                deal=deal_id,
+                name=escape(options.deal_name),
+                stage=escape(t.show(StageName(options.current))),
+            )
         ),
         InputBlock(
             block_id=TARGET_BLOCK,
-            label=plain("Move to", FIELD_LABEL_LIMIT),
+            label=plain(t("Move to"), FIELD_LABEL_LIMIT),
             dispatch_action=True,
             element=StaticSelectElement(
                 action_id=TARGET_ACTION,
-                options=[_target_option(stage, skipped) for skipped, stage in enumerate(targets)],
-                initial_option=_target_option(target, targets.index(target)),
+                options=[_target_option(t, stage, skipped) for skipped, stage in enumerate(targets)],
+                initial_option=_target_option(t, target, targets.index(target)),
             ),
         ),
     ]
     entered = options.entered(target)
     for stage in entered:
-        blocks += _checklists(stage, typed)
-        blocks.append(_evidence_input(stage, typed, several=len(entered) > 1))
+        blocks += _checklists(t, stage, typed)
+        blocks.append(_evidence_input(t, stage, typed, several=len(entered) > 1))
     blocks.append(
         InputBlock(
             block_id=ADVANCE_NOTE_FIELD,
-            label=plain("Note for the manager", FIELD_LABEL_LIMIT),
+            label=plain(t("Note for the manager"), FIELD_LABEL_LIMIT),
             optional=True,
             element=PlainTextInputElement(
                 action_id=NOTE_INPUT,
                 multiline=True,
                 max_length=NOTE_LIMIT,
                 initial_value=typed.note or None,
-                placeholder=plain("What the buyer said, what happens next", 150),
+                placeholder=plain(t("What the buyer said, what happens next"), 150),
             ),
         )
     )
-    metadata = {"deal": options.deal_number, "name": options.deal_name, "from": options.current.key}
+    metadata = {
+        "deal": options.deal_number,
+        "name": options.deal_name,
+        "from": options.current.key,
+        "language": t.language.value,
+    }
     return View(
         type="modal",
         callback_id=ADVANCE_VIEW,
         private_metadata=json.dumps(metadata),
-        title=plain(f"Advance {deal_id}", 24),
-        submit=plain("Ask to move", 24),
-        close=plain("Cancel", 24),
+        title=plain(_title(t, deal_id), 24),
+        submit=plain(t("Ask to move"), 24),
+        close=plain(t("Cancel"), 24),
         blocks=blocks,
     )
 
@@ -136,10 +164,16 @@ def advance_done(t: Translator, options: MoveOptions, confirmation: str) -> View
     """What the form shows once the move is asked for: the typed command's confirmation (mrkdwn, escaped)."""
     return View(
         type="modal",
-        title=plain(f"Advance {format_deal_id(options.deal_number)}", 24),
-        close=plain("Done", 24),
+        private_metadata=json.dumps({"language": t.language.value}),
+        title=plain(_title(t, format_deal_id(options.deal_number)), 24),
+        close=plain(t("Done"), 24),
         blocks=[section(confirmation)],
     )
+
+
+def _title(t: Translator, deal_id: str) -> str:
+    # TRANSLATORS: the advance form's title, at most 24 characters with the deal's id (like deal-1234)
+    return t("Advance {deal}", deal=deal_id)
 
 
 def form_options(view: Any, pipeline: Pipeline) -> MoveOptions:
@@ -155,9 +189,9 @@ def _form_deal(view: Any) -> FormDeal:
         metadata = None
     number, name, from_key = at(metadata, "deal"), at(metadata, "name"), at(metadata, "from")
     if isinstance(number, bool) or not isinstance(number, int) or not isinstance(name, str):
-        raise CommandError(LOST_TRACK)
+        raise CommandError(tr(LOST_TRACK))
     if not isinstance(from_key, str):
-        raise CommandError(LOST_TRACK)
+        raise CommandError(tr(LOST_TRACK))
     return FormDeal(number, name, from_key)
 
 
@@ -171,22 +205,22 @@ def advance_from_view(view: Any, options: MoveOptions) -> Advance:
     values = at(view, "state", "values")
     target = chosen_target(options, at(values, TARGET_BLOCK, TARGET_ACTION, "selected_option", "value"))
     if target is None:
-        raise FieldErrors({TARGET_BLOCK: "Choose the stage to move the deal to."})
+        raise FieldErrors({TARGET_BLOCK: tr(NO_TARGET)})
     entered = options.entered(target)
-    problems: dict[str, str] = {}
+    problems: dict[str, Text] = {}
     for stage in entered:
         for block_id, chunk in _chunks(stage):
             if not isinstance(at(values, block_id), dict):
-                problems[TARGET_BLOCK] = STILL_CHANGING
+                problems[TARGET_BLOCK] = tr(STILL_CHANGING)
                 continue
             ticked = _ticked(values, block_id)
-            unticked = [f"{number}. {clip(item, 40)}" for number, item in chunk if str(number) not in ticked]
+            unticked = tuple(number for number, _ in chunk if str(number) not in ticked)
             if unticked:
-                problems[block_id] = "Tick each once the buyer has done it. Not ticked: " + "; ".join(unticked)
+                problems[block_id] = tr(UNTICKED, criteria=Unticked(stage, unticked))
     links = []
     for stage in entered:
         if not isinstance(at(values, _evidence_block(stage)), dict):
-            problems[TARGET_BLOCK] = STILL_CHANGING
+            problems[TARGET_BLOCK] = tr(STILL_CHANGING)
         links.append((_evidence_block(stage), text_at(values, _evidence_block(stage), EVIDENCE_ACTION, "value")))
     try:
         wanted = advance_from_form(
@@ -197,15 +231,36 @@ def advance_from_view(view: Any, options: MoveOptions) -> Advance:
             note=text_at(values, ADVANCE_NOTE_FIELD, NOTE_INPUT, "value"),
         )
     except FieldErrors as errors:
-        problems |= errors.fields
+        problems |= errors.field_texts
     if problems:
         raise FieldErrors(problems)
     return wanted
 
 
-def _target_option(stage: Stage, skipped: int) -> Option:
-    suffix = f" (skips {skipped})" if skipped else ""
-    return Option(value=stage.key, text=plain(clip(stage.name, OPTION_TEXT_LIMIT - len(suffix)) + suffix))
+@dataclass(frozen=True)
+class Unticked:
+    """`Localized`: the criteria of `stage` numbered `numbers` as a refusal lists them, in the reader's language."""
+
+    stage: Stage
+    numbers: tuple[int, ...]
+
+    def in_language(self, t: Translator) -> str:
+        criteria = stage_text(t, self.stage).exit_criteria
+        return "; ".join(f"{number}. {clip(criteria[number - 1], 40)}" for number in self.numbers)
+
+
+def _target_option(t: Translator, stage: Stage, skipped: int) -> Option:
+    """The stage as the select offers it, with how many stages the move skips; its name is cut to fit."""
+    name = t.show(StageName(stage))
+    if not skipped:
+        return Option(value=stage.key, text=plain(name, OPTION_TEXT_LIMIT))
+
+    def shown(stage_name: str) -> str:
+        # TRANSLATORS: a stage offered in the advance form's select; {count} is how many stages the move skips
+        return t.n("{stage} (skips {count})", "{stage} (skips {count})", skipped, stage=stage_name)
+
+    room = OPTION_TEXT_LIMIT - (len(shown(name)) - len(name))
+    return Option(value=stage.key, text=plain(shown(clip(name, room)), OPTION_TEXT_LIMIT))
 
 
 def _chunks(stage: Stage) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -218,16 +273,20 @@ def _chunks(stage: Stage) -> list[tuple[str, list[tuple[int, str]]]]:
     ]
 
 
-def _checklists(stage: Stage, typed: Typed) -> list[Block]:
+def _checklists(t: Translator, stage: Stage, typed: Typed) -> list[Block]:
     blocks: list[Block] = []
-    for index, (block_id, chunk) in enumerate(_chunks(stage)):
+    criteria = stage_text(t, stage).exit_criteria
+    for index, (block_id, numbered) in enumerate(_chunks(stage)):
+        chunk = [(number, criteria[number - 1]) for number, _ in numbered]
         options = [
             Option(value=str(number), text=plain(f"{number}. {item}", OPTION_TEXT_LIMIT)) for number, item in chunk
         ]
         ticked = typed.ticked.get(block_id, frozenset())
         clipped = any(len(f"{number}. {item}") > OPTION_TEXT_LIMIT for number, item in chunk)
         full = "\n".join(f"{number}. {item}" for number, item in chunk)
-        label = f"{stage.name}: the buyer has…" if index == 0 else f"{stage.name} (continued)"
+        name = StageName(stage)
+        # TRANSLATORS: the label above a stage's exit criteria, ticked by the rep (each one says what the buyer did)
+        label = t("{stage}: the buyer has…", stage=name) if index == 0 else t("{stage} (continued)", stage=name)
         blocks.append(
             InputBlock(
                 block_id=block_id,
@@ -247,12 +306,13 @@ def _evidence_block(stage: Stage) -> str:
     return f"evidence-{stage.key}"
 
 
-def _evidence_input(stage: Stage, typed: Typed, *, several: bool) -> InputBlock:
+def _evidence_input(t: Translator, stage: Stage, typed: Typed, *, several: bool) -> InputBlock:
     block_id = _evidence_block(stage)
+    hint = t("The evidence that the buyer reached {stage}.", stage=StageName(stage))
     return InputBlock(
         block_id=block_id,
-        label=plain(stage.evidence_prompt, FIELD_LABEL_LIMIT),
-        hint=plain(f"The evidence that the buyer reached {stage.name}.", FIELD_LABEL_LIMIT) if several else None,
+        label=plain(stage_text(t, stage).evidence_prompt, FIELD_LABEL_LIMIT),
+        hint=plain(hint, FIELD_LABEL_LIMIT) if several else None,
         element=UrlInputElement(
             action_id=EVIDENCE_ACTION,
             initial_value=_link_to_keep(typed.links.get(block_id, "")),

@@ -20,16 +20,17 @@ from commands.deals.deal import create_deal
 from commands.deals.moves import ask_for_evidence, decide_move
 from commands.deals.results import Decision
 from commands.errors import CommandError
+from commands.i18n.translator import N_, tr
 from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
 from commands.text_rules import REASON_LIMIT, checked_text
 
-NO_ACTOR = "Slack did not say who sent this form. Close it and click Reject again."
-LOST_TRACK = "This form lost track of its move. Click Reject on the move again."
-NO_ACTOR_NEW_DEAL = "Slack did not say who sent this form. Close it and run /deal new again."
-NO_ACTOR_ASK = "Slack did not say who sent this form. Close it and click Ask for evidence again."
-LOST_TRACK_ASK = "This form lost track of its move. Click Ask for evidence on the move again."
-LOST_CHANNEL = "This form lost track of its channel. Close it and run /deal new again in the deal's channel."
+NO_ACTOR = N_("Slack did not say who sent this form. Close it and click Reject again.")
+LOST_TRACK = N_("This form lost track of its move. Click Reject on the move again.")
+NO_ACTOR_NEW_DEAL = N_("Slack did not say who sent this form. Close it and run /deal new again.")
+NO_ACTOR_ASK = N_("Slack did not say who sent this form. Close it and click Ask for evidence again.")
+LOST_TRACK_ASK = N_("This form lost track of its move. Click Ask for evidence on the move again.")
+LOST_CHANNEL = N_("This form lost track of its channel. Close it and run /deal new again in the deal's channel.")
 
 HomeRefresh = Callable[[Actor, int], None]
 
@@ -46,7 +47,7 @@ class RejectionModal:
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor = actor_of(body)
         if actor is None:
-            raise CommandError(NO_ACTOR)
+            raise CommandError(tr(NO_ACTOR))
         view = body.get("view")
         decision = self._decide(actor, view)
         ack()
@@ -86,7 +87,7 @@ class EvidenceAskModal:
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor = actor_of(body)
         if actor is None:
-            raise CommandError(NO_ACTOR_ASK)
+            raise CommandError(tr(NO_ACTOR_ASK))
         view = body.get("view")
         move = _move_id(view, LOST_TRACK_ASK)
         prompt = prompt_from_form(text_at(view, "state", "values", PROMPT_BLOCK, PROMPT_INPUT, "value"))
@@ -119,11 +120,11 @@ class NewDealModal:
     def submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor = actor_of(body)
         if actor is None:
-            raise CommandError(NO_ACTOR_NEW_DEAL)
+            raise CommandError(tr(NO_ACTOR_NEW_DEAL))
         view = body.get("view")
         channel_id = _channel_of(view)
         if not channel_id:
-            raise CommandError(LOST_CHANNEL)
+            raise CommandError(tr(LOST_CHANNEL))
         typed = {
             field: text_at(view, "state", "values", field, blocks.FIELD_INPUT, "value")
             for field in blocks.NEW_DEAL_FIELDS
@@ -157,4 +158,4 @@ def _move_id(view: Any, lost_track: str = LOST_TRACK) -> int:
     try:
         return move_id(at(_metadata(view), "move_id"))
     except CommandError:
-        raise CommandError(lost_track) from None
+        raise CommandError(tr(lost_track)) from None
