@@ -82,9 +82,10 @@ class StageText:
 
 
 def stage_text(t: Translator, stage: Stage) -> StageText:
-    """The stage's evidence prompt and exit criteria in `t`'s language (for now, as the pipeline file writes
-    them: the one place to read them in the reader's language)."""
-    return StageText(stage.evidence_prompt, stage.exit_criteria)
+    """The stage's evidence prompt and exit criteria in `t`'s language (the pipeline's own where it has none in
+    it)."""
+    text = stage.text_in(t.language)
+    return StageText(text.evidence_prompt, text.exit_criteria)
 
 
 @dataclass(frozen=True)

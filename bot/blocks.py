@@ -93,31 +93,31 @@ def _name(t: Translator, stage: Stage) -> str:
 
 
 def _criteria(t: Translator, stage: Stage) -> tuple[str, ...]:
-    """The stage's exit criteria as the reader reads them (as the pipeline file gives them, for now)."""
-    return stage.exit_criteria
+    """The stage's exit criteria in the reader's language (the pipeline's own where it has none in it)."""
+    return stage.text_in(t.language).exit_criteria
 
 
 def _prompt(t: Translator, stage: Stage) -> str:
-    """The stage's evidence prompt as the reader reads it (as the pipeline file gives it, for now)."""
-    return stage.evidence_prompt
+    """The stage's evidence prompt in the reader's language (the pipeline's own where it has none in it)."""
+    return stage.text_in(t.language).evidence_prompt
 
 
 def _value(t: Translator, deal: DealSummary) -> str:
     """A deal's value in the reader's locale; "—" when it has none."""
-    return "—" if deal.value_cents is None else t.money(deal.value_cents, None)
+    return "—" if deal.value_cents is None else t.money(deal.value_cents, deal.value_currency)
 
 
-def _money(t: Translator, cents: int) -> str:
-    """A total of deals' values in the reader's locale."""
-    return t.money(cents, None)
+def _money(t: Translator, cents: int, currency: str | None) -> str:
+    """A total of deals' values in the reader's locale, in the workspace's currency."""
+    return t.money(cents, currency)
 
 
 def _signed(t: Translator, number: int) -> str:
     return ("-" if number < 0 else "+") + t.number(abs(number))
 
 
-def _signed_money(t: Translator, cents: int) -> str:
-    return ("-" if cents < 0 else "+") + _money(t, abs(cents))
+def _signed_money(t: Translator, cents: int, currency: str | None) -> str:
+    return ("-" if cents < 0 else "+") + _money(t, abs(cents), currency)
 
 
 def _one_decimal(t: Translator, value: float) -> str:
@@ -526,8 +526,8 @@ def board(t: Translator, result: Board) -> Message:
     for is_pipeline, group in ((True, pipeline), (False, customers)):
         if not group.stages:
             continue
-        lines = [_board_row(t, row.stage, row.deals, row.value_cents) for row in group.stages]
-        deals, value = _deals(t, group.deals), _money(t, group.value_cents)
+        lines = [_board_row(t, row.stage, row.deals, t.money(row.value_cents, result.currency)) for row in group.stages]
+        deals, value = _deals(t, group.deals), _money(t, group.value_cents, result.currency)
         if is_pipeline:
             total = t("*Pipeline*: {deals} · {value}", deals=deals, value=value)
         else:
@@ -536,9 +536,9 @@ def board(t: Translator, result: Board) -> Message:
     summary = t(
         "{open_deals} worth {pipeline_value} in the pipeline · {customers} worth {customers_value} · {lost} lost",
         open_deals=t.n("{count} open deal", "{count} open deals", pipeline.deals),
-        pipeline_value=_money(t, pipeline.value_cents),
+        pipeline_value=_money(t, pipeline.value_cents, result.currency),
         customers=t.n("{count} customer", "{count} customers", customers.deals),
-        customers_value=_money(t, customers.value_cents),
+        customers_value=_money(t, customers.value_cents, result.currency),
         lost=result.lost,
     )
     room = (MESSAGE_BLOCK_LIMIT - 2) // max(len(parts), 1)
@@ -547,12 +547,10 @@ def board(t: Translator, result: Board) -> Message:
     return Message(text=t("Pipeline: {summary}", summary=summary), blocks=blocks)
 
 
-def _board_row(t: Translator, stage: Stage, deals: int, cents: int) -> str:
+def _board_row(t: Translator, stage: Stage, deals: int, value: str) -> str:
     if stage.won:
-        return t(
-            "*{stage}* (won): {deals} · {value}", stage=_name(t, stage), deals=_deals(t, deals), value=_money(t, cents)
-        )
-    return t("*{stage}*: {deals} · {value}", stage=_name(t, stage), deals=_deals(t, deals), value=_money(t, cents))
+        return t("*{stage}* (won): {deals} · {value}", stage=_name(t, stage), deals=_deals(t, deals), value=value)
+    return t("*{stage}*: {deals} · {value}", stage=_name(t, stage), deals=_deals(t, deals), value=value)
 
 
 _APPROVAL = {
@@ -811,7 +809,7 @@ def _team_stalled(t: Translator, team: TeamStalled | None) -> list[Block]:
 def _your_week(t: Translator, week: OwnSummary) -> Block:
     """Your own digest in `HOME_BLOCKS["your_week"]` block: the numbers `commands.digest.own` defines."""
     change = week.change
-    expected = dict(wins=_one_decimal(t, week.expected_wins), value=_money(t, week.expected_value_cents))
+    expected = dict(wins=_one_decimal(t, week.expected_wins), value=_money(t, week.expected_value_cents, week.currency))
     return section(
         "\n".join(
             (
@@ -820,15 +818,15 @@ def _your_week(t: Translator, week: OwnSummary) -> Block:
                 t(
                     "Open pipeline: {deals} · {value} ({change_deals} · {change_value} since a week ago)",
                     deals=_deals(t, week.pipeline.deals),
-                    value=_money(t, week.pipeline.value_cents),
+                    value=_money(t, week.pipeline.value_cents, week.currency),
                     change_deals=_signed(t, change.deals),
-                    change_value=_signed_money(t, change.value_cents),
+                    change_value=_signed_money(t, change.value_cents, week.currency),
                 ),
                 t(
                     "Moved this week: {moved} · won: {won} ({value})",
                     moved=week.moved,
                     won=week.won.deals,
-                    value=_money(t, week.won.value_cents),
+                    value=_money(t, week.won.value_cents, week.currency),
                 ),
                 t("Expected: about {wins} wins · {value} (a rough guess: few ended stays behind the rates)", **expected)
                 if week.rough

@@ -92,7 +92,7 @@ class AdvanceForm:
         options = form_options(view, self._services.pipeline)
         view_id = text_at(view, "id")
         if not view_id:
-            raise CommandError(LOST_TRACK)
+            raise CommandError(tr(LOST_TRACK))
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         target = chosen_target(options, at(first, "selected_option", "value")) or options.targets[0]

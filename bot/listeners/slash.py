@@ -369,7 +369,7 @@ class SlashCommands:
         """On the response_url, so it reaches the asker alone, in any channel or DM, whether or not the bot
         is in it (chat.postEphemeral would need the bot there)."""
         period = period_ending(self._services.clock(), tz=user_time_zone(after.client, actor.user_id))
-        message = own_digest_message(self._services, team_id=actor.team_id, owner_id=actor.user_id, period=period)
+        message = own_digest_message(t, self._services, team_id=actor.team_id, owner_id=actor.user_id, period=period)
         after.show(message)
 
 

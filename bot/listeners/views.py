@@ -62,10 +62,10 @@ class RejectionModal:
         typed = text_at(view, "state", "values", blocks.REASON_BLOCK, blocks.REASON_INPUT, "value")
         reason = checked_text(
             typed,
-            what="The reason",
+            what=tr("The reason"),
             limit=REASON_LIMIT,
-            empty="Say why the move is rejected, so the rep knows what evidence to bring.",
-            hint="Shorten it; link a document for the details.",
+            empty=tr("Say why the move is rejected, so the rep knows what evidence to bring."),
+            hint=tr("Shorten it; link a document for the details."),
             multiline=True,
         )
         return decide_move(self._services, actor, move_id=move, approve=False, reason=reason)

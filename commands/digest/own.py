@@ -18,7 +18,7 @@ from commands.digest import estimators
 from commands.digest.compute import FORECAST_DAYS, watches
 from commands.digest.report import Total
 from commands.services import Services
-from storage import report_queries, spell_queries
+from storage import report_queries, spell_queries, workspace_queries
 from storage.db import read_only
 
 WEEK = timedelta(days=7)
@@ -33,6 +33,8 @@ class OwnSummary:
     expected_wins: float
     expected_value_cents: int
     rough: bool
+    currency: str | None = None
+    """The workspace's currency, which the values are in (None: it has none)."""
 
     @property
     def change(self) -> Total:
@@ -79,6 +81,7 @@ def own_summary(
         won = spell_queries.won_in_period(
             session, team_id=team_id, won_key=won_key, start=at - WEEK, end=at, owner_id=owner_id
         )
+        setting = workspace_queries.setting(session, team_id=team_id)
     open_deals = [row for row in now if row.stage_key in before_won]
     chain = (rates or TeamRates(services)).chain(team_id, at)
     held = {row.stage_key for row in open_deals}
@@ -94,6 +97,7 @@ def own_summary(
         won=Total(*won),
         expected_wins=round(outlook.expected_wins, 2),
         expected_value_cents=round(outlook.expected_value_cents),
+        currency=setting.currency if setting is not None else None,
         rough=any(
             chain.win_chance(position).basis < estimators.THIN_SPELLS
             for position, key in enumerate(before_won)

@@ -13,4 +13,4 @@ class StageName:
     stage: Stage
 
     def in_language(self, t: Translator) -> str:
-        return self.stage.name
+        return self.stage.text_in(t.language).name

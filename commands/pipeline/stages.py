@@ -20,10 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from commands.i18n.languages import Language
+
 DEFAULT_STALL_AFTER_DAYS = 14
 RESERVED_KEYS = ("lost",)
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-LANGUAGES = ("en", "es", "sv", "ro")
+LANGUAGES = tuple(language.value for language in Language)
 """The languages a pipeline's texts may be written in, by ISO 639-1 code."""
 SOURCE_LANGUAGE = "en"
 """The language of a pipeline written without saying which."""
