@@ -31,6 +31,7 @@ from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError, FieldErrors
 from commands.formats import format_amount, format_deal_id
+from commands.i18n.translator import Text
 
 LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
 MAX_URL = "https://example.com/" + "a" * (2_000 - len("https://example.com/"))
@@ -48,8 +49,11 @@ def new_deal(
     value_cents: int | None = None,
     company: str | None = None,
     evidence: tuple[Evidence, ...] = (),
+    value_currency: str | None = None,
 ) -> NewDeal:
-    return NewDeal(name=name, value_cents=value_cents, company=company, evidence=evidence)
+    return NewDeal(
+        name=name, value_cents=value_cents, company=company, evidence=evidence, value_currency=value_currency
+    )
 
 
 def advance(
@@ -104,6 +108,7 @@ def advance(
                 value_cents=120_000_000,
                 company="Globex Inc",
                 evidence=(Evidence("https://docs.example/po", "Signed contract PDF"),),
+                value_currency="USD",
             ),
         ),
         (
@@ -233,7 +238,9 @@ def test_parse_deal_refusals(text: str, message_part: str, usage_part: str) -> N
     ],
 )
 def test_amounts(amount: str, cents: int) -> None:
-    assert parse_deal(f"new Acme value:{amount}") == new_deal("Acme", value_cents=cents)
+    parsed = parse_deal(f"new Acme value:{amount}")
+    assert isinstance(parsed, NewDeal)
+    assert parsed.value_cents == cents
 
 
 @pytest.mark.parametrize(
@@ -244,12 +251,11 @@ def test_amounts(amount: str, cents: int) -> None:
         ("−5", "can't be negative"),
         ("abc", "'abc' is not an amount"),
         ("5,0000", "is not an amount"),
-        ("5.000,50", "is not an amount"),
         ("1e6", "is not an amount"),
         ("5kk", "is not an amount"),
         ("$", "is not an amount"),
         ("٤٢", "is not an amount"),
-        ("1.001", "fraction of a cent"),
+        ("1.0001", "fraction of a cent"),
         ("100000000000.01", "too large"),
         ("10000000m", "too large"),
         ("9" * 39, "too large"),
@@ -333,7 +339,7 @@ def test_evidence(token: str, expected: Evidence) -> None:
 def test_evidence_refusals(token: str) -> None:
     error = refusal(parse_advance, f"42 evidence:{token}")
     assert "evidence:https://" in error.message  # shows the expected form
-    assert error.usage == ADVANCE_USAGE
+    assert error.usage_text == ADVANCE_USAGE
 
 
 def test_overlong_evidence_names_the_value_and_the_limit() -> None:
@@ -487,7 +493,7 @@ def test_advance_help_is_help_not_a_refusal(text: str) -> None:
 def test_parse_advance_refusals(text: str, message_part: str) -> None:
     error = refusal(parse_advance, text)
     assert message_part in error.message
-    assert error.usage == ADVANCE_USAGE
+    assert error.usage_text == ADVANCE_USAGE
 
 
 # --- /pipeline -------------------------------------------------------------------------------------
@@ -589,11 +595,11 @@ def test_parse_pipeline_refusals(text: str, message_part: str) -> None:
 
 
 def test_unknown_pipeline_subcommand_shows_the_whole_usage() -> None:
-    assert refusal(parse_pipeline, "frobnicate").usage == PIPELINE_USAGE
+    assert refusal(parse_pipeline, "frobnicate").usage_text == PIPELINE_USAGE
 
 
 def test_unknown_deal_subcommand_shows_the_whole_usage() -> None:
-    assert refusal(parse_deal, "frobnicate").usage == DEAL_USAGE
+    assert refusal(parse_deal, "frobnicate").usage_text == DEAL_USAGE
 
 
 # --- Usage texts and messages ----------------------------------------------------------------------
@@ -626,11 +632,12 @@ def test_unknown_deal_subcommand_shows_the_whole_usage() -> None:
         ),
     ],
 )
-def test_usage_texts_name_every_form_with_examples(usage: str, commands: list[str]) -> None:
-    assert "\n" in usage
-    assert "Example" in usage
+def test_usage_texts_name_every_form_with_examples(usage: Text, commands: list[str]) -> None:
+    english = str(usage)
+    assert "\n" in english
+    assert "Example" in english
     for command in commands:
-        assert command in usage
+        assert command in english
 
 
 def test_long_values_are_shortened_in_messages() -> None:
