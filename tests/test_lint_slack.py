@@ -143,7 +143,7 @@ def test_advance_help_is_the_usage_and_changes_nothing(bot: RunningBot) -> None:
     assert text.startswith("How to use `/advance`:")
     assert "Example: `/advance deal-42 evidence:https://mail.example.com/buyer-reply note:CFO confirmed budget`" in text
     assert ":no_entry_sign:" not in text
-    assert text == escape(ADVANCE_USAGE)
+    assert text == escape(str(ADVANCE_USAGE))
     bot.settle()
     with bot.services.sessions() as session:
         assert session.exec(select(MoveRequest)).all() == []
