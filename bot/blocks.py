@@ -1112,7 +1112,7 @@ def _history_line(t: Translator, entry: HistoryEntry) -> str:
         line = _event_line(t, entry.kind, when=when, who=who, stages=stages)
     if entry.evidence:
         line += "\n    " + t("evidence: {links}", links=", ".join(link(item) for item in entry.evidence))
-    if entry.note:
+    if entry.note and not entry.by_pipeline:  # the pipeline's own note (stored in English) says what the line says
         line += "\n    " + t("note: {note}", note=escape(entry.note))
     return line
 

@@ -148,7 +148,7 @@ def _more(t: Translator, hidden: int, noun: str) -> str:
         return t.n("and {count} more owner", "and {count} more owners", hidden)
     if noun == "reason":
         return t.n("and {count} more reason", "and {count} more reasons", hidden)
-    return t("and {count} more", count=hidden)
+    return t.n("and {count} more", "and {count} more", hidden)
 
 
 def _group(t: Translator, title: str, group: StageGroup, money: Money) -> list[str]:
@@ -165,8 +165,7 @@ def _group(t: Translator, title: str, group: StageGroup, money: Money) -> list[s
 
 
 def _packed(t: Translator, lines: list[str], *, max_blocks: int) -> list[Block]:
-    # The count is filled in by `packed_sections`, which writes it as `{n}`.
-    return packed_sections(lines, max_blocks=max_blocks, more=t("and {count} more", count="{n}"))
+    return packed_sections(lines, max_blocks=max_blocks, t=t)
 
 
 def _by_stage(t: Translator, digest: Digest, money: Money) -> list[Block]:

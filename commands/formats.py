@@ -1,6 +1,6 @@
 """How the bot writes numbers, counts, ids, periods and shortened text, wherever it shows them."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from commands.digest.report import Period
@@ -22,46 +22,9 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
-def rate(value: float | None, *, unknown: str = "—") -> str:
-    """A share as a whole percentage; `unknown` where there is no basis for one."""
-    return unknown if value is None else f"{value:.0%}"
-
-
-def duration(span: timedelta) -> str:
-    """Whole days, or whole hours under a day."""
-    if span.days >= 1:
-        return plural(span.days, "day")
-    hours = span.seconds // 3600
-    return plural(hours, "hour") if hours >= 1 else "less than an hour"
-
-
 def clip(text: str, limit: int) -> str:
     """The text, cut to `limit` characters with a closing ellipsis when it is longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def period_label(period: Period, *, with_zone: bool = False) -> str:
-    """The period's first and last local days, like `23–29 Nov 2026`: the end is exclusive, so its last day is
-    just before it. `with_zone` adds the zone the days are read in: `23–29 Nov 2026 (Europe/Madrid)`."""
-    zone = ZoneInfo(period.tz)
-    first = period.start.astimezone(zone).date()
-    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
-    if last <= first:
-        days = _day(first)
-    elif (first.year, first.month) == (last.year, last.month):
-        days = f"{first.day}–{_day(last)}"
-    elif first.year == last.year:
-        days = f"{first.day} {MONTHS[first.month - 1]} – {_day(last)}"
-    else:
-        days = f"{_day(first)} – {_day(last)}"
-    return f"{days} ({period.tz})" if with_zone else days
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def span(t: Translator, length: timedelta) -> str:
@@ -78,5 +41,5 @@ def period_days(t: Translator, period: Period, *, with_zone: bool = False) -> st
     zone = ZoneInfo(period.tz)
     first = period.start.astimezone(zone).date()
     last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
-    days = t.days(first, last)
+    days = t.days(first, last).replace("\u2009", " ")  # CLDR's thin spaces around a span's dash: plain ones
     return t("{days} ({zone})", days=days, zone=period.tz) if with_zone else days

@@ -36,6 +36,17 @@ def next_deal_number(session: Session, *, team_id: str) -> int:
     return reserve_deal_numbers(session, team_id=team_id, count=1)
 
 
+def lock_deal_numbers(session: Session, *, team_id: str) -> None:
+    """Hold the workspace's deal numbers until the caller's transaction ends, handing none out: a change that
+    new deals must see whole (the workspace's currency) queues with them, on the row `next_deal_number` locks."""
+    session.execute(insert_for(session, DealSequence).values(team_id=team_id, last_number=0).on_conflict_do_nothing())
+    session.execute(
+        update(DealSequence)
+        .where(col(DealSequence.team_id) == team_id)
+        .values(last_number=col(DealSequence.last_number))
+    )
+
+
 def reserve_deal_numbers(session: Session, *, team_id: str, count: int) -> int:
     """Hand out `count` consecutive deal numbers at once (an import); returns the first.
 

@@ -21,7 +21,7 @@ from commands.digest.report import (
     Stalled,
     Total,
 )
-from commands.formats import period_label
+from commands.formats import period_days
 from commands.i18n.translator import ENGLISH
 from commands.pipeline.stages import Stage
 
@@ -176,8 +176,8 @@ def test_concurrent_renders_do_not_interfere() -> None:
         (datetime(2026, 11, 23, 8, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 0, tzinfo=UTC), "23 Nov 2026"),
     ],
 )
-def test_period_label_uses_local_days_with_an_exclusive_end(start: datetime, end: datetime, expected: str) -> None:
-    assert period_label(Period(start=start, end=end, tz="Europe/Paris")) == expected
+def test_period_days_uses_local_days_with_an_exclusive_end(start: datetime, end: datetime, expected: str) -> None:
+    assert period_days(ENGLISH, Period(start=start, end=end, tz="Europe/Paris")) == expected
 
 
 def test_conversion_label() -> None:

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from commands.formats import clip, duration, format_amount, plural, rate
+from commands.formats import clip, format_amount, plural, span
+from commands.i18n.translator import ENGLISH
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,7 @@ def test_an_irregular_plural_is_given_whole() -> None:
 
 
 @pytest.mark.parametrize(
-    ("span", "expected"),
+    ("length", "expected"),
     [
         (timedelta(minutes=59), "less than an hour"),
         (timedelta(hours=1), "1 hour"),
@@ -29,8 +30,8 @@ def test_an_irregular_plural_is_given_whole() -> None:
         (timedelta(days=12), "12 days"),
     ],
 )
-def test_duration_is_whole_days_or_hours(span: timedelta, expected: str) -> None:
-    assert duration(span) == expected
+def test_span_is_whole_days_or_hours(length: timedelta, expected: str) -> None:
+    assert span(ENGLISH, length) == expected
 
 
 def test_clip_keeps_short_text_and_ends_long_text_with_an_ellipsis() -> None:
@@ -40,8 +41,8 @@ def test_clip_keeps_short_text_and_ends_long_text_with_an_ellipsis() -> None:
 
 
 def test_rate_and_amount() -> None:
-    assert rate(0.214) == "21%"
-    assert rate(None) == "—"
-    assert rate(None, unknown="-") == "-"
+    assert ENGLISH.percent(0.214) == "21%"
+    assert ENGLISH.percent(None) == "—"
+    assert ENGLISH.percent(None, unknown="-") == "-"
     assert format_amount(1_234_550) == "12,345.50"
     assert format_amount(-500) == "-5"

@@ -94,7 +94,9 @@ def _rendered(t: Translator, services: Services, clock: Any) -> Rendered:
     daily = ScheduleView(CHANNEL, "daily", None, time(8, 30), "UTC", NOW, quiet=QuietDigest.SKIP)
     added = change_manager(services, MANAGER, ChangeManager("add", ANA.user_id))
     removed = change_manager(services, MANAGER, ChangeManager("remove", "U0NOBODY"))
-    sloppy = replace(pipeline.stages[0], name="Demo sent", exit_criteria=("We sent the demo", "We sent the demo"))
+    sloppy = replace(
+        pipeline.stages[0], name="Demo sent", exit_criteria=("We sent the demo", "We sent the demo"), texts={}
+    )
     findings = lint_pipeline(replace(pipeline, stages=(sloppy, *pipeline.stages[1:])))
     assert findings
     first_deal = baltic.deal

@@ -279,7 +279,7 @@ def test_the_command_line_digest_in_swedish(cli_database: str, capsys: pytest.Ca
     assert main(["digest", "--team", "T1", "--language", "sv"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Sammanfattning av pipelinen, ")
-    assert "Meeting booked: 1 affär (+0), 5\u00a0000 (+0)" in text
+    assert "Möte bokat: 1 affär (+0), 5\u00a0000 (+0)" in text
     assert "Prognos:" in text and "Forecast" not in text
 
 
@@ -294,7 +294,7 @@ def test_the_command_line_digest_defaults_to_the_workspaces_language_and_json_st
     text = capsys.readouterr().out
     assert (
         text.startswith("Resumen del pipeline, ")
-        and "Meeting booked: 1 oportunidad (+0), 5.000\u00a0€ (+0\u00a0€)" in text
+        and "Reunión concertada: 1 oportunidad (+0), 5.000\u00a0€ (+0\u00a0€)" in text
     )
     assert main(["digest", "--team", "T1", "--language", "en"]) == 0
     assert capsys.readouterr().out.startswith("Pipeline digest, ")
@@ -323,7 +323,7 @@ def test_a_digest_posted_to_a_channel_is_in_the_workspaces_language(
     [post] = slack.messages
     assert post["text"].startswith("Resumen del pipeline, ")
     blocks = json.dumps(post["blocks"], ensure_ascii=False)
-    assert "Meeting booked: 1 oportunidad (+1) · 1.234,50\u00a0€ (+1.234,50\u00a0€)" in blocks
+    assert "Reunión concertada: 1 oportunidad (+1) · 1.234,50\u00a0€ (+1.234,50\u00a0€)" in blocks
     assert "*Previsión*" in blocks
     assert block_problems(post["blocks"], limit=BLOCK_LIMIT) == []
     [chart] = slack.files

@@ -121,8 +121,7 @@ def test_the_advance_form_in_spanish_swedish_and_romanian(team: Services) -> Non
     spanish, swedish, romanian = shown(Language.ES), shown(Language.SV), shown(Language.RO)
     assert "Avanzar deal-1" in spanish and "Pedir el cambio" in spanish and "Cancelar" in spanish
     assert "marca lo que ha hecho el comprador" in spanish and "el comprador ha…" in spanish
-    assert f"{options.targets[1].name} (se salta 1 etapa)" in spanish
-    assert f"{target.name} (se salta 2 etapas)" in spanish
+    assert "Propuesta recibida (se salta 1 etapa)" in spanish and "Contrato firmado (se salta 2 etapas)" in spanish
     assert "La prueba de que el comprador ha llegado a" in spanish and "Nota para el responsable de ventas" in spanish
     assert "Flytta fram deal-1" in swedish and "köparen har…" in swedish and "(hoppar över 2 steg)" in swedish
     assert "Avansează deal-1" in romanian and "cumpărătorul a…" in romanian and "(sare peste 2 etape)" in romanian
@@ -178,9 +177,10 @@ def test_the_ask_for_evidence_form_is_in_its_readers_language(team: Services, la
     assert view_problems(view, expected_type="modal") == []
     assert view["title"]["text"] == ASK_TITLE[language]
     assert metadata(view) == {"move_id": move.id, "channel_id": CHANNEL, "language": language.value}
-    assert view["blocks"][1]["element"]["initial_value"] == move.to_stage.evidence_prompt
+    in_language = move.to_stage.text_in(language.value)
+    assert view["blocks"][1]["element"]["initial_value"] == in_language.evidence_prompt
     intro = view["blocks"][0]["text"]["text"]
-    assert f"<@{move.requested_by}>" in intro and f"*{move.to_stage.name}*" in intro
+    assert f"<@{move.requested_by}>" in intro and f"*{in_language.name}*" in intro
 
 
 def test_the_ask_for_evidence_form_in_spanish_swedish_and_romanian(team: Services) -> None:
@@ -256,7 +256,7 @@ def test_reminders_and_nudges_in_spanish_swedish_and_romanian(team: Services) ->
     assert "Mai are nevoie de 2 aprobări" in move_reminder(ro, two_missing).text
     assert "lleva 21 días en" in stall_nudge(es, nudge).text and "pospón" in stall_nudge(es, nudge).text
     assert "har legat i" in stall_nudge(sv, nudge).text and "21 dagar" in stall_nudge(sv, nudge).text
-    assert "stă în *Needs confirmed* de 21 de zile" in stall_nudge(ro, nudge).text
+    assert "stă în *Nevoi confirmate* de 21 de zile" in stall_nudge(ro, nudge).text
     assert "de 5 zile (limita" in stall_nudge(ro, replace(nudge, days_in_stage=5)).text
     assert "(cel mult 90 de zile)" in stall_nudge(ro, nudge).text
 

@@ -370,9 +370,9 @@ CASES = {
     "skip with too few links": Case(
         _skip_with_too_few_links,
         {
-            Language.ES: "se salta Needs confirmed y Product evaluated",
-            Language.SV: "hoppar över Needs confirmed och Product evaluated",
-            Language.RO: "sare peste Needs confirmed și Product evaluated",
+            Language.ES: "se salta Necesidades confirmadas y Producto evaluado",
+            Language.SV: "hoppar över Behov bekräftade och Produkt utvärderad",
+            Language.RO: "sare peste Nevoi confirmate și Produs evaluat",
         },
     ),
     "back without a note": Case(

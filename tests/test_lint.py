@@ -246,7 +246,7 @@ stages:
 def test_each_finding_is_one_line_and_a_suggestion() -> None:
     found = findings(
         stage(name="Demo", criteria=("Buyer is interested", "We emailed the recap"), prompt="Tell me\nmore."),
-        stage(key="again", name="Product evaluated", criteria=("Buyer is interested",)),
+        stage(key="again", name="Product reviewed", criteria=("Buyer is interested",)),
     )
 
     assert [(finding.stage_key, finding.field, finding.standard) for finding in found] == [

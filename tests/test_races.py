@@ -24,6 +24,7 @@ from commands.digest.schedules import SetSchedule, set_schedule
 from commands.errors import CommandError
 from commands.inbox.requests import Claim, Replayed
 from commands.services import Actor, Services
+from commands.workspace.settings import SetCurrency, set_currency, workspace_settings
 from storage import spells
 from storage.db import make_engine, make_session_factory
 from storage.models import Deal, DealEvent, DigestSchedule, Manager, MoveRequest
@@ -395,5 +396,34 @@ def test_two_managers_scheduling_a_new_channel_at_once_both_hear_it_is_done(work
         with first.sessions() as session:
             rows = session.execute(select(DigestSchedule).where(DigestSchedule.channel_id == channel)).all()
         return None if len(rows) == 1 else f"{len(rows)} schedules"
+
+    every_round(one_round)
+
+
+def test_a_currency_set_while_a_deal_is_created_never_leaves_a_value_in_another(workers: list[Services]) -> None:
+    """A manager sets the workspace's currency to EUR while a rep adds a deal worth $5,000: one of them is refused,
+    and no deal is left holding dollars in a euro workspace (both first lock the workspace's deal numbers)."""
+
+    def one_round(index: int) -> str | None:
+        team = f"T_CUR{index}"
+        outcomes = at_once(
+            lambda: set_currency(workers[0], Actor(team, MANAGER), SetCurrency("EUR")),
+            lambda: create_deal(
+                workers[1],
+                Actor(team, REP),
+                channel_id=CHANNEL,
+                command=NewDeal("Dollar deal", 500_000, None, (), value_currency="USD"),
+            ),
+        )
+        refused = [outcome for outcome in outcomes if isinstance(outcome, CommandError)]
+        unexpected = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, CommandError)]
+        currency = workspace_settings(workers[0], team).currency
+        with workers[0].sessions() as session:
+            held = session.exec(select(Deal.value_currency).where(Deal.team_id == team)).all()
+        if unexpected or len(refused) != 1:
+            return f"outcomes {outcomes}"
+        if currency == "EUR" and "USD" in held:
+            return f"a USD deal in a EUR workspace: {outcomes}"
+        return None
 
     every_round(one_round)

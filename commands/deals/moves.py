@@ -36,7 +36,7 @@ from commands.formats import format_deal_id
 from commands.i18n.translator import Translator, tr, tr_n
 from commands.inbox.requests import Claim, claim_in
 from commands.outbox.owed import owe_announcement, owe_card_of_imported
-from commands.pipeline.names import StageName
+from commands.pipeline.names import StageCriteria, StageName, StagePrompt
 from commands.pipeline.stages import Pipeline, Stage
 from commands.services import Actor, Services
 from storage import queries
@@ -94,7 +94,9 @@ class EvidenceWanted:
     stages: tuple[Stage, ...]
 
     def in_language(self, t: Translator) -> str:
-        return "; ".join(f"{StageName(stage).in_language(t)}: {stage.evidence_prompt}" for stage in self.stages)
+        return "; ".join(
+            f"{StageName(stage).in_language(t)}: {StagePrompt(stage).in_language(t)}" for stage in self.stages
+        )
 
 
 @dataclass(frozen=True)
@@ -408,8 +410,8 @@ def missing_evidence(
                 "Attach it as a link.",
                 deal=deal_id,
                 stage=StageName(target),
-                criteria="; ".join(target.exit_criteria),
-                prompt=target.evidence_prompt,
+                criteria=StageCriteria(target),
+                prompt=StagePrompt(target),
             ),
             # TRANSLATORS: a usage line; keep `/advance` and `evidence:`, translate only the text in <…>.
             usage=tr("`/advance {deal} evidence:<link to the buyer's email, invite or document>`", deal=deal_id),

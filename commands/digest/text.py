@@ -89,9 +89,8 @@ def signed_tenths(t: Translator, value: float) -> str:
 
 
 def period_words(t: Translator, period: Period, *, with_zone: bool = False) -> str:
-    """`period_days`, with plain spaces where CLDR puts thin ones around the dash of a span of days
-    (`26 Oct – 2 Nov 2026`): the digest's text is read in terminals and Slack alike."""
-    return period_days(t, period, with_zone=with_zone).replace("\u2009", " ")
+    """`period_days` (a name kept for the digest's renderers)."""
+    return period_days(t, period, with_zone=with_zone)
 
 
 def and_list(t: Translator, items: Sequence[str]) -> str:

@@ -14,3 +14,23 @@ class StageName:
 
     def in_language(self, t: Translator) -> str:
         return self.stage.text_in(t.language).name
+
+
+@dataclass(frozen=True)
+class StagePrompt:
+    """`Localized`: the stage's evidence prompt in the reader's language."""
+
+    stage: Stage
+
+    def in_language(self, t: Translator) -> str:
+        return self.stage.text_in(t.language).evidence_prompt
+
+
+@dataclass(frozen=True)
+class StageCriteria:
+    """`Localized`: the stage's exit criteria in the reader's language, one after another (`A; B`)."""
+
+    stage: Stage
+
+    def in_language(self, t: Translator) -> str:
+        return "; ".join(self.stage.text_in(t.language).exit_criteria)

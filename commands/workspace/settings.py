@@ -11,7 +11,7 @@ from commands.i18n.languages import DEFAULT_LANGUAGE, Language, language_named
 from commands.i18n.translator import Translator, tr, tr_n
 from commands.inbox.requests import Claim, claim_in
 from commands.services import Actor, Services
-from storage import workspace_queries
+from storage import queries, workspace_queries
 from storage.db import read_only
 
 LANGUAGE_EXAMPLE = "/pipeline language es"
@@ -105,6 +105,7 @@ def set_currency(services: Services, actor: Actor, command: SetCurrency, *, clai
     with services.sessions.begin() as session:
         claim_in(session, claim, now=now)
         require_manager(session, services, actor, doing=tr("change the workspace's currency"))
+        queries.lock_deal_numbers(session, team_id=actor.team_id)  # a deal created meanwhile waits, then sees it
         held = workspace_queries.value_currencies(session, team_id=actor.team_id)
         others = {currency: count for currency, count in held.items() if currency not in (None, code)}
         if others:
