@@ -87,21 +87,21 @@ def _summary(t: Translator, digest: Digest, money: Money) -> str:
         "value": money(pipeline.value_cents),
         "customers": t.n("{count} customer", "{count} customers", customers.deals),
         "customers_value": money(customers.value_cents),
-        "moves": t.n("{count} move", "{count} moves", digest.approved.total),
+        "moves": t.n("{count} move approved", "{count} moves approved", digest.approved.total),
         "won": digest.won_in_period.deals,
         "lost": digest.lost_in_period.deals,
         "stalled": digest.stalled.total,
     }
     if digest.owner_id is None:
-        # TRANSLATORS: the digest's notification text; {moves} is like "3 moves".
+        # TRANSLATORS: the digest's notification text; {moves} is like "3 moves approved".
         return t(
             "Pipeline digest, {period}: {deals} worth {value} in the pipeline, {customers} worth {customers_value}; "
-            "{moves} approved, {won} won, {lost} lost, {stalled} stalled.",
+            "{moves}, {won} won, {lost} lost, {stalled} stalled.",
             **params,
         )
     return t(
         "Pipeline digest of <@{owner}>'s deals, {period}: {deals} worth {value} in the pipeline, {customers} worth "
-        "{customers_value}; {moves} approved, {won} won, {lost} lost, {stalled} stalled.",
+        "{customers_value}; {moves}, {won} won, {lost} lost, {stalled} stalled.",
         owner=digest.owner_id,
         **params,
     )
