@@ -11,7 +11,7 @@ from bot.mrkdwn import escape, mention, plain, section
 from commands.deals.results import MoveSummary
 from commands.errors import CommandError, FieldErrors
 from commands.formats import clip, format_deal_id
-from commands.i18n.translator import N_, Translator
+from commands.i18n.translator import Translator, tr
 from commands.pipeline.names import StageName
 from commands.text_rules import NOTE_LIMIT, checked_text
 
@@ -59,10 +59,10 @@ def prompt_from_form(typed: str) -> str:
     try:
         return checked_text(
             typed,
-            what="The request",
+            what=tr("The request"),
             limit=NOTE_LIMIT,
-            empty=N_("Say what evidence of the buyer's action the rep should show, like: Show me the buyer's email."),
-            hint=N_("Shorten it; link a document for the details."),
+            empty=tr("Say what evidence of the buyer's action the rep should show, like: Show me the buyer's email."),
+            hint=tr("Shorten it; link a document for the details."),
             multiline=True,
         )
     except CommandError as error:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,11 +20,12 @@ from slack_sdk.errors import SlackApiError
 from commands.i18n.languages import DEFAULT_LANGUAGE, Language, language_named, reader_language
 from commands.i18n.translator import Translator
 from commands.services import Actor, Services
-from commands.workspace.settings import workspace_settings, workspace_translator
+from commands.workspace.settings import workspace_settings
 
 logger = logging.getLogger(__name__)
 
 LOCALE_TTL_SECONDS = 3600.0
+FAILED_TTL_SECONDS = 60.0
 MAX_PEOPLE = 10_000
 
 
@@ -39,24 +41,25 @@ class Readers:
         self._lock = threading.Lock()
         self._locales: OrderedDict[tuple[str, str], tuple[float, str | None]] = OrderedDict()
         self._last: dict[tuple[str, str], Language] = {}
+        self._workspaces: dict[str, Language] = {}
 
     def channel(self, team_id: str) -> Translator:
         """For a post everybody in a channel reads: the workspace's language."""
-        return workspace_translator(self._services, team_id)
+        return self._services.translators[self._workspace(team_id)]
 
     def person(self, client: WebClient, actor: Actor) -> Translator:
         """For what one person reads alone (an ephemeral reply, a form, their Home tab, a DM)."""
-        workspace = workspace_settings(self._services, actor.team_id).language
-        language = reader_language(self.locale(client, actor), workspace)
+        language = reader_language(self.locale(client, actor), self._workspace(actor.team_id))
         with self._lock:
             self._last[(actor.team_id, actor.user_id)] = language
         return self._services.translators[language]
 
     def known(self, actor: Actor) -> Translator:
         """For a refusal in an ack, which may not wait on Slack or the database: the language the person last read
-        in, as long as this process remembers it; else English."""
+        in, as long as this process remembers it; else their workspace's, as last read; else English."""
         with self._lock:
-            language = self._last.get((actor.team_id, actor.user_id), DEFAULT_LANGUAGE)
+            workspace = self._workspaces.get(actor.team_id, DEFAULT_LANGUAGE)
+            language = self._last.get((actor.team_id, actor.user_id), workspace)
         return self._services.translators[language]
 
     def locale(self, client: WebClient, actor: Actor) -> str | None:
@@ -67,23 +70,39 @@ class Readers:
             kept = self._locales.get(key)
             if kept is not None and kept[0] > now:
                 return kept[1]
-        locale = _asked_locale(client, actor.user_id)
+        asked = _asked_locale(client, actor.user_id)
+        locale = asked.locale if asked is not None else None
+        keep = self._ttl if asked is not None else min(self._ttl, FAILED_TTL_SECONDS)  # Slack may answer soon
         with self._lock:
-            self._locales[key] = (now + self._ttl, locale)
+            self._locales[key] = (now + keep, locale)
             self._locales.move_to_end(key)
             while len(self._locales) > MAX_PEOPLE:
                 forgotten, _ = self._locales.popitem(last=False)
                 self._last.pop(forgotten, None)
         return locale
 
+    def _workspace(self, team_id: str) -> Language:
+        language = workspace_settings(self._services, team_id).language
+        with self._lock:
+            self._workspaces[team_id] = language
+        return language
 
-def _asked_locale(client: WebClient, user_id: str) -> str | None:
+
+@dataclass(frozen=True)
+class Asked:
+    """Slack's answer about a person: their locale, None when Slack says none."""
+
+    locale: str | None
+
+
+def _asked_locale(client: WebClient, user_id: str) -> Asked | None:
+    """Slack's answer, or None when Slack could not be asked (rate limited, down)."""
     try:
         locale = client.users_info(user=user_id, include_locale=True)["user"].get("locale")
     except (SlackApiError, OSError, KeyError, TypeError) as error:
         logger.warning("no locale for %s: %r", user_id, error)
         return None
-    return locale if isinstance(locale, str) and locale else None
+    return Asked(locale if isinstance(locale, str) and locale else None)
 
 
 def form_language(view: Any) -> Language | None:

@@ -1183,9 +1183,9 @@ def parse_amount(word: str, usage: Text | None = None) -> Amount:
     - when both `.` and `,` appear, the last one is the decimal mark and the other groups thousands
       (`1.234,50` and `1,234.50` are both 1234.50);
     - when only one of them appears, more than once, it groups thousands (`1.234.567`, `1,234,567`);
-    - when only one of them appears, once, after one to three digits and followed by exactly three digits, it
-      groups thousands (`1.234` and `1,234` are 1234), except a `.` before a `k`/`m` scale, which is the
-      decimal mark as it always was (`2.125m` is 2,125,000);
+    - when only one of them appears, once, after one to three digits (not all zeros) and followed by exactly
+      three digits, it groups thousands (`1.234` and `1,234` are 1234), except before a `k`/`m` scale, where it
+      is the decimal mark (`2.125m` and `2,125m` are 2,125,000; `0.500` is a half);
     - otherwise it is the decimal mark (`12.5k`, `12,5k`, `50000.50`, `1234,50`); a `,` read so is followed by
       one or two digits unless a `k`/`m` scale follows (`5,0000` is refused: more likely a mistyped 50,000).
 
@@ -1319,7 +1319,8 @@ def _number(text: str, *, scaled: bool) -> Decimal:
     elif "." in text or "," in text:
         mark = "." if "." in text else ","
         head, _, tail = text.partition(mark)
-        groups_thousands = text.count(mark) > 1 or (len(tail) == 3 and len(head) <= 3 and not (mark == "." and scaled))
+        once_before_a_group = len(tail) == 3 and len(head) <= 3 and head.strip("0") != ""
+        groups_thousands = text.count(mark) > 1 or (once_before_a_group and not scaled)
         if groups_thousands:
             if not _GROUPED[mark].fullmatch(text):
                 raise _NotAnAmount

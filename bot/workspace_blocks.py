@@ -22,7 +22,7 @@ def language_message(t: Translator, settings: WorkspaceSettings, *, changed: boo
         head = t("Done: the bot's posts in channels are now in *{language}*.", language=name)
     else:
         head = t("The bot's posts in channels are in *{language}*.", language=name)
-    who = _set_by(t, settings) if not changed else ""
+    who = _set_by(t, settings.language_set_by) if not changed else ""
     text = " ".join(part for part in (head, who, t(LANGUAGE_CHANGE)) if part)
     return Message(text=text, blocks=[section(text)])
 
@@ -37,7 +37,7 @@ def currency_message(t: Translator, settings: WorkspaceSettings) -> Message:
             code=settings.currency,
             name=currency_name(settings.currency, t.language),
         )
-    text = " ".join(part for part in (head, _set_by(t, settings), t(CURRENCY_CHANGE)) if part)
+    text = " ".join(part for part in (head, _set_by(t, settings.currency_set_by), t(CURRENCY_CHANGE)) if part)
     return Message(text=text, blocks=[section(text)])
 
 
@@ -58,7 +58,5 @@ def currency_set(t: Translator, result: CurrencySet) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def _set_by(t: Translator, settings: WorkspaceSettings) -> str:
-    if settings.changed_by is None:
-        return ""
-    return t("Set by {who}.", who=mention(settings.changed_by))
+def _set_by(t: Translator, who: str | None) -> str:
+    return "" if who is None else t("Set by {who}.", who=mention(who))

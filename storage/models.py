@@ -319,8 +319,10 @@ class WorkspaceSetting(SQLModel, table=True):
     """The language of the bot's posts in channels (`commands.i18n.languages.Language`)."""
     currency: str | None = Field(default=None, max_length=3)
     """The ISO 4217 code deal values are kept in; None until a manager sets one."""
-    changed_by: str = Field(max_length=USER_ID_LENGTH)
-    changed_at: datetime
+    language_changed_by: str | None = Field(default=None, max_length=USER_ID_LENGTH)
+    language_changed_at: datetime | None = None
+    currency_changed_by: str | None = Field(default=None, max_length=USER_ID_LENGTH)
+    currency_changed_at: datetime | None = None
 
 
 class DealSnooze(SQLModel, table=True):

@@ -15,13 +15,13 @@ def setting(session: Session, *, team_id: str) -> WorkspaceSetting | None:
 
 
 def set_language(session: Session, *, team_id: str, language: str, changed_by: str, changed_at: datetime) -> None:
-    values = {"language": language, "changed_by": changed_by, "changed_at": changed_at}
+    values = {"language": language, "language_changed_by": changed_by, "language_changed_at": changed_at}
     statement = insert_for(session, WorkspaceSetting).values(team_id=team_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["team_id"], set_=values))
 
 
 def set_currency(session: Session, *, team_id: str, currency: str, changed_by: str, changed_at: datetime) -> None:
-    values = {"currency": currency, "changed_by": changed_by, "changed_at": changed_at}
+    values = {"currency": currency, "currency_changed_by": changed_by, "currency_changed_at": changed_at}
     statement = insert_for(session, WorkspaceSetting).values(team_id=team_id, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["team_id"], set_=values))
 

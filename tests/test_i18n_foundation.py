@@ -23,7 +23,7 @@ from commands.workspace.settings import (
     workspace_translator,
 )
 from storage.models import Deal
-from tests.conftest import MANAGER, REP, Clock
+from tests.conftest import MANAGER, OTHER_MANAGER, REP, Clock
 from tests.fakes.slack_api import FakeSlack
 
 TEAM = "T1"
@@ -152,7 +152,10 @@ def test_only_a_manager_sets_the_language_and_a_refusal_changes_nothing(services
     assert "`fr`" in unknown.value.message and "/pipeline language es" in unknown.value.message
     assert workspace_settings(services, TEAM).language is Language.EN
     settings = set_language(services, Actor(TEAM, MANAGER), SetLanguage("SV"))
-    assert settings.language is Language.SV and settings.changed_by == MANAGER
+    assert settings.language is Language.SV and settings.language_set_by == MANAGER
+    set_currency(services, Actor(TEAM, OTHER_MANAGER), SetCurrency("EUR"))
+    both = workspace_settings(services, TEAM)
+    assert (both.language_set_by, both.currency_set_by) == (MANAGER, OTHER_MANAGER)
     assert workspace_translator(services, TEAM).language is Language.SV
     assert workspace_settings(services, "T_OTHER").language is Language.EN
 
@@ -205,3 +208,30 @@ def test_the_currency_does_not_change_while_deals_hold_values_in_another(service
     with pytest.raises(CommandError):
         set_currency(services, Actor(TEAM, REP), SetCurrency("EUR"))
     assert workspace_settings(services, TEAM).currency is None
+
+
+def test_a_locale_slack_could_not_give_is_asked_again_a_minute_later(services: Services, slack: FakeSlack) -> None:
+    slack.user_locales[REP] = "es-ES"
+    slack.fail_next("users.info", status=500, times=10)
+    now = [0.0]
+    readers = Readers(services, clock=lambda: now[0])
+    client = WebClient(token="xoxb-test", base_url=slack.base_url, retry_handlers=[])
+    rep = Actor(TEAM, REP)
+    assert readers.person(client, rep).language is Language.EN
+    slack.reset()
+    now[0] = 30.0
+    assert readers.person(client, rep).language is Language.EN  # within the minute: not asked again
+    assert slack.calls_to("users.info") == []
+    now[0] = 61.0
+    assert readers.person(client, rep).language is Language.ES
+
+
+def test_before_a_person_was_looked_up_an_ack_speaks_their_workspaces_language(
+    services: Services, slack: FakeSlack
+) -> None:
+    set_language(services, Actor(TEAM, MANAGER), SetLanguage("sv"))
+    readers = Readers(services)
+    assert readers.known(Actor(TEAM, REP)).language is Language.EN  # this process has read nothing yet
+    readers.channel(TEAM)
+    assert readers.known(Actor(TEAM, REP)).language is Language.SV
+    assert readers.known(Actor("T_OTHER", REP)).language is Language.EN

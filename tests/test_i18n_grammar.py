@@ -260,8 +260,12 @@ def test_the_pipeline_help_names_language_and_currency() -> None:
         ("1.234.567,89lei", 123_456_789, "RON"),
         # a `.` before k/m keeps the decimal meaning it always had; a `,` with three digits groups, as before
         ("2.125m", 212_500_000, None),
+        ("2,125m", 212_500_000, None),  # before a scale, a comma is the decimal mark too
+        ("12,500k", 1_250_000, None),
+        ("0.500", 50, None),  # a first group of zeros groups nothing: a half
+        ("0,50€", 50, "EUR"),
         ("1.234k", 123_400, None),
-        ("50,000k", 5_000_000_000, None),
+        ("50,000k", 5_000_000, None),  # one mark before a scale is the decimal mark: 50.000k, fifty thousand
         ("12.5k", 1_250_000, None),
         ("1.23456k", 123_456, None),
     ],

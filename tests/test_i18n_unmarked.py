@@ -106,7 +106,7 @@ def _exempt(tree: ast.Module) -> set[int]:
             under(node.exc)
         elif isinstance(node, ast.Assert) and node.msg is not None:
             under(node.msg)
-        elif isinstance(node, ast.keyword) and node.arg in ("what", "description", "name_prefix"):
+        elif isinstance(node, ast.keyword) and node.arg in ("description", "name_prefix"):
             under(node.value)
     return exempt
 

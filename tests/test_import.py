@@ -560,3 +560,15 @@ def test_import_counts_only_rows_of_this_workspace(services: Services) -> None:
     import_deals(services, team_id="T2", deals=deals, source="CSV deals.csv", dry_run=False)
     summary = run_import(services, deals)
     assert (summary.imported, summary.first_number) == (6, 1)  # the same CRM ids are new in another workspace
+
+
+def test_imported_values_are_counted_in_the_workspaces_currency(services: Services) -> None:
+    from commands.workspace.settings import SetCurrency, set_currency
+
+    set_currency(services, Actor(TEAM, "U_MGR"), SetCurrency("SEK"))
+    run_import(services, example_deals(default_channel="C0999OTHER"))
+    with services.sessions() as session:
+        rows = session.execute(
+            select(col(Deal.value_cents), col(Deal.value_currency)).where(col(Deal.team_id) == TEAM)
+        ).all()
+    assert rows and all(currency == ("SEK" if cents is not None else None) for cents, currency in rows)

@@ -83,3 +83,22 @@ def test_without_a_trigger_to_open_the_form_the_reply_says_what_to_type(bot: Run
     reply = bot.command("/deal", "new", channel_id=CHANNEL, trigger_id="").json()["text"]
     assert reply.startswith(":no_entry_sign:") and "/deal new Acme renewal" in reply
     assert bot.slack.calls_to("views.open") == [] and deals(bot) == []
+
+
+def test_a_value_in_another_currency_is_refused_under_the_value_in_the_forms_language(bot: RunningBot) -> None:
+    bot.command("/pipeline", "currency EUR", user="U_MGR")
+    bot.slack.user_locales[REP] = "es-ES"
+    view = open_form_in(bot, "Rellena el formulario")
+    answer = submit(bot, view, name="Acme", value="$5000")
+    assert answer["response_action"] == "errors" and set(answer["errors"]) == {"value"}
+    assert answer["errors"]["value"] == "Este espacio de trabajo lleva los valores en EUR. Escríbelo en EUR, como €5k."
+    assert deals(bot) == []
+    assert submit(bot, view, name="Acme", value="5000") is None
+    assert [(deal.value_cents, deal.value_currency) for deal in deals(bot)] == [(500_000, "EUR")]
+
+
+def open_form_in(bot: RunningBot, words: str) -> dict[str, Any]:
+    ack = bot.command("/deal", "new", channel_id=CHANNEL)
+    assert words in ack.json()["text"]
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    return view if isinstance(view, dict) else json.loads(view)

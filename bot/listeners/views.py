@@ -16,10 +16,10 @@ from bot.announcer import Announcer
 from bot.ask_evidence_form import ASK_EVIDENCE_VIEW, PROMPT_BLOCK, PROMPT_INPUT, prompt_from_form
 from bot.listeners.payload import actor_of, at, move_id, text_at
 from bot.slash_grammar import new_deal_from_form
-from commands.deals.deal import create_deal
+from commands.deals.deal import CurrencyRefused, create_deal
 from commands.deals.moves import ask_for_evidence, decide_move
 from commands.deals.results import Decision
-from commands.errors import CommandError
+from commands.errors import CommandError, FieldErrors
 from commands.i18n.translator import N_, tr
 from commands.inbox.requests import Once, Replayed
 from commands.services import Actor, Services
@@ -131,7 +131,10 @@ class NewDealModal:
         }
         wanted = new_deal_from_form(**typed)
         once = Once(self._services, team_id=actor.team_id, trigger_id=body.get("trigger_id"))
-        deal = create_deal(self._services, actor, channel_id=channel_id, command=wanted, claim=once.key())
+        try:
+            deal = create_deal(self._services, actor, channel_id=channel_id, command=wanted, claim=once.key())
+        except CurrencyRefused as refused:  # under the value's field, where it was typed
+            raise FieldErrors({"value": refused.in_form}) from refused
         ack()
         announcer = Announcer(self._services, client)
         self._after_ack.run(

@@ -20,7 +20,7 @@ from commands.errors import CommandError
 from commands.formats import format_deal_id, plural
 from commands.pipeline.stages import Pipeline
 from commands.services import Services
-from storage import import_queries, queries, spells
+from storage import import_queries, queries, spells, workspace_queries
 from storage.db import read_only
 from storage.models import DealStatus, EventKind
 
@@ -102,9 +102,11 @@ def import_deals(
             if not fresh:
                 return tally.summary(pipeline)
             first = queries.reserve_deal_numbers(session, team_id=team_id, count=len(fresh))
+            setting = workspace_queries.setting(session, team_id=team_id)  # read behind the numbers' lock
+            currency = setting.currency if setting is not None else None
             for offset, batch in _batches(fresh, BATCH_DEALS):
                 histories = [history_of(deal, pipeline, note=note) for deal in batch]
-                _write_batch(session, team_id, batch, histories, first + offset, pipeline)
+                _write_batch(session, team_id, batch, histories, first + offset, pipeline, currency)
                 for deal, history in zip(batch, histories, strict=True):
                     tally.add(deal, history)
                 written = offset + len(batch)
@@ -144,7 +146,9 @@ def _write_batch(
     histories: Sequence[_History],
     first_number: int,
     pipeline: Pipeline,
+    currency: str | None,
 ) -> None:
+    """`currency`: the workspace's, which a CRM file's values (they carry none) are counted in."""
     rows = [
         {
             "team_id": team_id,
@@ -152,6 +156,7 @@ def _write_batch(
             "name": deal.name,
             "owner_id": deal.owner_id,
             "value_cents": deal.value_cents,
+            "value_currency": currency if deal.value_cents is not None else None,
             "company": deal.company,
             "stage_key": history.stage_key,
             "status": DealStatus.LOST if deal.lost_at is not None else DealStatus.OPEN,

@@ -98,6 +98,15 @@ def create_deal(
         return DealSummary.of(deal, services.pipeline)
 
 
+class CurrencyRefused(CommandError):
+    """A value in another currency than the workspace keeps its deals in. `in_form` says it in a line that fits
+    under a form's value field, where `value:` is not typed."""
+
+    def __init__(self, message: Text, *, in_form: Text) -> None:
+        super().__init__(message)
+        self.in_form = in_form
+
+
 def value_currency(session: Session, *, team_id: str, cents: int | None, typed: str | None) -> str | None:
     """The currency a value of `cents` typed in `typed` (an ISO 4217 code, None when none was typed) is stored
     in, or a refusal (nothing is changed). Call it in the transaction that stores the value, after
@@ -114,7 +123,7 @@ def value_currency(session: Session, *, team_id: str, cents: int | None, typed: 
     kept = setting.currency if setting is not None else None
     if kept is not None:
         if typed not in (None, kept):
-            raise CommandError(
+            raise CurrencyRefused(
                 tr(
                     "This workspace keeps deal values in {kept}; the value you typed, {value}, is in {typed}. "
                     "Type it in {kept}, like `value:{example}`.",
@@ -122,7 +131,12 @@ def value_currency(session: Session, *, team_id: str, cents: int | None, typed: 
                     typed=typed,
                     value=Money(cents, typed),
                     example=amount_example(cents, kept),
-                )
+                ),
+                in_form=tr(
+                    "This workspace keeps deal values in {kept}. Type it in {kept}, like {example}.",
+                    kept=kept,
+                    example=amount_example(cents, kept),
+                ),
             )
         return kept
     if typed is None:
@@ -131,7 +145,7 @@ def value_currency(session: Session, *, team_id: str, cents: int | None, typed: 
     others = {currency: count for currency, count in held.items() if currency not in (None, typed)}
     if others:
         other, count = max(others.items(), key=lambda item: (item[1], item[0] or ""))
-        raise CommandError(
+        raise CurrencyRefused(
             # TRANSLATORS: {other} and {typed} are currency codes (USD, EUR); `/pipeline currency` is a command.
             tr_n(
                 "{count} deal in this workspace already holds a value in {other}, and a pipeline's totals add one "
@@ -143,7 +157,11 @@ def value_currency(session: Session, *, team_id: str, cents: int | None, typed: 
                 count,
                 other=other,
                 typed=typed,
-            )
+            ),
+            in_form=tr(
+                "Other deals hold values in {other}, and a pipeline adds one currency. Type it in {other}.",
+                other=other,
+            ),
         )
     return typed
 

@@ -396,7 +396,12 @@ def median_words(t: Translator, conversion: Conversion, *, unknown: str = "-") -
         # TRANSLATORS: the median number of days a deal stays in a stage.
         return t("median {days} days", days=tenths(t, conversion.median_days))
     if conversion.entered - conversion.skipped > 0:
-        return t("median over {days} days (fewer than half have left)", days=t.number(round(conversion.watched_days)))
+        days = round(conversion.watched_days)
+        return t.n(
+            "median over {count} day (fewer than half have left)",
+            "median over {count} days (fewer than half have left)",
+            days,
+        )
     return t("median {days}", days=unknown)
 
 

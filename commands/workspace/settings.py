@@ -1,7 +1,6 @@
 """A workspace's language (of its channel posts) and currency (of its deals' values), set by a manager."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from babel.numbers import get_currency_name, is_currency
 
@@ -23,8 +22,8 @@ class WorkspaceSettings:
     language: Language
     currency: str | None
     """ISO 4217 code; None until a manager sets one."""
-    changed_by: str | None = None
-    changed_at: datetime | None = None
+    language_set_by: str | None = None
+    currency_set_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def workspace_settings(services: Services, team_id: str) -> WorkspaceSettings:
     if row is None:
         return WorkspaceSettings(DEFAULT_LANGUAGE, None)
     return WorkspaceSettings(
-        language_named(row.language) or DEFAULT_LANGUAGE, row.currency, row.changed_by, row.changed_at
+        language_named(row.language) or DEFAULT_LANGUAGE, row.currency, row.language_changed_by, row.currency_changed_by
     )
 
 
