@@ -980,10 +980,12 @@ def _text_option(
 
 
 def _stage_option(options: _Options, key: str, usage: Text) -> str | None:
-    word = _one_word_option(options, key, usage)
-    if word is None:
+    """A stage as typed: its key, or its name in any of the pipeline's languages, which may hold spaces
+    (`to:Propuesta recibida`); the use case finds the stage (`Pipeline.resolve`), or refuses the words."""
+    words = _only_occurrence(options, key, usage)
+    if words is None:
         return None
-    stage_key = _free_text([word]).lower()
+    stage_key = _free_text(words).lower()
     if not stage_key:
         raise _empty_option(key, usage)
     if len(stage_key) > _STAGE_KEY_LIMIT:

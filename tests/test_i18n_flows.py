@@ -118,3 +118,14 @@ def test_a_spanish_reader_in_an_english_workspace_reads_spanish_while_the_channe
     refusal = shown(bot.command("/pipeline", "language fr", user=MANAGER))
     assert "El bot habla en, es, sv, ro; `fr` no es ninguno de ellos" in refusal
     assert "Meeting booked" in shown(bot.command("/deal", "show deal-1", user="U_SOMEONE"))
+
+
+def test_a_stage_is_found_by_its_name_in_any_language_spaces_and_accents_and_all(bot: RunningBot) -> None:
+    bot.command("/deal", "new Acme")
+    bot.slack.wait_for(lambda: deal_row(bot).thread_ts is not None)
+    listed = shown(bot.command("/deal", "list all stage:Reunión Concertada"))
+    assert "*Open deals at Meeting booked* (1)" in listed
+    asked = bot.command("/advance", "deal-1 to:Necesidades confirmadas evidence:https://mail.example.com/reply")
+    assert "Asked to move deal-1 · Acme to *Needs confirmed*" in shown(asked)
+    unknown = shown(bot.command("/deal", "list all stage:Propuesta enviada"))
+    assert "There is no stage 'propuesta enviada'" in unknown
