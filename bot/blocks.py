@@ -650,7 +650,7 @@ def lint_report(t: Translator, findings: Sequence[Finding], pipeline: Pipeline) 
         findings=t.n("{count} finding", "{count} findings", len(findings)),
         stages=t.n("{count} stage", "{count} stages", len(pipeline.stages)),
     )
-    lines = [_finding_line(finding) for finding in findings]
+    lines = [_finding_line(t, finding) for finding in findings]
     blocks = [
         header(title),
         context(t(LINT_STANDARDS)),
@@ -668,9 +668,9 @@ def lint_report(t: Translator, findings: Sequence[Finding], pipeline: Pipeline) 
     return Message(text=title, blocks=blocks)
 
 
-def _finding_line(finding: Finding) -> str:
-    where = f"*{escape(finding.where)}* ({finding.standard})"
-    return f"• {where}: {escape(finding.problem)}\n    → {escape(finding.suggestion)}"
+def _finding_line(t: Translator, finding: Finding) -> str:
+    where = f"*{escape(t.show(finding.where_text))}* ({escape(t.show(finding.standard_text))})"
+    return f"• {where}: {escape(t.show(finding.problem_text))}\n    → {escape(t.show(finding.suggestion_text))}"
 
 
 def _metadata(t: Translator, **values: object) -> str:

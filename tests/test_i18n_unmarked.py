@@ -25,7 +25,7 @@ OPERATORS = {
     "commands/crm/import_deals.py": "a CRM file's problems, for the operator importing it",
     "commands/crm/exports.py": "a CRM file's problems, for the operator importing it",
     "commands/pipeline/loading.py": "a pipeline file's problems, for the operator writing it",
-    "commands/pipeline/lint.py": "the four standards' heuristics read English criteria and write English findings",
+    "commands/pipeline/english_rules.py": "the lint's English word lists and rewrites: the pipeline's own words",
     "commands/i18n/catalogs.py": "the catalogs' own tool",
     "commands/deals/stage_history.py": "the command line's rebuild of stage spells",
     "commands/pipeline/stages.py": "a pipeline that cannot be built: the pipeline file's problems, for the operator",

@@ -3,8 +3,8 @@
 A stage is entered when the buyer has done everything in its exit criteria, and a manager checks the evidence
 its prompt asks for. The linter reads the stages (not the file), so it checks the pipeline the app runs with as
 well as any file. Text is compared as its *words*: lowercased runs of letters and digits ("Follow-up" is the
-words "follow up", "buyer's" is "buyer s"). A *phrase* of a list below matches when its words appear together,
-in order, as whole words. The rules, one finding each:
+words "follow up", "buyer's" is "buyer s"). A *phrase* of a list below (in `commands.pipeline.english_rules`)
+matches when its words appear together, in order, as whole words. The rules, one finding each:
 
 required
     No exit criterion repeats another, in its own stage or an earlier one. Two criteria are the same when their
@@ -46,362 +46,150 @@ An exit criterion found to be an opinion is not also checked for the seller's ac
 stage in pipeline order; within a stage: the name, the whole exit criteria, each criterion, the evidence prompt,
 then what is missing in each language, in the order of `Pipeline.languages`.
 
+The findings' sentences are messages (`tr`), shown in the reader's language; the pipeline's own words in them
+(its criteria, names and keys, and the English rewrites suggested) are quoted unchanged.
+
 The loader's warnings (`commands.pipeline.loading`) use the same buyer-centric rules through
 `seller_action_suggestion` and `criterion_is_seller_action`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from commands.formats import clip
-from commands.pipeline.stages import LANGUAGE_NAMES, Pipeline, Stage, StageText
+from babel import Locale, UnknownLocaleError
+
+from commands.i18n.translator import Text, Translator, tr, tr_n
+from commands.pipeline.english_rules import SELLER_ACTION_WORDS as SELLER_ACTION_WORDS
+from commands.pipeline.english_rules import (
+    buyer_rewrite,
+    done_name,
+    next_action,
+    prompt_for,
+    quoted,
+    reads_as_done,
+)
+from commands.pipeline.english_rules import criterion_is_seller_action as criterion_is_seller_action
+from commands.pipeline.english_rules import gist as gist
+from commands.pipeline.english_rules import is_inspectable as is_inspectable
+from commands.pipeline.english_rules import opinion_in as opinion_in
+from commands.pipeline.english_rules import seller_action_suggestion as seller_action_suggestion
+from commands.pipeline.stages import Pipeline, Stage, StageText
 
 Standard = Literal["required", "factual", "inspectable", "buyer-centric", "complete"]
+#: The texts of a stage a finding can be about: its name, its exit criteria as a whole, one exit criterion
+#: (`Finding.number`), its evidence prompt.
+Part = Literal["name", "exit_criteria", "criterion", "evidence_prompt"]
+_TEXT_PARTS: tuple[Part, ...] = ("name", "exit_criteria", "evidence_prompt")
+
+STANDARD_NAMES: dict[Standard, Text] = {
+    # TRANSLATORS: the name of one of the standards a pipeline's stages are linted against, shown after a
+    # finding in parentheses: "(required)". As in the lint's explanation: no repeated exit criteria.
+    "required": tr("required"),
+    # TRANSLATORS: a lint standard's name, shown as "(factual)": things the buyer did, not opinions.
+    "factual": tr("factual"),
+    # TRANSLATORS: a lint standard's name, shown as "(inspectable)": evidence a manager can open.
+    "inspectable": tr("inspectable"),
+    # TRANSLATORS: a lint standard's name, shown as "(buyer-centric)": named for what the buyer has done.
+    "buyer-centric": tr("buyer-centric"),
+    # TRANSLATORS: a lint standard's name, shown as "(complete)": every text written in every language.
+    "complete": tr("complete"),
+}
 
 
 @dataclass(frozen=True)
-class Rewrite:
-    """Phrases that describe one kind of thing, with the buyer-centric stage name and exit criterion to write."""
+class LanguageName:
+    """`Localized`: a language of a pipeline's texts by its name in the reader's language and its code,
+    "Spanish (es)", "español (es)"."""
 
-    name: str
-    criterion: str
-    phrases: tuple[str, ...]
+    code: str
 
-
-SENDING = Rewrite(
-    "Proposal received",
-    "Buyer received the proposal and acknowledged it in writing",
-    ("send", "sending", "sent", "submit", "submitting", "submitted", "deliver", "delivering", "delivered"),
-)
-SELLER_ACTIONS: tuple[Rewrite, ...] = (
-    Rewrite(
-        "Product evaluated",
-        "Buyer attended the demo and got answers to their questions",
-        (
-            "demo",
-            "demos",
-            "demoing",
-            "demoed",
-            "demonstrate",
-            "demonstrated",
-            "demonstration",
-            "pitch",
-            "pitching",
-            "pitched",
-            "present",
-            "presenting",
-            "presented",
-            "presentation",
-        ),
-    ),
-    SENDING,
-    Rewrite(
-        "Next meeting booked",
-        "Buyer booked the next meeting",
-        (
-            "follow up",
-            "following up",
-            "followed up",
-            "followup",
-            "chase",
-            "chasing",
-            "chased",
-            "nurture",
-            "nurturing",
-            "nurtured",
-        ),
-    ),
-    Rewrite(
-        "Meeting booked",
-        "Buyer accepted the meeting invite",
-        (
-            "call",
-            "calls",
-            "calling",
-            "called",
-            "cold call",
-            "email",
-            "emails",
-            "emailing",
-            "emailed",
-            "contact",
-            "contacting",
-            "contacted",
-            "prospect",
-            "prospects",
-            "prospecting",
-            "prospected",
-            "outreach",
-            "reach out",
-            "reaching out",
-            "reached out",
-        ),
-    ),
-    Rewrite(
-        "Needs confirmed",
-        "Buyer confirmed the problem, the budget, who decides and the timing",
-        ("qualify", "qualifying", "qualified", "qualification"),
-    ),
-    Rewrite(
-        "Terms agreed",
-        "Buyer agreed to the terms in writing",
-        ("negotiate", "negotiating", "negotiated", "negotiation", "negotiations"),
-    ),
-)
-
-SELLER_ACTION_WORDS: tuple[str, ...] = tuple(phrase for group in SELLER_ACTIONS for phrase in group.phrases)
-
-OPINIONS: tuple[Rewrite, ...] = (
-    Rewrite(
-        "Next meeting booked",
-        "Buyer booked the next meeting",
-        (
-            "interested",
-            "interest",
-            "keen",
-            "eager",
-            "excited",
-            "enthusiastic",
-            "engaged",
-            "curious",
-            "warm",
-            "hot",
-            "open to",
-        ),
-    ),
-    Rewrite(
-        "Timing confirmed",
-        "Buyer confirmed the budget and the timing in writing",
-        ("ready", "likely", "probably", "serious", "motivated", "intends", "intent", "wants", "considering"),
-    ),
-    Rewrite(
-        "Product evaluated",
-        "Buyer replied confirming the product meets their needs",
-        ("likes", "liked", "love", "loves", "loved", "happy", "pleased", "impressed", "satisfied", "positive"),
-    ),
-    Rewrite(
-        "Next steps confirmed",
-        "Buyer replied to the recap email confirming next steps",
-        (
-            "seems",
-            "seemed",
-            "appears",
-            "feel",
-            "feels",
-            "felt",
-            "think",
-            "thinks",
-            "believe",
-            "believes",
-            "hopefully",
-            "maybe",
-            "good fit",
-            "good feeling",
-            "vibe",
-            "vibes",
-            "gut",
-        ),
-    ),
-)
-
-# A seller word next to one of these is the buyer's doing: "Demo attended", "Call booked".
-BUYER_ACTION_VERBS = frozenset(
-    {
-        "accepted",
-        "acknowledged",
-        "agreed",
-        "approved",
-        "asked",
-        "attended",
-        "booked",
-        "bought",
-        "chose",
-        "committed",
-        "confirmed",
-        "evaluated",
-        "invited",
-        "joined",
-        "paid",
-        "provided",
-        "purchased",
-        "received",
-        "returned",
-        "issued",
-        "introduced",
-        "shared",
-        "submitted",
-        "said",
-        "wrote",
-        "replied",
-        "requested",
-        "responded",
-        "reviewed",
-        "scheduled",
-        "selected",
-        "signed",
-        "started",
-        "tested",
-        "trialed",
-        "trialled",
-    }
-)
-BUYER_SUBJECTS = frozenset(
-    {
-        "buyer",
-        "buyers",
-        "customer",
-        "customers",
-        "client",
-        "clients",
-        "champion",
-        "cfo",
-        "ceo",
-        "cto",
-        "procurement",
-        "legal",
-        "purchasing",
-        "finance",
-        "economic",
-        "decision",
-        "prospect",
-        "they",
-    }
-)
-LEADING_ARTICLES = frozenset({"the", "their", "a", "an", "its"})
-SELLER_SUBJECTS = frozenset({"we", "i", "our", "rep", "reps", "seller", "sellers", "ae", "sdr", "sales"})
-
-ARTEFACTS: tuple[str, ...] = (
-    "email",
-    "e mail",
-    "mail",
-    "reply",
-    "replies",
-    "message",
-    "thread",
-    "letter",
-    "invite",
-    "invitation",
-    "calendar",
-    "confirmation",
-    "acknowledgement",
-    "acknowledgment",
-    "contract",
-    "agreement",
-    "signature",
-    "po",
-    "purchase order",
-    "nda",
-    "sow",
-    "msa",
-    "redline",
-    "redlines",
-    "questionnaire",
-    "deck",
-    "slides",
-    "spreadsheet",
-    "minutes",
-    "statement",
-    "remittance",
-    "order",
-    "invoice",
-    "receipt",
-    "quote",
-    "proposal",
-    "form",
-    "note",
-    "notes",
-    "transcript",
-    "recording",
-    "report",
-    "document",
-    "doc",
-    "file",
-    "pdf",
-    "screenshot",
-    "link",
-    "ticket",
-)
-
-NOT_PAST = frozenset({"need", "seed", "speed", "feed", "hundred", "bed", "red", "shed", "embed", "proceed", "exceed"})
-IRREGULAR_PAST = frozenset(
-    {
-        "begun",
-        "bought",
-        "built",
-        "chose",
-        "chosen",
-        "done",
-        "given",
-        "held",
-        "kept",
-        "made",
-        "met",
-        "paid",
-        "read",
-        "run",
-        "seen",
-        "set",
-        "shown",
-        "signed",
-        "spent",
-        "taken",
-        "told",
-        "won",
-        "written",
-    }
-)
-BUYER_STATES = frozenset({"live", "active"})
-
-# Stage names often written as a seller's phase, and what the buyer has done by then.
-_PHASE_NAMES = {
-    "discovery": "Needs confirmed",
-    "evaluation": "Product evaluated",
-    "trial": "Trial started",
-    "pilot": "Pilot started",
-    "proposal": "Proposal received",
-    "quote": "Quote received",
-    "closing": "Contract signed",
-    "close": "Contract signed",
-    "contract": "Contract signed",
-    "onboarding": "Implementation started",
-    "implementation": "Implementation started",
-    "kickoff": "Kickoff attended",
-    "renewal": "Renewal signed",
-    "commit": "Verbal commitment given",
-    "commitment": "Verbal commitment given",
-    "procurement": "Purchase order issued",
-}
-
-FILLER = frozenset({"a", "an", "the", "is", "are", "was", "were", "be", "been", "has", "have", "had", "by", "and", "s"})
-_AS_BUYER = {"customer": "buyer", "customers": "buyer", "client": "buyer", "clients": "buyer", "buyers": "buyer"}
-_QUOTED_LIMIT = 80
+    def in_language(self, t: Translator) -> str:
+        try:
+            name = Locale.parse(self.code).get_display_name(t.locale) or self.code
+        except (ValueError, UnknownLocaleError):
+            name = self.code
+        return f"{name} ({self.code})"
 
 
 @dataclass(frozen=True)
 class Finding:
     """One way a stage falls short of a standard: where, what is wrong (one line), and a rewrite.
 
-    `field` is "name", "exit_criteria" (the stage's criteria as a whole), "exit criterion N" (from 1) or
-    "evidence_prompt", followed by " in xx" when the text is in language xx and that is not the pipeline's
-    source language. Its texts are plain: a renderer escapes them.
+    `problem_text` and `suggestion_text` are translated for their reader (`commands.i18n.translator.Text`);
+    `problem`, `suggestion`, `where` and `text()` are their English, for the command line. The pipeline's own
+    words (a criterion, a stage's name or key, a suggested English rewrite) are quoted unchanged in every
+    language. The texts are plain: a renderer escapes them.
     """
 
     stage_key: str
-    field: str
+    part: Part
     standard: Standard
-    problem: str
-    suggestion: str
+    problem_text: Text
+    suggestion_text: Text
+    number: int = 0
+    """The exit criterion's, from 1, when `part` is one criterion."""
+    language: str = ""
+    """The language of the text the finding is about, when it is not the pipeline's source language."""
+
+    @property
+    def field(self) -> str:
+        """The field as the pipeline file names it: "name", "exit_criteria", "exit criterion N" (from 1) or
+        "evidence_prompt", followed by " in xx" when the text is in language xx and that is not the pipeline's
+        source language (`commands.pipeline.loading.FieldLines` finds its line)."""
+        return str(self.field_text)
+
+    @property
+    def field_text(self) -> Text:
+        if self.language:
+            return {
+                # TRANSLATORS: where in a stage a lint finding is: the stage's name (the pipeline file's field
+                # 'name') in a language other than the file's own; {language} is a code like "es".
+                "name": tr("name in {language}", language=self.language),
+                # TRANSLATORS: the stage's exit criteria (the file's field 'exit_criteria') in language {language}.
+                "exit_criteria": tr("exit_criteria in {language}", language=self.language),
+                # TRANSLATORS: the stage's exit criterion number {number} in language {language} ("es").
+                "criterion": tr("exit criterion {number} in {language}", number=self.number, language=self.language),
+                # TRANSLATORS: the stage's evidence prompt (the file's field 'evidence_prompt') in {language}.
+                "evidence_prompt": tr("evidence_prompt in {language}", language=self.language),
+            }[self.part]
+        return {
+            # TRANSLATORS: where in a stage a lint finding is: the stage's name (the pipeline file's field 'name').
+            "name": tr("name"),
+            # TRANSLATORS: where in a stage a lint finding is: its exit criteria as a whole ('exit_criteria').
+            "exit_criteria": tr("exit_criteria"),
+            # TRANSLATORS: where in a stage a lint finding is: its exit criterion number {number}.
+            "criterion": tr("exit criterion {number}", number=self.number),
+            # TRANSLATORS: where in a stage a lint finding is: its evidence prompt ('evidence_prompt').
+            "evidence_prompt": tr("evidence_prompt"),
+        }[self.part]
+
+    @property
+    def where_text(self) -> Text:
+        # TRANSLATORS: where a lint finding is: {stage} is the stage's key, {field} one of its fields ("name",
+        # "exit criterion 2").
+        return tr("stage '{stage}', {field}", stage=self.stage_key, field=self.field_text)
+
+    @property
+    def standard_text(self) -> Text:
+        return STANDARD_NAMES[self.standard]
 
     @property
     def where(self) -> str:
-        return f"stage '{self.stage_key}', {self.field}"
+        return str(self.where_text)
+
+    @property
+    def problem(self) -> str:
+        return str(self.problem_text)
+
+    @property
+    def suggestion(self) -> str:
+        return str(self.suggestion_text)
 
     def text(self) -> str:
-        """The finding as two lines of plain text: where and what is wrong, then the suggestion."""
+        """The finding as two lines of English plain text: where and what is wrong, then the suggestion."""
         return f"{self.where}: {self.problem} [{self.standard}]\n  Suggestion: {self.suggestion}"
 
 
@@ -414,7 +202,7 @@ def lint_pipeline(pipeline: Pipeline) -> tuple[Finding, ...]:
     for stage in pipeline.stages:
         if stage.key in english:
             for finding in _stage_findings(english[stage.key], repeats):
-                found.append(finding if pipeline.language == "en" else replace(finding, field=f"{finding.field} in en"))
+                found.append(finding if pipeline.language == "en" else replace(finding, language="en"))
         found += (finding for language in pipeline.languages[1:] for finding in _missing_texts(stage, language))
     return tuple(found)
 
@@ -436,38 +224,92 @@ def _missing_texts(stage: Stage, language: str) -> Iterator[Finding]:
     """What the stage leaves out in `language` (not its source language): each field, and criteria that do not
     match the source's one for one."""
     source, text = stage.texts[stage.language], stage.texts.get(language, StageText())
-    in_language, in_source = _language_name(language), _language_name(stage.language)
-    examples = {
-        "name": f"'{language}: …' under 'name', next to '{stage.language}: {_quoted(source.name)}'",
-        "exit_criteria": (
-            f"'{language}:' under 'exit_criteria', with the {len(source.exit_criteria)} criteria of "
-            f"{in_source} in the same order"
-        ),
-        "evidence_prompt": (
-            f"'{language}: …' under 'evidence_prompt', next to '{stage.language}: {_quoted(source.evidence_prompt)}'"
-        ),
-    }
-    for field_name in text.missing():
+    in_language, in_source = LanguageName(language), LanguageName(stage.language)
+    missing = text.missing()
+    for part in _TEXT_PARTS:
+        if part not in missing:
+            continue
         yield Finding(
             stage.key,
-            f"{field_name} in {language}",
+            part,
             "complete",
-            f"no {field_name.replace('_', ' ')} in {in_language}, though the pipeline has texts in it: "
-            f"a user reading {in_language} sees the {in_source} one.",
-            f"Add {examples[field_name]}.",
+            _missing_problem(part, in_language, in_source),
+            _missing_suggestion(part, language, stage.language, source),
+            language=language,
         )
     if text.exit_criteria and len(text.exit_criteria) != len(source.exit_criteria):
         yield Finding(
             stage.key,
-            f"exit_criteria in {language}",
+            "exit_criteria",
             "complete",
-            f"{len(text.exit_criteria)} exit criteria in {in_language} but {len(source.exit_criteria)} in {in_source}.",
-            f"Translate each {in_source} criterion once, in the same order.",
+            # TRANSLATORS: {language} and {source} are languages with their codes: "Spanish (es)".
+            tr_n(
+                "{count} exit criteria in {language} but {source_count} in {source}.",
+                "{count} exit criteria in {language} but {source_count} in {source}.",
+                len(text.exit_criteria),
+                language=in_language,
+                source_count=len(source.exit_criteria),
+                source=in_source,
+            ),
+            tr("Translate each {source} criterion once, in the same order.", source=in_source),
+            language=language,
         )
 
 
-def _language_name(language: str) -> str:
-    return f"{LANGUAGE_NAMES.get(language, language)} ({language})"
+def _missing_problem(part: str, in_language: LanguageName, in_source: LanguageName) -> Text:
+    if part == "name":
+        # TRANSLATORS: {language} and {source} are languages with their codes: "Spanish (es)".
+        return tr(
+            "no name in {language}, though the pipeline has texts in it: a user reading {language} sees the "
+            "{source} one.",
+            language=in_language,
+            source=in_source,
+        )
+    if part == "exit_criteria":
+        # TRANSLATORS: {language} and {source} are languages with their codes: "Spanish (es)".
+        return tr(
+            "no exit criteria in {language}, though the pipeline has texts in it: a user reading {language} sees "
+            "the {source} one.",
+            language=in_language,
+            source=in_source,
+        )
+    # TRANSLATORS: {language} and {source} are languages with their codes: "Spanish (es)".
+    return tr(
+        "no evidence prompt in {language}, though the pipeline has texts in it: a user reading {language} sees "
+        "the {source} one.",
+        language=in_language,
+        source=in_source,
+    )
+
+
+def _missing_suggestion(part: str, language: str, source_language: str, source: StageText) -> Text:
+    if part == "name":
+        # TRANSLATORS: {language} and {source_language} are codes ("es") written in the pipeline file, {name} the
+        # stage's name; keep the file's field 'name' and the quotes as they are.
+        return tr(
+            "Add '{language}: …' under 'name', next to '{source_language}: {name}'.",
+            language=language,
+            source_language=source_language,
+            name=quoted(source.name),
+        )
+    if part == "exit_criteria":
+        # TRANSLATORS: {language} is a code ("es") written in the pipeline file, {source} a language with its code:
+        # "English (en)"; keep the file's field 'exit_criteria' and the quotes as they are.
+        return tr_n(
+            "Add '{language}:' under 'exit_criteria', with the {count} criteria of {source} in the same order.",
+            "Add '{language}:' under 'exit_criteria', with the {count} criteria of {source} in the same order.",
+            len(source.exit_criteria),
+            language=language,
+            source=LanguageName(source_language),
+        )
+    # TRANSLATORS: {language} and {source_language} are codes ("es") written in the pipeline file, {prompt} the
+    # stage's evidence prompt; keep the file's field 'evidence_prompt' and the quotes as they are.
+    return tr(
+        "Add '{language}: …' under 'evidence_prompt', next to '{source_language}: {prompt}'.",
+        language=language,
+        source_language=source_language,
+        prompt=quoted(source.evidence_prompt),
+    )
 
 
 def _stage_findings(stage: Stage, repeats: dict[tuple[str, int], tuple[Stage, int]]) -> Iterator[Finding]:
@@ -492,12 +334,6 @@ def _stage_findings(stage: Stage, repeats: dict[tuple[str, int], tuple[Stage, in
 # --- required ------------------------------------------------------------------------------------
 
 
-def gist(criterion: str) -> frozenset[str]:
-    """What a criterion says, for comparing: see "required" in the module's docstring."""
-    words = (_AS_BUYER.get(word, word) for word in words_of(criterion))
-    return frozenset(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in words) - FILLER
-
-
 def _repeats(stages: Sequence[Stage]) -> dict[tuple[str, int], tuple[Stage, int]]:
     """For each criterion (stage key, position) that repeats an earlier one: the stage and position of the first."""
     first_by_gist: dict[frozenset[str], tuple[Stage, int]] = {}
@@ -518,74 +354,68 @@ def _stage_asks_nothing_new(stage: Stage, earlier: Stage) -> Finding:
         stage.key,
         "exit_criteria",
         "required",
-        f"every exit criterion repeats stage '{earlier.key}', so reaching '{_quoted(stage.name)}' "
-        "asks nothing new of the buyer.",
-        f"Merge it into '{earlier.key}', or list the buyer action that sets it apart, e.g. '{_next_action(stage)}'.",
+        # TRANSLATORS: {earlier} is a stage's key, {name} this stage's name: the pipeline's own words.
+        tr(
+            "every exit criterion repeats stage '{earlier}', so reaching '{name}' asks nothing new of the buyer.",
+            earlier=earlier.key,
+            name=quoted(stage.name),
+        ),
+        # TRANSLATORS: {example} is an exit criterion suggested in the pipeline's language (English).
+        tr(
+            "Merge it into '{earlier}', or list the buyer action that sets it apart, e.g. '{example}'.",
+            earlier=earlier.key,
+            example=next_action(stage),
+        ),
     )
 
 
 def _repeated_criterion(stage: Stage, number: int, first: Stage, first_number: int) -> Finding:
+    criterion = quoted(stage.exit_criteria[number])
     if first.key == stage.key:
-        problem = f"'{_quoted(stage.exit_criteria[number])}' says exit criterion {first_number + 1} again."
-        suggestion = "Remove it, or replace it with another action the buyer must have done."
+        problem = tr("'{criterion}' says exit criterion {number} again.", criterion=criterion, number=first_number + 1)
+        suggestion = tr("Remove it, or replace it with another action the buyer must have done.")
     else:
-        problem = (
-            f"'{_quoted(stage.exit_criteria[number])}' repeats exit criterion {first_number + 1} of stage "
-            f"'{first.key}', which the buyer did to get there."
+        problem = tr(
+            "'{criterion}' repeats exit criterion {number} of stage '{earlier}', which the buyer did to get there.",
+            criterion=criterion,
+            number=first_number + 1,
+            earlier=first.key,
         )
-        suggestion = f"Remove it, or replace it with what the buyer did after '{_quoted(first.name)}'."
-    return Finding(stage.key, f"exit criterion {number + 1}", "required", problem, suggestion)
+        suggestion = tr("Remove it, or replace it with what the buyer did after '{name}'.", name=quoted(first.name))
+    return Finding(stage.key, "criterion", "required", problem, suggestion, number=number + 1)
 
 
-def _next_action(stage: Stage) -> str:
-    """A buyer action to suggest for a stage, from its name when that names one."""
-    words = words_of(stage.name)
-    verb = next((word for word in reversed(words) if word in BUYER_ACTION_VERBS), None)
-    if verb is None:
-        return "Buyer replied to the recap email confirming next steps"
-    thing = " ".join(word for word in words if word != verb) or "it"
-    return f"Buyer {verb} the {thing}"
-
-
-# --- factual -------------------------------------------------------------------------------------
-
-
-def opinion_in(criterion: str) -> tuple[str, Rewrite] | None:
-    """The opinion phrase a criterion rests on and its rewrite, when it states no buyer action."""
-    words = words_of(criterion)
-    if BUYER_ACTION_VERBS.intersection(words):
-        return None
-    return _first_phrase(words, OPINIONS)
+# --- factual and buyer-centric criteria ----------------------------------------------------------
 
 
 def _criterion_findings(stage: Stage, number: int, criterion: str) -> Iterator[Finding]:
-    field = f"exit criterion {number + 1}"
     if (opinion := opinion_in(criterion)) is not None:
         phrase, rewrite = opinion
         yield Finding(
             stage.key,
-            field,
+            "criterion",
             "factual",
-            f"'{_quoted(criterion)}' is an opinion ('{phrase}'), not something the buyer did.",
-            f"Write the buyer action that shows it, e.g. '{rewrite.criterion}'.",
+            # TRANSLATORS: {phrase} is the English word of the criterion that reads as an opinion.
+            tr(
+                "'{criterion}' is an opinion ('{phrase}'), not something the buyer did.",
+                criterion=quoted(criterion),
+                phrase=phrase,
+            ),
+            tr("Write the buyer action that shows it, e.g. '{example}'.", example=rewrite.criterion),
+            number=number + 1,
         )
     elif criterion_is_seller_action(criterion):
         yield Finding(
             stage.key,
-            field,
+            "criterion",
             "buyer-centric",
-            f"'{_quoted(criterion)}' is what the seller does, not what the buyer did.",
-            f"Write what the buyer did, e.g. '{_buyer_rewrite(criterion)}'.",
+            tr("'{criterion}' is what the seller does, not what the buyer did.", criterion=quoted(criterion)),
+            tr("Write what the buyer did, e.g. '{example}'.", example=buyer_rewrite(criterion)),
+            number=number + 1,
         )
 
 
 # --- inspectable ---------------------------------------------------------------------------------
-
-
-def is_inspectable(evidence_prompt: str) -> bool:
-    """Whether the prompt names a document or message a manager can open (see "inspectable" above)."""
-    words = [word[:-1] if word.endswith("s") and word[:-1] in ARTEFACTS else word for word in words_of(evidence_prompt)]
-    return _first_phrase(words, (Rewrite("", "", ARTEFACTS),)) is not None
 
 
 def _not_inspectable(stage: Stage) -> Finding:
@@ -593,107 +423,26 @@ def _not_inspectable(stage: Stage) -> Finding:
         stage.key,
         "evidence_prompt",
         "inspectable",
-        f"'{_quoted(stage.evidence_prompt)}' names nothing a manager can open (an email, invite, document...).",
-        f"Name the document or message, e.g. '{_prompt_for(stage)}'",
+        tr(
+            "'{prompt}' names nothing a manager can open (an email, invite, document...).",
+            prompt=quoted(stage.evidence_prompt),
+        ),
+        # TRANSLATORS: {example} is an evidence prompt suggested in the pipeline's language (English).
+        tr("Name the document or message, e.g. '{example}'", example=prompt_for(stage)),
     )
 
 
-# --- buyer-centric -------------------------------------------------------------------------------
-
-
-def seller_action_suggestion(text: str) -> str | None:
-    """The buyer-centric stage name to suggest when `text` names a seller action, else None."""
-    words = words_of(text)
-    if BUYER_ACTION_VERBS.intersection(words):
-        return None
-    found = _first_phrase(words, SELLER_ACTIONS)
-    if found is None:
-        return None
-    phrase, rewrite = found
-    if rewrite is SENDING and len(words) > 1 and words[-1] == phrase:
-        # "Contract sent", "Quote submitted": what was sent, as the buyer has it.
-        return f"{text.strip().rsplit(maxsplit=1)[0]} received"
-    return rewrite.name
-
-
-def criterion_is_seller_action(criterion: str) -> bool:
-    words = words_of(criterion)
-    while words and words[0] in LEADING_ARTICLES:
-        words = words[1:]
-    if not words:
-        return False
-    if words[0] in SELLER_SUBJECTS:
-        return True
-    return words[0] not in BUYER_SUBJECTS and seller_action_suggestion(criterion) is not None
-
-
-def reads_as_done(name: str) -> bool:
-    """Whether a stage name has a word in the past tense or names a buyer's state (see "buyer-centric")."""
-    return any(
-        (word.endswith("ed") and word not in NOT_PAST) or word in IRREGULAR_PAST or word in BUYER_STATES
-        for word in words_of(name)
-    )
+# --- buyer-centric names -------------------------------------------------------------------------
 
 
 def _name_findings(stage: Stage) -> Iterator[Finding]:
+    name = quoted(stage.name)
     if (suggestion := seller_action_suggestion(stage.name)) is not None:
-        problem = f"'{_quoted(stage.name)}' names what the seller does, not what the buyer has done."
+        problem = tr("'{name}' names what the seller does, not what the buyer has done.", name=name)
     elif not reads_as_done(stage.name):
-        suggestion = _done_name(stage.name)
-        problem = f"'{_quoted(stage.name)}' does not say what the buyer has done (no verb in the past tense)."
+        suggestion = done_name(stage.name)
+        problem = tr("'{name}' does not say what the buyer has done (no verb in the past tense).", name=name)
     else:
         return
-    yield Finding(stage.key, "name", "buyer-centric", problem, f"Rename it '{suggestion}'.")
-
-
-def _done_name(name: str) -> str:
-    phase = next((_PHASE_NAMES[word] for word in words_of(name) if word in _PHASE_NAMES), None)
-    return phase or f"{_quoted(name)} completed"
-
-
-def _buyer_rewrite(criterion: str) -> str:
-    """The criterion with the buyer as its subject, or the buyer action its seller action leads to."""
-    first, _, rest = criterion.strip().partition(" ")
-    if first.lower() in SELLER_SUBJECTS and BUYER_ACTION_VERBS.intersection(words_of(rest)):
-        return f"Buyer {rest.strip()}"
-    found = _first_phrase(words_of(criterion), SELLER_ACTIONS)
-    return found[1].criterion if found else "Buyer replied to the recap email confirming next steps"
-
-
-# --- words ---------------------------------------------------------------------------------------
-
-
-def words_of(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def _first_phrase(words: Iterable[str], groups: Sequence[Rewrite]) -> tuple[str, Rewrite] | None:
-    """The first group (in order) with a phrase among `words`, and that phrase."""
-    padded = f" {' '.join(words)} "
-    for group in groups:
-        for phrase in group.phrases:
-            if f" {' '.join(words_of(phrase))} " in padded:
-                return phrase, group
-    return None
-
-
-def _quoted(text: str) -> str:
-    return clip(" ".join(text.split()), _QUOTED_LIMIT)
-
-
-def _prompt_for(stage: Stage) -> str:
-    """An evidence prompt naming a message, about the stage's first criterion that is a buyer action."""
-    action = next(filter(_is_buyer_action, stage.exit_criteria), None)
-    if action is None:
-        return "Show me the buyer's reply to the recap email."
-    return f"Show me the buyer's email confirming that {_lowered(action)}."
-
-
-def _is_buyer_action(criterion: str) -> bool:
-    return opinion_in(criterion) is None and not criterion_is_seller_action(criterion)
-
-
-def _lowered(criterion: str) -> str:
-    text = _quoted(criterion).rstrip(".")
-    text = text[:1].lower() + text[1:]
-    return f"the {text}" if words_of(text)[:1] == ["buyer"] else text
+    # TRANSLATORS: {name} is a stage name suggested in the pipeline's language (English).
+    yield Finding(stage.key, "name", "buyer-centric", problem, tr("Rename it '{name}'.", name=suggestion))
