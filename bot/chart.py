@@ -16,8 +16,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from commands.digest.report import Digest, StageConversion, StageGroup, StageTotal
-from commands.digest.text import Money, amounts, deals_count, period_words, tenths, with_change
-from commands.formats import clip
+from commands.digest.text import Money, amounts, deals_count, tenths, with_change
+from commands.formats import clip, period_days
 from commands.i18n.translator import N_, Translator
 from commands.pipeline.names import StageName
 
@@ -299,7 +299,7 @@ def _draw_empty(t: Translator, figure: Figure, axes: Axes) -> None:
 
 def chart_title(t: Translator, digest: Digest) -> str:
     # TRANSLATORS: the chart's title: "Pipeline, 23–29 Nov 2026".
-    return t("Pipeline, {period}", period=period_words(t, digest.period))
+    return t("Pipeline, {period}", period=period_days(t, digest.period))
 
 
 def panel_title(t: Translator, label: str, group: StageGroup, money: Money) -> str:

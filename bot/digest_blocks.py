@@ -33,13 +33,12 @@ from commands.digest.text import (
     lost_reason,
     median_words,
     notable_why,
-    period_words,
     stage_line,
     tenths,
     transition_label,
     with_change,
 )
-from commands.formats import clip, format_deal_id, span
+from commands.formats import clip, format_deal_id, period_days, span
 from commands.i18n.translator import Translator
 from commands.pipeline.names import StageName
 
@@ -50,7 +49,7 @@ PermalinkKey = tuple[str, str]  # (channel, message ts)
 def digest_message(t: Translator, digest: Digest, *, permalinks: Mapping[PermalinkKey, str] | None = None) -> Message:
     permalinks = permalinks or {}
     money = amounts(t, digest.currency, unknown="—")
-    period = escape(period_words(t, digest.period, with_zone=True))
+    period = escape(period_days(t, digest.period, with_zone=True))
     days = t.n("{count} day", "{count} days", digest.window_days)
     if digest.owner_id is None:
         title = t("Pipeline digest")
@@ -82,7 +81,7 @@ def digest_message(t: Translator, digest: Digest, *, permalinks: Mapping[Permali
 def _summary(t: Translator, digest: Digest, money: Money) -> str:
     pipeline, customers = digest.pipeline, digest.customers
     params = {
-        "period": period_words(t, digest.period, with_zone=True),
+        "period": period_days(t, digest.period, with_zone=True),
         "deals": t.n("{count} open deal", "{count} open deals", pipeline.deals),
         "value": money(pipeline.value_cents),
         "customers": t.n("{count} customer", "{count} customers", customers.deals),
@@ -115,7 +114,7 @@ def quiet_line(t: Translator, digest: Digest) -> str:
         "Pipeline digest, {period}: a quiet period. No deal moved, was created or was lost. Pipeline: {deals} · "
         "{value}; customers: {customers} · {customers_value}; {stalled} stalled. `/pipeline digest` posts the "
         "whole digest.",
-        period=period_words(t, digest.period, with_zone=True),
+        period=period_days(t, digest.period, with_zone=True),
         deals=t.n("{count} open deal", "{count} open deals", pipeline.deals),
         value=money(pipeline.value_cents),
         customers=deals_count(t, customers.deals),

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from commands.crm.import_deals import IMPORT_ACTOR
 from commands.deals.evidence import Evidence
-from commands.formats import clip, format_amount
+from commands.formats import clip
 from commands.i18n.translator import ENGLISH, Translator
 from commands.text_rules import clean_text, host_of, label_misleads, punycode, remove_invisible, without_credentials
 
@@ -66,10 +66,6 @@ def day(moment: datetime, t: Translator | None = None) -> str:
     written in `t`'s language (without `t`, in English)."""
     fallback = f"{moment:%d %b %Y}" if t is None else t.day(moment.date())
     return f"<!date^{int(moment.timestamp())}^{{date_short}}|{fallback} UTC>"
-
-
-def amount(cents: int | None) -> str:
-    return "—" if cents is None else format_amount(cents)
 
 
 def clip_mrkdwn(text: str, limit: int) -> str:

@@ -11,12 +11,6 @@ def format_deal_id(n: int) -> str:
     return f"deal-{n}"
 
 
-def format_amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}" + (f".{fraction:02d}" if fraction else "")
-
-
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """`1 deal`, `2 deals`, `1,200 deals`; `nouns` for a plural that is not the noun plus s."""
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

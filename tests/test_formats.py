@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from commands.formats import clip, format_amount, plural, span
+from commands.formats import clip, plural, span
 from commands.i18n.translator import ENGLISH
 
 
@@ -44,5 +44,5 @@ def test_rate_and_amount() -> None:
     assert ENGLISH.percent(0.214) == "21%"
     assert ENGLISH.percent(None) == "—"
     assert ENGLISH.percent(None, unknown="-") == "-"
-    assert format_amount(1_234_550) == "12,345.50"
-    assert format_amount(-500) == "-5"
+    assert ENGLISH.money(1_234_550, None) == "12,345.50"
+    assert ENGLISH.money(-500, None) == "-5"

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from bot.mrkdwn import amount
 from commands.__main__ import main
 from commands.deals.deal import NewDeal, create_deal
 from commands.deals.evidence import Evidence
@@ -14,6 +13,7 @@ from commands.deals.results import MoveRequested
 from commands.digest.compute import compute_digest, period_ending
 from commands.digest.own import own_summary
 from commands.digest.report import Digest, Total
+from commands.i18n.translator import ENGLISH
 from commands.services import Actor, Services
 from tests.conftest import MANAGER, OTHER_REP, REP, Clock, RunningBot
 from tests.test_digest_numbers import History, utc
@@ -167,7 +167,10 @@ def test_the_home_tab_shows_the_readers_own_week(bot: RunningBot) -> None:
     assert "Open pipeline: 2 deals · 3,000 (+2 · +3,000 since a week ago)" in mine
     assert "Moved this week: 1 · won: 0 (0)" in mine
     expected = own_summary(bot.services, team_id=TEAM, owner_id=REP, at=bot.services.clock())
-    assert f"Expected: about {expected.expected_wins:.1f} wins · {amount(expected.expected_value_cents)}" in mine
+    assert (
+        f"Expected: about {expected.expected_wins:.1f} wins · {ENGLISH.money(expected.expected_value_cents, None)}"
+        in mine
+    )
     assert mine.index("*Your week*") < mine.index("*Your open deals by stage*")
 
     theirs = texts(open_home(bot, OTHER_REP))

@@ -30,8 +30,8 @@ from commands.deals.managers import ChangeManager
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError, FieldErrors
-from commands.formats import format_amount, format_deal_id
-from commands.i18n.translator import Text
+from commands.formats import format_deal_id
+from commands.i18n.translator import ENGLISH, Text
 
 LONG_URL = "https://example.com/" + "a" * (2_001 - len("https://example.com/"))
 MAX_URL = "https://example.com/" + "a" * (2_000 - len("https://example.com/"))
@@ -271,12 +271,12 @@ def test_amount_refusals(amount: str, message_part: str) -> None:
     ("cents", "text"),
     [(0, "0"), (5, "0.05"), (5_000_000, "50,000"), (5_000_050, "50,000.50"), (123_456_789, "1,234,567.89")],
 )
-def test_format_amount(cents: int, text: str) -> None:
-    assert format_amount(cents) == text
+def test_an_amount_is_written_as_english_writes_it(cents: int, text: str) -> None:
+    assert ENGLISH.money(cents, None) == text
 
 
-def test_format_amount_round_trips_through_the_parser() -> None:
-    assert parse_deal(f"new Acme value:{format_amount(5_000_050)}") == new_deal("Acme", value_cents=5_000_050)
+def test_an_amount_as_written_round_trips_through_the_parser() -> None:
+    assert parse_deal(f"new Acme value:{ENGLISH.money(5_000_050, None)}") == new_deal("Acme", value_cents=5_000_050)
 
 
 def test_format_deal_id_round_trips_through_the_parser() -> None:

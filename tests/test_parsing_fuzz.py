@@ -22,7 +22,7 @@ from commands.deals.evidence import Evidence
 from commands.deals.moves import Advance
 from commands.digest.schedules import SetSchedule
 from commands.errors import CommandError
-from commands.formats import format_amount
+from commands.i18n.translator import ENGLISH
 from commands.text_rules import (
     COMMAND_TEXT_LIMIT,
     COMPANY_LIMIT,
@@ -345,7 +345,7 @@ def test_a_rendered_link_never_shows_another_host_or_hidden_characters(url: str,
 @settings(max_examples=examples(500), deadline=None)
 @given(st.integers(min_value=0, max_value=10**13))
 def test_formatted_amounts_parse_back(cents: int) -> None:
-    assert parse_deal(f"new Acme value:{format_amount(cents)}") == NewDeal(
+    assert parse_deal(f"new Acme value:{ENGLISH.money(cents, None)}") == NewDeal(
         name="Acme", value_cents=cents, company=None, evidence=()
     )
 

@@ -20,7 +20,6 @@ from commands.digest.report import (
     Listing,
     MoveLine,
     NotableMove,
-    Period,
     StageGroup,
     StageTotal,
     Stalled,
@@ -86,11 +85,6 @@ def tenths(t: Translator, value: float) -> str:
 
 def signed_tenths(t: Translator, value: float) -> str:
     return format_decimal(value, format="+#,##0.0;-#,##0.0", locale=t.locale)
-
-
-def period_words(t: Translator, period: Period, *, with_zone: bool = False) -> str:
-    """`period_days` (a name kept for the digest's renderers)."""
-    return period_days(t, period, with_zone=with_zone)
 
 
 def and_list(t: Translator, items: Sequence[str]) -> str:
@@ -183,7 +177,7 @@ def _group_lines(t: Translator, title: str, group: StageGroup, money: Money) -> 
 
 
 def _title(t: Translator, digest: Digest) -> str:
-    period = period_words(t, digest.period, with_zone=True)
+    period = period_days(t, digest.period, with_zone=True)
     if digest.owner_id is None:
         return t("Pipeline digest, {period}", period=period)
     return t(
